@@ -1,0 +1,3 @@
+module zos-build/agent
+
+go 1.19

@@ -1,0 +1,249 @@
+// Package settings resolves the agent's configuration from the optional
+// build-time config file and the kernel command line.
+//
+// The kernel command line wins over the file: the file is baked into the
+// image, while the command line is what an operator can change per boot
+// (iPXE script, bootloader entry) without rebuilding.
+package settings
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Default locations on the node.
+const (
+	CmdlinePath = "/proc/cmdline"
+	ConfigPath  = "/etc/zos/core0.conf"
+)
+
+// Run modes accepted for runmode=.
+var RunModes = []string{"prod", "test", "dev", "qa"}
+
+// Settings is the resolved configuration.
+type Settings struct {
+	Password string
+	Debug    bool
+	RunMode  string
+	FarmerID string
+	Hostname string
+	Insecure bool
+	// Sources records where each non-default value came from ("cmdline" or
+	// "file"), so the boot log can explain the effective configuration
+	// without printing secrets.
+	Sources map[string]string
+}
+
+// Cmdline is the parsed kernel command line: key → value, with flags (no
+// '=') mapped to "".
+type Cmdline map[string]string
+
+// ParseCmdline splits a kernel command line the way the kernel does:
+// whitespace separates parameters, double quotes group a value with spaces.
+// Later occurrences of a key override earlier ones, as for the kernel.
+func ParseCmdline(s string) Cmdline {
+	out := Cmdline{}
+	var tok strings.Builder
+	inQuote, have := false, false
+	flush := func() {
+		if !have {
+			return
+		}
+		t := tok.String()
+		tok.Reset()
+		have = false
+		if i := strings.IndexByte(t, '='); i >= 0 {
+			out[t[:i]] = t[i+1:]
+		} else {
+			out[t] = ""
+		}
+	}
+	for _, r := range s {
+		switch {
+		case r == '"':
+			inQuote = !inQuote
+			have = true
+		case !inQuote && (r == ' ' || r == '\t' || r == '\n' || r == '\r'):
+			flush()
+		default:
+			tok.WriteRune(r)
+			have = true
+		}
+	}
+	flush()
+	return out
+}
+
+// ParseConfig reads key=value lines. Blank lines and lines starting with '#'
+// are ignored; values may be wrapped in single or double quotes. Malformed
+// lines are reported but do not stop parsing: a typo in one line must not
+// cost the node its password.
+func ParseConfig(r io.Reader) (map[string]string, []string) {
+	out := map[string]string{}
+	var warns []string
+	sc := bufio.NewScanner(r)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.IndexByte(line, '=')
+		if i <= 0 {
+			warns = append(warns, fmt.Sprintf("config line %d: expected key=value", n))
+			continue
+		}
+		key := strings.TrimSpace(line[:i])
+		val := strings.TrimSpace(line[i+1:])
+		if len(val) >= 2 && (val[0] == '"' || val[0] == '\'') && val[len(val)-1] == val[0] {
+			val = val[1 : len(val)-1]
+		}
+		out[key] = val
+	}
+	if err := sc.Err(); err != nil {
+		warns = append(warns, "config: "+err.Error())
+	}
+	return out, warns
+}
+
+func parseBool(v string) (bool, bool) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "1", "true", "yes", "on", "":
+		return true, true
+	case "0", "false", "no", "off":
+		return false, true
+	}
+	return false, false
+}
+
+var fileKeys = map[string]bool{
+	"password": true, "debug": true, "runmode": true,
+	"farmer_id": true, "hostname": true, "insecure_dev": true,
+}
+
+// Resolve applies defaults, then the config file, then the command line.
+// It returns warnings for values it ignored.
+func Resolve(file map[string]string, cmd Cmdline, debugDefault bool) (Settings, []string) {
+	s := Settings{RunMode: "prod", Debug: debugDefault, Sources: map[string]string{}}
+	var warns []string
+
+	setBool := func(dst *bool, name, raw, src string) {
+		b, ok := parseBool(raw)
+		if !ok {
+			warns = append(warns, fmt.Sprintf("%s: %s: not a boolean: %q", src, name, raw))
+			return
+		}
+		*dst = b
+		s.Sources[name] = src
+	}
+	setRunMode := func(v, src string) {
+		for _, m := range RunModes {
+			if v == m {
+				s.RunMode = v
+				s.Sources["runmode"] = src
+				return
+			}
+		}
+		warns = append(warns, fmt.Sprintf("%s: runmode %q is not one of %v; keeping %q", src, v, RunModes, s.RunMode))
+	}
+
+	for k := range file {
+		if !fileKeys[k] {
+			warns = append(warns, fmt.Sprintf("file: unknown key %q ignored", k))
+		}
+	}
+	if v, ok := file["password"]; ok {
+		s.Password, s.Sources["password"] = v, "file"
+	}
+	if v, ok := file["debug"]; ok {
+		setBool(&s.Debug, "debug", v, "file")
+	}
+	if v, ok := file["runmode"]; ok {
+		setRunMode(v, "file")
+	}
+	if v, ok := file["farmer_id"]; ok {
+		s.FarmerID, s.Sources["farmer_id"] = v, "file"
+	}
+	if v, ok := file["hostname"]; ok {
+		s.Hostname, s.Sources["hostname"] = v, "file"
+	}
+	if v, ok := file["insecure_dev"]; ok {
+		// An empty value in the file is a mistake, not a flag.
+		if strings.TrimSpace(v) == "" {
+			warns = append(warns, "file: insecure_dev needs true or false")
+		} else {
+			setBool(&s.Insecure, "insecure", v, "file")
+		}
+	}
+
+	if v, ok := cmd["zos.password"]; ok {
+		s.Password, s.Sources["password"] = v, "cmdline"
+	}
+	if v, ok := cmd["zos.debug"]; ok {
+		setBool(&s.Debug, "debug", v, "cmdline")
+	}
+	if v, ok := cmd["runmode"]; ok {
+		setRunMode(v, "cmdline")
+	}
+	if v, ok := cmd["farmer_id"]; ok {
+		s.FarmerID, s.Sources["farmer_id"] = v, "cmdline"
+	}
+	if v, ok := cmd["hostname"]; ok && v != "" {
+		s.Hostname, s.Sources["hostname"] = v, "cmdline"
+	}
+	if v, ok := cmd["zos.insecure"]; ok {
+		setBool(&s.Insecure, "insecure", v, "cmdline")
+	}
+	if s.Hostname != "" && !ValidHostname(s.Hostname) {
+		warns = append(warns, fmt.Sprintf("hostname %q is not a valid host name; it will be derived from the MAC", s.Hostname))
+		s.Hostname = ""
+		delete(s.Sources, "hostname")
+	}
+	return s, warns
+}
+
+// ValidHostname accepts RFC 1123 labels joined by dots, at most 64 bytes
+// (the kernel's limit for sethostname).
+func ValidHostname(h string) bool {
+	if h == "" || len(h) > 64 {
+		return false
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Load reads both sources from their usual paths. A missing config file is
+// normal; any other read error is returned as a warning.
+func Load(cmdlinePath, configPath string, debugDefault bool) (Settings, []string) {
+	var warns []string
+	cmd := Cmdline{}
+	if b, err := os.ReadFile(cmdlinePath); err == nil {
+		cmd = ParseCmdline(string(b))
+	} else {
+		warns = append(warns, "cannot read kernel command line: "+err.Error())
+	}
+	file := map[string]string{}
+	if f, err := os.Open(configPath); err == nil {
+		var w []string
+		file, w = ParseConfig(f)
+		f.Close()
+		warns = append(warns, w...)
+	} else if !os.IsNotExist(err) {
+		warns = append(warns, "cannot read "+configPath+": "+err.Error())
+	}
+	s, w := Resolve(file, cmd, debugDefault)
+	return s, append(warns, w...)
+}

@@ -1,0 +1,71 @@
+import type { SourceStore } from '../cache/source-store.js';
+import type { Source } from '../recipe/types.js';
+import { HashMismatchError, ZosError } from '../util/errors.js';
+import { downloadTo } from './download.js';
+import { candidateUrls, type LocationOptions } from './locations.js';
+
+export interface FetchOptions extends LocationOptions {
+  offline: boolean;
+  /** Attempts per URL for transient failures (network errors, 5xx, truncated bodies). */
+  attemptsPerUrl: number;
+  idleTimeoutMs: number;
+  /** Pause before retrying the same URL; doubled on each attempt. */
+  retryDelayMs: number;
+  signal?: AbortSignal;
+  note?: (line: string) => void;
+  onProgress?: (url: string, received: number, total: number | undefined) => void;
+}
+
+export const defaultFetchOptions: Omit<FetchOptions, keyof LocationOptions> = {
+  offline: false,
+  attemptsPerUrl: 3,
+  idleTimeoutMs: 30_000,
+  retryDelayMs: 500,
+};
+
+/**
+ * Returns the cached path of `source`, downloading it first if needed. Locations are tried in order;
+ * a hash mismatch is fatal (a location served the wrong bytes: that is a pin or a mirror to fix, not
+ * something to paper over by trying elsewhere), and nothing unverified ever enters the cache.
+ */
+export async function fetchSource(recipe: string, source: Source, store: SourceStore, opts: FetchOptions): Promise<string> {
+  if (await store.has(source.sha256)) return store.pathOf(source.sha256);
+  if (opts.offline) {
+    throw new ZosError(
+      `recipe ${recipe}: source ${source.file} (sha256 ${source.sha256}) is not in the download cache ${store.dir} and --offline forbids downloading`,
+      'Run `zos-build fetch` while online (or with a mirror) first.',
+    );
+  }
+  const failures: string[] = [];
+  for (const url of candidateUrls(source, opts)) {
+    for (let attempt = 1; attempt <= opts.attemptsPerUrl; attempt++) {
+      const tmp = await store.tempPath(source.sha256);
+      opts.note?.(`fetch ${url} (attempt ${attempt})`);
+      const result = await downloadTo(url, tmp, {
+        idleTimeoutMs: opts.idleTimeoutMs,
+        signal: opts.signal,
+        onProgress: (got, total) => opts.onProgress?.(url, got, total),
+      }).catch(async (err: unknown) => {
+        await store.discard(tmp);
+        throw err;
+      });
+      if (result.ok) {
+        if (result.sha256 !== source.sha256) {
+          await store.discard(tmp);
+          throw new HashMismatchError(recipe, url, source.sha256, result.sha256);
+        }
+        opts.note?.(`verified ${source.file}: ${result.bytes} bytes, sha256 ${result.sha256}`);
+        return store.commit(tmp, source.sha256);
+      }
+      await store.discard(tmp);
+      opts.note?.(`  failed: ${result.reason}`);
+      failures.push(`${url}: ${result.reason}`);
+      if (!result.retry || attempt === opts.attemptsPerUrl) break;
+      await new Promise((r) => setTimeout(r, opts.retryDelayMs * 2 ** (attempt - 1)));
+    }
+  }
+  throw new ZosError(
+    `recipe ${recipe}: could not download ${source.file} from any location:\n  ${failures.join('\n  ')}`,
+    'Check the network, add a mirror with --mirror, or put the file in the cache with `zos-build fetch` elsewhere.',
+  );
+}

@@ -1,0 +1,88 @@
+import type { StepLog } from '../util/exec.js';
+import type { Profile } from '../profile/types.js';
+
+/**
+ * Where a source file can be downloaded, tried in order after the user's mirrors:
+ * - `https://...` / `http://...`: an upstream URL, used as is;
+ * - `debian:pool/main/b/busybox/busybox_1.35.0.orig.tar.bz2`: a path in Debian's archive, resolved
+ *   against the archive the host's apt uses (or --debian-mirror).
+ */
+export type Location = string;
+
+export interface Source {
+  /** File name in the download cache and on mirrors (`<mirror>/<file>`). */
+  file: string;
+  sha256: string;
+  locations: Location[];
+  /** Extract into the source dir (default true); otherwise the file is placed there as is. */
+  extract?: boolean;
+  /** Leading path components to drop when extracting (default 1: the usual `name-1.2.3/`). */
+  stripComponents?: number;
+}
+
+/** What a dependency hands to the recipes that depend on it. */
+export interface DependencyOutput {
+  /** Files this dependency installs into the image. */
+  rootfs: string;
+  /** Files for other recipes only (headers, config, sysroot); never in the image. */
+  export: string;
+  /** Boot files (kernel image); consumed by image and artifact writers. */
+  boot: string;
+}
+
+export interface BuildContext {
+  recipe: Recipe;
+  profile: Profile;
+  /** Absolute path of the repository (recipes, config, kernel, agent...). */
+  repoDir: string;
+  /** Extracted sources; the build may write here (it is private to this step). */
+  srcDir: string;
+  /** Scratch space, deleted after a successful build. */
+  workDir: string;
+  /** Outputs, laid out like DependencyOutput; empty when the build starts. */
+  out: DependencyOutput;
+  deps: Record<string, DependencyOutput>;
+  /** How many parallel jobs this step may use (`make -j`). */
+  jobs: number;
+  /** Environment that makes builds reproducible (SOURCE_DATE_EPOCH, locale, TZ, ...). */
+  env: Record<string, string>;
+  /** The project's version (semver), e.g. for LOCALVERSION and `-X main.version`. */
+  version: string;
+  log: StepLog;
+  run(cmd: string, args: readonly string[], opts?: { cwd?: string; env?: Record<string, string>; input?: string | Buffer }): Promise<void>;
+}
+
+export type BuildFn = (ctx: BuildContext) => Promise<void>;
+
+/** The inputs a recipe takes from the profile; they are part of its fingerprint. */
+export interface RecipeSettings {
+  /** Repository-relative files or folders read by the build (config files, fragments, local source). */
+  files: string[];
+  /** Any other JSON value the build depends on (options chosen by the profile). */
+  values: Record<string, unknown>;
+}
+
+export interface RecipeSpec {
+  name: string;
+  version: string;
+  /** SPDX license expression. */
+  license: string;
+  /** License texts inside the source tree, shipped with releases. */
+  licenseFiles?: string[];
+  description: string;
+  homepage?: string;
+  sources?: Source[];
+  dependencies?: string[];
+  /** Host commands whose version changes the output (their `--version` enters the fingerprint). */
+  hostTools?: string[];
+  /** Inputs chosen by the profile; default: none beyond the build variant. */
+  settings?: (profile: Profile) => Partial<RecipeSettings>;
+  build: BuildFn;
+}
+
+export interface Recipe extends Required<Omit<RecipeSpec, 'homepage' | 'settings'>> {
+  homepage?: string;
+  settings: (profile: Profile) => RecipeSettings;
+  /** The recipe's own file, absolute; its bytes enter the fingerprint. */
+  file: string;
+}
