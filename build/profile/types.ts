@@ -15,6 +15,8 @@ export interface ProfileSpec {
     base: 'tinyconfig' | 'defconfig';
     /** Repository-relative fragment files merged in order on top of the base. */
     fragments: string[];
+    /** Build loadable modules (installed under /lib/modules in the image). */
+    modules?: boolean;
   };
   /** Recipes whose files make up the image's root filesystem. */
   packages: string[];

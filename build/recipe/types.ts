@@ -48,6 +48,8 @@ export interface BuildContext {
   env: Record<string, string>;
   /** The project's version (semver), e.g. for LOCALVERSION and `-X main.version`. */
   version: string;
+  /** The recipe's profile-chosen values (see RecipeSettings.values). */
+  values: Record<string, unknown>;
   log: StepLog;
   run(cmd: string, args: readonly string[], opts?: { cwd?: string; env?: Record<string, string>; input?: string | Buffer }): Promise<void>;
 }
@@ -73,6 +75,12 @@ export interface RecipeSpec {
   homepage?: string;
   sources?: Source[];
   dependencies?: string[];
+  /**
+   * The output embeds the project's version and release date (kernel LOCALVERSION, the agent's
+   * version string). Other recipes are built with a fixed SOURCE_DATE_EPOCH and no version, so a
+   * new commit does not rebuild them.
+   */
+  stampsProjectVersion?: boolean;
   /** Host commands whose version changes the output (their `--version` enters the fingerprint). */
   hostTools?: string[];
   /** Inputs chosen by the profile; default: none beyond the build variant. */

@@ -68,6 +68,7 @@ export function validateRecipe(spec: unknown, file: string): Recipe {
     sources,
     dependencies,
     hostTools: s.hostTools ?? [],
+    stampsProjectVersion: s.stampsProjectVersion ?? false,
     build: s.build,
     file,
     settings: (profile) => {

@@ -35,7 +35,7 @@ export class CommandError extends ZosError {
 
 /** A build step failed; carries the step log so the CLI can show its tail and path. */
 export class StepError extends ZosError {
-  constructor(readonly step: string, readonly cause: Error, readonly logPath: string) {
+  constructor(readonly step: string, override readonly cause: Error, readonly logPath: string) {
     super(`step ${step} failed: ${cause.message}`);
   }
 }

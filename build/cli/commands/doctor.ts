@@ -1,0 +1,56 @@
+import type { CommandModule } from 'yargs';
+import { which } from '../../graph/inputs.js';
+
+/** Host commands the build and the tests run, the Debian package of each, and why. */
+export const HOST_TOOLS: ReadonlyArray<{ cmd: string; pkg: string; why: string }> = [
+  { cmd: 'make', pkg: 'make', why: 'kernel, busybox, redis' },
+  { cmd: 'gcc', pkg: 'gcc', why: 'kernel, host tools of kbuild' },
+  { cmd: 'ld', pkg: 'binutils', why: 'linking' },
+  { cmd: 'strip', pkg: 'binutils', why: 'release binaries' },
+  { cmd: 'bison', pkg: 'bison', why: 'kconfig' },
+  { cmd: 'flex', pkg: 'flex', why: 'kconfig' },
+  { cmd: 'bc', pkg: 'bc', why: 'kernel build' },
+  { cmd: 'perl', pkg: 'perl', why: 'kernel build' },
+  { cmd: 'rsync', pkg: 'rsync', why: 'kernel headers_install' },
+  { cmd: 'depmod', pkg: 'kmod', why: 'kernel modules' },
+  { cmd: 'musl-gcc', pkg: 'musl-tools', why: 'static busybox and redis' },
+  { cmd: 'go', pkg: 'golang-go', why: 'the core0 agent' },
+  { cmd: 'xz', pkg: 'xz-utils', why: 'kernel source, xz initramfs' },
+  { cmd: 'bzip2', pkg: 'bzip2', why: 'busybox source' },
+  { cmd: 'zstd', pkg: 'zstd', why: 'zstd initramfs' },
+  { cmd: 'lz4', pkg: 'lz4', why: 'lz4 initramfs' },
+  { cmd: 'gzip', pkg: 'gzip', why: 'gzip initramfs, sources' },
+  { cmd: 'dpkg-deb', pkg: 'dpkg', why: 'unpacking Debian packages (ipxe, firmware)' },
+  { cmd: 'cpio', pkg: 'cpio', why: 'tests: reading the initramfs back' },
+  { cmd: 'bsdtar', pkg: 'libarchive-tools', why: 'tests: reading the initramfs back' },
+  { cmd: 'qemu-system-x86_64', pkg: 'qemu-system-x86', why: 'boot tests, zos-build run' },
+  { cmd: 'redis-server', pkg: 'redis-server', why: 'tests: agent on the host' },
+  { cmd: 'xorriso', pkg: 'xorriso', why: 'zos.iso' },
+  { cmd: 'mcopy', pkg: 'mtools', why: 'FAT images without mounting' },
+  { cmd: 'mkfs.vfat', pkg: 'dosfstools', why: 'ESP / USB images' },
+  { cmd: 'sgdisk', pkg: 'gdisk', why: 'GPT of usb.img' },
+  { cmd: 'grub-mkstandalone', pkg: 'grub-common', why: 'UEFI netboot and USB' },
+  { cmd: 'objcopy', pkg: 'binutils', why: 'zos.efi' },
+  { cmd: 'nginx', pkg: 'nginx-light', why: 'tests: remote cache server' },
+];
+
+const command: CommandModule<object, object> = {
+  command: 'doctor',
+  describe: 'check the host tools the build needs and print the apt-get line for what is missing',
+  async handler() {
+    const missing: typeof HOST_TOOLS[number][] = [];
+    for (const t of HOST_TOOLS) {
+      const path = await which(t.cmd);
+      console.log(`${path ? 'ok     ' : 'MISSING'} ${t.cmd.padEnd(20)} ${(path ?? `package ${t.pkg}`).padEnd(36)} ${t.why}`);
+      if (!path) missing.push(t);
+    }
+    if (missing.length === 0) {
+      console.log('\nall host tools present');
+      return;
+    }
+    const pkgs = [...new Set(missing.map((m) => m.pkg))].sort();
+    console.log(`\nmissing ${missing.length} tool(s); install them with:\n  apt-get install -y ${pkgs.join(' ')}\n(or run ci/install-host-deps, which installs everything the build and tests use)`);
+    process.exitCode = 1;
+  },
+};
+export default command;

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { buildAbort, tailFile } from '../util/exec.js';
+import { CommandError, StepError, ZosError, errorMessage } from '../util/errors.js';
+// import agent from './commands/agent.js';
+import build from './commands/build.js';
+import clean from './commands/clean.js';
+import doctor from './commands/doctor.js';
+import fetch from './commands/fetch.js';
+import graph from './commands/graph.js';
+import list from './commands/list.js';
+
+/** Prints what the user needs to act on: the failing command, its log's tail and the log's path. */
+async function report(err: unknown): Promise<void> {
+  if (err instanceof StepError) {
+    console.error(`\nerror: step ${err.step} failed`);
+    const cause = err.cause;
+    if (cause instanceof CommandError) console.error(`  command: ${cause.command}\n  ${cause.signal ? `signal ${cause.signal}` : `exit code ${cause.exitCode}`}`);
+    else console.error(`  ${errorMessage(cause)}`);
+    if (cause instanceof ZosError && cause.hint) console.error(`  hint: ${cause.hint}`);
+    const tail = await tailFile(err.logPath, 40).catch(() => '(log unreadable)');
+    console.error(`--- last lines of ${err.logPath} ---\n${tail}\n--- full log: ${err.logPath}`);
+  } else if (err instanceof ZosError) {
+    console.error(`error: ${err.message}`);
+    if (err.hint) console.error(`hint: ${err.hint}`);
+  } else {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  }
+}
+
+let interrupted = false;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    console.error(`\n${sig}: stopping; nothing unfinished is kept`);
+    buildAbort.abort(new ZosError(`interrupted by ${sig}`));
+  });
+}
+
+try {
+  await yargs(hideBin(process.argv))
+    .scriptName('zos-build')
+    .usage('$0 <command> [options]\n\nBuilds the boot image of a stateless, network-booted Zero-OS node.')
+    .command(build)
+    .command(fetch)
+    .command(list)
+    .command(graph)
+    .command(clean)
+    .command(doctor)
+    // .command(agent)
+    .demandCommand(1, 'Name a command; see --help.')
+    .strict()
+    .fail((msg, err) => {
+      throw err ?? new ZosError(msg);
+    })
+    .help()
+    .alias('help', 'h')
+    .wrap(Math.min(110, process.stdout.columns || 110))
+    .parseAsync();
+} catch (err) {
+  await report(err);
+  buildAbort.abort();
+  process.exitCode = interrupted ? 130 : 1;
+}

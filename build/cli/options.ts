@@ -1,0 +1,21 @@
+import type { Argv } from 'yargs';
+import { defaultJobs } from '../scheduler/run.js';
+import type { CommonArgs } from './session.js';
+import { DEFAULT_PROFILE } from './session.js';
+
+/** The options of every command that builds or inspects a profile. */
+export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
+  return y
+    .option('profile', { alias: 'p', type: 'string', default: DEFAULT_PROFILE, describe: 'build profile (config/<name>.ts)' })
+    .option('jobs', { alias: 'j', type: 'number', default: defaultJobs(), describe: 'steps built at once, and make -j of each' })
+    .option('out', { alias: 'o', type: 'string', default: 'out', describe: 'output root: artifacts go to <out>/<profile>/, logs to <out>/logs/<profile>/' })
+    .option('cache-dir', { type: 'string', describe: 'download and step cache (default $ZOS_CACHE_DIR or $XDG_CACHE_HOME/zos-build)' })
+    .option('offline', { type: 'boolean', default: false, describe: 'never download: use only the cache, fail naming what is missing' })
+    .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'plain line-per-event progress and more detail' })
+    .option('mirror', { type: 'string', array: true, default: [] as string[], describe: 'mirror base URL tried first for every source (<mirror>/<file>); repeatable' })
+    .option('debian-mirror', { type: 'string', describe: 'Debian archive base URL for debian: locations (default: the host apt sources)' })
+    .check((argv) => {
+      if (!Number.isInteger(argv.jobs) || argv.jobs < 1) throw new Error(`--jobs ${argv.jobs}: must be a whole number >= 1`);
+      return true;
+    }) as unknown as Argv<T & CommonArgs>;
+}

@@ -1,0 +1,88 @@
+import { join, resolve } from 'node:path';
+import { SourceStore } from '../cache/source-store.js';
+import { StepStore } from '../cache/step-store.js';
+import { hostDebianArchive } from '../fetch/debian.js';
+import { defaultFetchOptions } from '../fetch/fetch-source.js';
+import { fingerprintGraph } from '../graph/fingerprint.js';
+import { HostToolVersions } from '../graph/inputs.js';
+import { defaultCacheDir } from '../paths.js';
+import { planBuild, type Plan } from '../plan/plan.js';
+import { loadProfile } from '../profile/load.js';
+import type { Profile } from '../profile/types.js';
+import { loadRecipes } from '../recipe/load.js';
+import type { BuildEnv } from '../recipe/step.js';
+import type { Recipe } from '../recipe/types.js';
+import { buildIdentity, type BuildIdentity } from '../version.js';
+import { artifactSteps } from '../plan/artifact-steps.js';
+
+/** Options every build-related command shares. */
+export interface CommonArgs {
+  profile: string;
+  jobs: number;
+  out: string;
+  cacheDir?: string;
+  offline: boolean;
+  verbose: boolean;
+  mirror: string[];
+  debianMirror?: string;
+}
+
+export const DEFAULT_PROFILE = 'generic';
+
+/** Everything a command needs to reason about a build, loaded once. */
+export interface Session {
+  args: CommonArgs;
+  recipes: Map<string, Recipe>;
+  profile: Profile;
+  identity: BuildIdentity;
+  env: BuildEnv;
+  plan: Plan;
+  cacheDir: string;
+  outRoot: string;
+  outDir: string;
+  logDir: string;
+  steps: StepStore;
+  hostTools: HostToolVersions;
+}
+
+export async function openSession(args: CommonArgs): Promise<Session> {
+  const cacheDir = resolve(args.cacheDir ?? defaultCacheDir());
+  const outRoot = resolve(args.out);
+  const recipes = await loadRecipes();
+  const profile = await loadProfile(args.profile, recipes);
+  const identity = await buildIdentity();
+  const hostTools = new HostToolVersions(join(cacheDir, 'host-tools.json'));
+  const env: BuildEnv = {
+    profile,
+    version: identity.version,
+    epoch: identity.epoch,
+    sources: new SourceStore(join(cacheDir, 'sources')),
+    fetch: {
+      ...defaultFetchOptions,
+      offline: args.offline,
+      mirrors: args.mirror,
+      debianArchive: args.debianMirror ?? (await hostDebianArchive()),
+    },
+    hostTools,
+  };
+  return {
+    args,
+    recipes,
+    profile,
+    identity,
+    env,
+    plan: planBuild(env, recipes, artifactSteps),
+    cacheDir,
+    outRoot,
+    outDir: join(outRoot, profile.name),
+    logDir: join(outRoot, 'logs', profile.name),
+    steps: new StepStore(cacheDir),
+    hostTools,
+  };
+}
+
+export async function fingerprints(s: Session): Promise<Map<string, string>> {
+  const fps = await fingerprintGraph(s.plan.graph);
+  await s.hostTools.save();
+  return fps;
+}

@@ -1,0 +1,95 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { $ } from 'zx';
+import { repoDir } from '../paths.js';
+import { ZosError } from '../util/errors.js';
+import { exists, writeFileAtomic } from '../util/fs.js';
+import { sha256Tree } from '../util/hash.js';
+import { readFile } from 'node:fs/promises';
+
+/**
+ * Hashes of repository files and folders a step reads (recipe files, kernel fragments, the overlay,
+ * the agent's source). Memoised per process: several steps often read the same file.
+ */
+const treeHashes = new Map<string, Promise<string>>();
+
+export function repoFileHash(relPath: string): Promise<string> {
+  let h = treeHashes.get(relPath);
+  if (!h) {
+    const abs = join(repoDir, relPath);
+    h = exists(abs).then((ok) => {
+      if (!ok) throw new ZosError(`${relPath} does not exist (read by the build)`);
+      return sha256Tree(abs);
+    });
+    treeHashes.set(relPath, h);
+  }
+  return h;
+}
+
+export async function repoFilesHashes(relPaths: readonly string[]): Promise<Record<string, string>> {
+  const sorted = [...new Set(relPaths)].sort();
+  const hashes = await Promise.all(sorted.map(repoFileHash));
+  return Object.fromEntries(sorted.map((p, i) => [p, hashes[i]!]));
+}
+
+/**
+ * Versions of host tools that shape an output (gcc, go, make...). Asking each tool costs a process
+ * spawn, too slow for a no-op build, so answers are remembered on disk per binary (path, size, mtime):
+ * upgrading a tool changes its binary and so its entry.
+ */
+export class HostToolVersions {
+  private memo: Record<string, { key: string; version: string }> = {};
+  private loaded = false;
+  private dirty = false;
+
+  constructor(private readonly file: string) {}
+
+  async versions(tools: readonly string[]): Promise<Record<string, string>> {
+    await this.load();
+    const sorted = [...new Set(tools)].sort();
+    const out: Record<string, string> = {};
+    for (const tool of sorted) out[tool] = await this.version(tool);
+    return out;
+  }
+
+  private async load(): Promise<void> {
+    if (this.loaded) return;
+    this.loaded = true;
+    try {
+      this.memo = JSON.parse(await readFile(this.file, 'utf8')) as typeof this.memo;
+    } catch {
+      this.memo = {};
+    }
+  }
+
+  private async version(tool: string): Promise<string> {
+    const path = await which(tool);
+    if (!path) throw new ZosError(`host tool ${tool} is not installed`, 'Run `zos-build doctor` for the apt-get line that installs it.');
+    const st = await stat(path);
+    const key = `${path}:${st.size}:${st.mtimeMs}`;
+    const hit = this.memo[tool];
+    if (hit?.key === key) return hit.version;
+    const flag = tool === 'go' ? ['version'] : ['--version'];
+    const res = await $({ quiet: true, nothrow: true, verbose: false })`${path} ${flag}`;
+    const version = `${res.stdout}${res.stderr}`.split('\n')[0]!.trim();
+    this.memo[tool] = { key, version };
+    this.dirty = true;
+    return version;
+  }
+
+  async save(): Promise<void> {
+    if (this.dirty) await writeFileAtomic(this.file, JSON.stringify(this.memo, null, 1));
+    this.dirty = false;
+  }
+}
+
+const PATH_DIRS = (process.env.PATH ?? '/usr/bin:/bin').split(':').filter(Boolean);
+
+export async function which(tool: string): Promise<string | undefined> {
+  if (tool.includes('/')) return (await exists(tool)) ? tool : undefined;
+  for (const dir of PATH_DIRS) {
+    const p = join(dir, tool);
+    if (await exists(p)) return p;
+  }
+  return undefined;
+}

@@ -1,0 +1,111 @@
+import { copyFile, mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { Plan } from '../plan/plan.js';
+import type { Profile } from '../profile/types.js';
+import { recipeStepId } from '../recipe/step.js';
+import { exists, rmrf, tempSibling, writeFileAtomic } from '../util/fs.js';
+import { sha256File, sha256Json } from '../util/hash.js';
+import type { BuildIdentity } from '../version.js';
+
+export interface Manifest {
+  name: 'zos-build';
+  version: string;
+  commit: string;
+  profile: string;
+  sourceDateEpoch: number;
+  /** Hash of the fingerprints of everything below: equal means out/<profile>/ is up to date. */
+  fingerprint: string;
+  kernel: { version: string; release: string; configSha256: string };
+  recipes: Array<{ name: string; version: string; license: string; sources: Array<{ file: string; sha256: string; urls: string[] }> }>;
+  artifacts: Array<{ file: string; size: number; sha256: string }>;
+}
+
+export function outputFingerprint(plan: Plan, fingerprints: ReadonlyMap<string, string>): string {
+  return sha256Json(plan.finals.map((id) => [id, fingerprints.get(id)]));
+}
+
+export async function readManifest(dir: string): Promise<Manifest | undefined> {
+  try {
+    return JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest;
+  } catch {
+    return undefined;
+  }
+}
+
+async function listFiles(root: string, dir = root): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await listFiles(root, p)));
+    else out.push(relative(root, p));
+  }
+  return out;
+}
+
+export interface PublishInput {
+  dir: string;
+  profile: Profile;
+  plan: Plan;
+  identity: BuildIdentity;
+  fingerprints: ReadonlyMap<string, string>;
+  outputs: ReadonlyMap<string, string>;
+}
+
+/**
+ * Materialises out/<profile>/ from cached step outputs: copies (never hard links: editing a file in
+ * out/ must not poison the cache), writes manifest.json, and swaps the directory in with renames,
+ * so readers see the old complete tree or the new one.
+ */
+export async function publish(input: PublishInput): Promise<Manifest> {
+  const tmp = tempSibling(input.dir);
+  await mkdir(tmp, { recursive: true });
+  try {
+    const kernelOut = input.outputs.get(recipeStepId('linux'))!;
+    const copies: Array<[string, string]> = [[join(kernelOut, 'boot/vmlinuz'), 'vmlinuz'], [join(kernelOut, 'export/kernel.config'), 'kernel.config']];
+    for (const id of input.plan.finals.filter((f) => f !== recipeStepId('linux'))) {
+      const dir = input.outputs.get(id)!;
+      for (const f of await listFiles(dir)) copies.push([join(dir, f), f]);
+    }
+    // License texts of every component, gathered by each recipe step (see collectLicenses).
+    for (const name of [...input.plan.recipes.keys()].sort()) {
+      const legal = join(input.outputs.get(recipeStepId(name))!, 'legal');
+      if (await exists(legal)) for (const f of await listFiles(legal)) copies.push([join(legal, f), join('legal', f)]);
+    }
+    const artifacts: Manifest['artifacts'] = [];
+    for (const [src, rel] of copies) {
+      const dest = join(tmp, rel);
+      await mkdir(join(dest, '..'), { recursive: true });
+      await copyFile(src, dest, constants.COPYFILE_FICLONE);
+      artifacts.push({ file: rel, size: (await stat(dest)).size, sha256: await sha256File(dest) });
+    }
+    artifacts.sort((a, b) => (a.file < b.file ? -1 : 1));
+    const kernel = input.plan.recipes.get('linux')!;
+    const manifest: Manifest = {
+      name: 'zos-build',
+      version: input.identity.version,
+      commit: input.identity.commit,
+      profile: input.profile.name,
+      sourceDateEpoch: input.identity.epoch,
+      fingerprint: outputFingerprint(input.plan, input.fingerprints),
+      kernel: {
+        version: kernel.version,
+        release: (await readFile(join(kernelOut, 'export/kernel.release'), 'utf8')).trim(),
+        configSha256: await sha256File(join(kernelOut, 'export/kernel.config')),
+      },
+      recipes: [...input.plan.recipes.values()]
+        .sort((a, b) => (a.name < b.name ? -1 : 1))
+        .map((r) => ({ name: r.name, version: r.version, license: r.license, sources: r.sources.map((s) => ({ file: s.file, sha256: s.sha256, urls: s.locations })) })),
+      artifacts,
+    };
+    await writeFileAtomic(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    const old = (await exists(input.dir)) ? tempSibling(input.dir) : undefined;
+    if (old) await rename(input.dir, old);
+    await rename(tmp, input.dir);
+    if (old) await rmrf(old);
+    return manifest;
+  } catch (err) {
+    await rmrf(tmp);
+    throw err;
+  }
+}

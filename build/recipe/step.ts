@@ -1,0 +1,133 @@
+import { mkdir, copyFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { ZosError } from '../util/errors.js';
+import { exists } from '../util/fs.js';
+import type { SourceStore } from '../cache/source-store.js';
+import { fetchSource, type FetchOptions } from '../fetch/fetch-source.js';
+import type { HostToolVersions } from '../graph/inputs.js';
+import { repoFilesHashes } from '../graph/inputs.js';
+import type { Step, StepRunContext } from '../graph/types.js';
+import { repoDir, repoRelative } from '../paths.js';
+import type { Profile } from '../profile/types.js';
+import { extractArchive } from '../steps/extract.js';
+import type { BuildContext, DependencyOutput, Recipe } from './types.js';
+
+/** What every recipe step shares: the build's identity and where sources come from. */
+export interface BuildEnv {
+  profile: Profile;
+  version: string;
+  /** SOURCE_DATE_EPOCH: every timestamp that reaches an output comes from it. */
+  epoch: number;
+  sources: SourceStore;
+  fetch: Omit<FetchOptions, 'note'>;
+  hostTools: HostToolVersions;
+}
+
+export const recipeStepId = (name: string): string => `recipe:${name}`;
+
+/** Environment that keeps compilers and build systems from stamping time, user, host or locale. */
+export function reproducibleEnv(epoch: number): Record<string, string> {
+  return {
+    SOURCE_DATE_EPOCH: String(epoch),
+    KBUILD_BUILD_TIMESTAMP: new Date(epoch * 1000).toUTCString(),
+    KBUILD_BUILD_USER: 'zos',
+    KBUILD_BUILD_HOST: 'zos-build',
+    LC_ALL: 'C',
+    TZ: 'UTC',
+    ZERO_AR_DATE: '1',
+  };
+}
+
+/**
+ * Copies the recipe's license texts next to its output, so releases can ship them (legal-info)
+ * without unpacking sources again. A listed file that is missing fails the build: a release
+ * without its licenses is not shippable.
+ */
+async function collectLicenses(recipe: Recipe, from: string, to: string): Promise<void> {
+  for (const file of recipe.licenseFiles) {
+    const src = join(from, file);
+    if (!(await exists(src))) throw new ZosError(`recipe ${recipe.name}: licenseFiles entry ${file} does not exist in ${from}`, `Fix licenseFiles in ${recipe.file}.`);
+    await mkdir(dirname(join(to, file)), { recursive: true });
+    await copyFile(src, join(to, file));
+  }
+}
+
+/** Orchestrator sources that shape a recipe's output; editing them rebuilds recipes, as it should. */
+const BUILDER_CODE = ['build/recipe/step.ts', 'build/steps'];
+
+/** 1980-01-01, the epoch of components that do not carry the project's version (as Nix does). */
+export const FIXED_EPOCH = 315532800;
+
+function stampOf(recipe: Recipe, env: BuildEnv): { version: string; epoch: number } {
+  return recipe.stampsProjectVersion ? { version: env.version, epoch: env.epoch } : { version: '', epoch: FIXED_EPOCH };
+}
+
+export function dependencyOutput(dir: string): DependencyOutput {
+  return { rootfs: join(dir, 'rootfs'), export: join(dir, 'export'), boot: join(dir, 'boot') };
+}
+
+/**
+ * Turns a recipe into a build step. The generic part lives here (fetch, verify, extract, lay out
+ * rootfs/export/boot); the recipe's `build` function does only what is specific to it.
+ */
+export function recipeStep(recipe: Recipe, env: BuildEnv): Step {
+  const settings = recipe.settings(env.profile);
+  return {
+    id: recipeStepId(recipe.name),
+    deps: recipe.dependencies.map(recipeStepId),
+    async inputs() {
+      return {
+        recipe: await repoFilesHashes([repoRelative(recipe.file)]),
+        // The generic build code is part of how every recipe is built.
+        builder: await repoFilesHashes(BUILDER_CODE),
+        version: recipe.version,
+        sources: recipe.sources.map((s) => ({ file: s.file, sha256: s.sha256, strip: s.stripComponents ?? 1, extract: s.extract ?? true })),
+        files: await repoFilesHashes(settings.files),
+        values: settings.values,
+        variant: env.profile.variant,
+        stamp: stampOf(recipe, env),
+        hostTools: await env.hostTools.versions(recipe.hostTools),
+      };
+    },
+    async run(ctx: StepRunContext) {
+      // The first archive becomes the source tree; further archives land in extra/<file>/, and
+      // files that are not extracted (patches, .debs) are copied into the tree as they are.
+      const srcDir = join(ctx.workDir, 'src');
+      let extracted = 0;
+      const plainFiles: Array<[string, string]> = [];
+      for (const source of recipe.sources) {
+        const cached = await fetchSource(recipe.name, source, env.sources, { ...env.fetch, signal: ctx.signal, note: (l) => ctx.log.note(l) });
+        if (source.extract ?? true) {
+          ctx.log.note(`extract ${source.file}`);
+          const dest = extracted++ === 0 ? srcDir : join(srcDir, 'extra', source.file);
+          await extractArchive(cached, dest, { stripComponents: source.stripComponents ?? 1, name: source.file });
+        } else {
+          plainFiles.push([cached, source.file]);
+        }
+      }
+      await mkdir(srcDir, { recursive: true });
+      for (const [cached, file] of plainFiles) await copyFile(cached, join(srcDir, file));
+      const out = dependencyOutput(ctx.outDir);
+      await Promise.all([out.rootfs, out.export, out.boot].map((d) => mkdir(d, { recursive: true })));
+      const stamp = stampOf(recipe, env);
+      const buildEnv = reproducibleEnv(stamp.epoch);
+      const bctx: BuildContext = {
+        recipe,
+        profile: env.profile,
+        repoDir,
+        srcDir,
+        workDir: ctx.workDir,
+        out,
+        deps: Object.fromEntries(recipe.dependencies.map((d) => [d, dependencyOutput(ctx.depOutputs.get(recipeStepId(d))!)])),
+        jobs: ctx.jobs,
+        env: buildEnv,
+        version: stamp.version,
+        values: settings.values,
+        log: ctx.log,
+        run: (cmd, args, opts = {}) => ctx.log.run(cmd, args, { cwd: opts.cwd ?? srcDir, env: { ...buildEnv, ...opts.env }, input: opts.input }),
+      };
+      await recipe.build(bctx);
+      await collectLicenses(recipe, recipe.sources.length ? srcDir : repoDir, join(ctx.outDir, 'legal', recipe.name));
+    },
+  };
+}

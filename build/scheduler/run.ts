@@ -1,0 +1,137 @@
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Listr, type ListrTask } from 'listr2';
+import type { StepStore } from '../cache/step-store.js';
+import type { Graph } from '../graph/types.js';
+import { buildAbort, StepLog } from '../util/exec.js';
+import { StepError, errorMessage } from '../util/errors.js';
+import { rmrf } from '../util/fs.js';
+import { Semaphore } from './semaphore.js';
+
+export interface RunOptions {
+  graph: Graph;
+  fingerprints: ReadonlyMap<string, string>;
+  /** Steps to bring up to date (with everything they need). */
+  needed: ReadonlySet<string>;
+  store: StepStore;
+  /** Per-step logs go to `<logDir>/<step>.log`. */
+  logDir: string;
+  workRoot: string;
+  jobs: number;
+  verbose: boolean;
+  /** Optional hooks for a remote cache: try to fetch an output before building it, share it after. */
+  remote?: {
+    get(fingerprint: string, dest: string): Promise<boolean>;
+    put(fingerprint: string, src: string): Promise<void>;
+  };
+}
+
+export type StepOutcome = 'built' | 'cached' | 'downloaded';
+
+export interface RunResult {
+  outcomes: Map<string, StepOutcome>;
+  outputs: Map<string, string>;
+}
+
+export const defaultJobs = (): number => availableParallelism();
+
+function logName(stepId: string): string {
+  return `${stepId.replace(/[^A-Za-z0-9._-]+/g, '-')}.log`;
+}
+
+/**
+ * Runs the needed steps as a DAG: a step starts once its dependencies are done, at most `jobs`
+ * steps build at once, and each build may itself use `jobs` (make -j). Cached steps cost a stat.
+ */
+export async function runSteps(opts: RunOptions): Promise<RunResult> {
+  const outcomes = new Map<string, StepOutcome>();
+  const outputs = new Map<string, string>();
+  const done = new Map<string, Promise<void>>();
+  const slots = new Semaphore(opts.jobs);
+  const order = opts.graph.order.filter((id) => opts.needed.has(id));
+
+  const resolvers = new Map<string, { resolve: () => void; reject: (e: unknown) => void }>();
+  for (const id of order) {
+    done.set(id, new Promise<void>((resolve, reject) => resolvers.set(id, { resolve, reject })));
+    done.get(id)!.catch(() => undefined); // observed through the task that awaits it
+  }
+
+  const runOne = async (id: string, setTitle: (t: string) => void, setOutput: (t: string) => void): Promise<void> => {
+    const step = opts.graph.steps.get(id)!;
+    const fp = opts.fingerprints.get(id)!;
+    await Promise.all(step.deps.map((d) => done.get(d)!));
+    if (await opts.store.has(fp)) {
+      outcomes.set(id, 'cached');
+      outputs.set(id, opts.store.pathOf(fp));
+      setTitle(`${id} (cached)`);
+      return;
+    }
+    const release = await slots.acquire();
+    const log = await StepLog.create(join(opts.logDir, logName(id)));
+    const workDir = join(opts.workRoot, `${logName(id).replace(/\.log$/, '')}-${fp.slice(0, 12)}`);
+    const start = Date.now();
+    try {
+      if (opts.remote) {
+        const tmp = await opts.store.tempDir(fp);
+        if (await opts.remote.get(fp, tmp)) {
+          outputs.set(id, await opts.store.commit(tmp, fp));
+          outcomes.set(id, 'downloaded');
+          setTitle(`${id} (from remote cache)`);
+          return;
+        }
+        await rmrf(tmp);
+      }
+      setTitle(`${id}: building`);
+      log.note(`# step ${id}, fingerprint ${fp}`);
+      const tmp = await opts.store.tempDir(fp);
+      await rmrf(workDir);
+      try {
+        await step.run({
+          outDir: tmp,
+          workDir,
+          depOutputs: new Map(step.deps.map((d) => [d, outputs.get(d)!])),
+          fingerprint: fp,
+          jobs: opts.jobs,
+          log,
+          signal: buildAbort.signal,
+        });
+      } catch (err) {
+        await rmrf(tmp);
+        throw new StepError(id, err instanceof Error ? err : new Error(errorMessage(err)), log.path);
+      }
+      outputs.set(id, await opts.store.commit(tmp, fp));
+      outcomes.set(id, 'built');
+      log.note(`# done in ${((Date.now() - start) / 1000).toFixed(1)} s`);
+      setTitle(`${id} (built in ${((Date.now() - start) / 1000).toFixed(1)} s)`);
+      setOutput('');
+      if (opts.remote) await opts.remote.put(fp, outputs.get(id)!);
+    } finally {
+      log.close();
+      release();
+      await rmrf(workDir);
+    }
+  };
+
+  const tasks: ListrTask[] = order.map((id) => ({
+    title: id,
+    task: async (_ctx, task) => {
+      try {
+        await runOne(id, (t) => (task.title = t), (t) => (task.output = t));
+        resolvers.get(id)!.resolve();
+      } catch (err) {
+        resolvers.get(id)!.reject(err);
+        throw err;
+      }
+    },
+  }));
+
+  const list = new Listr(tasks, {
+    concurrent: true,
+    exitOnError: true,
+    renderer: opts.verbose || !process.stdout.isTTY ? 'simple' : 'default',
+    rendererOptions: { collapseErrors: false },
+    registerSignalListeners: false,
+  } as never);
+  await list.run();
+  return { outcomes, outputs };
+}

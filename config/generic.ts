@@ -1,0 +1,16 @@
+import { defineProfile } from '../build/profile/define.js';
+
+// Real servers: common server NICs and storage controllers. The Redis password is not baked in:
+// operators pass zos.password= on the kernel command line (netboot extra args or usb zos.cfg).
+export default defineProfile({
+  name: 'generic',
+  description: 'Real machines: server NIC and storage drivers, large NR_CPUS',
+  kernel: { base: 'defconfig', fragments: ['kernel/base.config', 'kernel/generic.config'] },
+  packages: ['busybox', 'redis', 'core0'],
+  compression: 'xz',
+  cmdline: 'console=tty0 console=ttyS0,115200n8 panic=30',
+  variant: 'release',
+  agent: {},
+  netboot: { baseUrl: 'https://bootstrap.grid.tf/zos', runmode: 'prod', farmId: '', extraArgs: '' },
+  artifacts: ['efi', 'netboot', 'usb', 'usb-netboot', 'iso'],
+});

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { repoCopy, zosBuild } from '../helpers/cli.js';
+
+// Incremental builds, checked on a private copy of the repository that shares the step cache with
+// the checkout: the first build there reuses what ci/test already built, edits stay private.
+describe('incremental rebuilds (qemu profile)', { timeout: 60 * 60_000 }, () => {
+  let repo: string;
+  const outcomes = async (): Promise<Record<string, string>> =>
+    (JSON.parse(await readFile(join(repo, 'out/logs/qemu/last-build.json'), 'utf8')) as { outcomes: Record<string, string> }).outcomes;
+  const build = async () => {
+    const r = await zosBuild(['build', '--profile', 'qemu', '--verbose'], { repo });
+    assert.equal(r.code, 0, `build failed:\n${r.stdout}\n${r.stderr}`);
+    return r;
+  };
+  const built = (o: Record<string, string>) => Object.keys(o).filter((k) => o[k] === 'built').sort();
+
+  before(async () => {
+    repo = await repoCopy();
+    await build();
+  });
+  after(async () => {
+    if (repo) await rm(repo, { recursive: true, force: true });
+  });
+
+  it('does nothing when nothing changed', async (t) => {
+    const r = await build();
+    assert.match(r.stdout, /is up to date/);
+    t.diagnostic(`no-op build: ${r.ms} ms including Node start`);
+  });
+
+  it('rebuilds only the initramfs and what consumes it after an overlay edit', async () => {
+    await appendFile(join(repo, 'rootfs-overlay/init'), '\n# edited by the rebuild test\n');
+    await build();
+    const o = await outcomes();
+    assert.ok(built(o).includes('initramfs'), `initramfs was not rebuilt: ${JSON.stringify(o)}`);
+    for (const [id, outcome] of Object.entries(o)) {
+      if (id.startsWith('recipe:')) assert.equal(outcome, 'cached', `${id} should not rebuild for an overlay edit`);
+    }
+    const again = await build();
+    assert.match(again.stdout, /is up to date/);
+  });
+
+  it('plans to rebuild the kernel and its dependents, nothing else, after a fragment edit', async () => {
+    await appendFile(join(repo, 'kernel/qemu.config'), '\nCONFIG_CRC32=y\n');
+    const r = await zosBuild(['graph', '--profile', 'qemu', '--fingerprints'], { repo });
+    assert.equal(r.code, 0, r.stderr);
+    const state = Object.fromEntries([...r.stdout.matchAll(/^(\S+)\s+[0-9a-f]{16} (cached|to build)$/gm)].map((m) => [m[1]!, m[2]!]));
+    assert.equal(state['recipe:linux'], 'to build');
+    assert.equal(state['recipe:busybox'], 'to build', 'busybox builds against the kernel headers');
+    assert.equal(state['initramfs'], 'to build');
+    assert.equal(state['recipe:redis'], 'cached');
+    assert.equal(state['recipe:core0'], 'cached');
+  });
+
+  it('fails naming the fragment and option when kconfig drops a requested option', async () => {
+    // Restore the fragment, then ask for an option that does not exist in 6.1.
+    const frag = join(repo, 'kernel/qemu.config');
+    await writeFile(frag, (await readFile(frag, 'utf8')).replace('\nCONFIG_CRC32=y\n', '\nCONFIG_ZOS_DOES_NOT_EXIST=y\n'));
+    const r = await zosBuild(['build', 'linux', '--profile', 'qemu'], { repo });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /CONFIG_ZOS_DOES_NOT_EXIST=y \(from .*kernel\/qemu\.config\) -> /);
+    assert.match(r.stderr, /full log: .*recipe-linux\.log/);
+  });
+});
