@@ -22,6 +22,11 @@ export class StepStore {
     return exists(this.pathOf(fingerprint));
   }
 
+  /** A fresh temp path (not created) next to where `fingerprint`'s output goes. */
+  tempPath(fingerprint: string): string {
+    return tempSibling(this.pathOf(fingerprint));
+  }
+
   async tempDir(fingerprint: string): Promise<string> {
     await mkdir(this.dir, { recursive: true });
     const tmp = tempSibling(this.pathOf(fingerprint));

@@ -14,6 +14,8 @@ export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
     .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'plain line-per-event progress and more detail' })
     .option('mirror', { type: 'string', array: true, default: [] as string[], describe: 'mirror base URL tried first for every source (<mirror>/<file>); repeatable' })
     .option('debian-mirror', { type: 'string', describe: 'Debian archive base URL for debian: locations (default: the host apt sources)' })
+    .option('remote-cache', { type: 'string', default: process.env.ZOS_REMOTE_CACHE, describe: 'HTTP base URL of a shared step cache (GET/PUT); env ZOS_REMOTE_CACHE' })
+    .option('remote-cache-read-only', { type: 'boolean', default: process.env.ZOS_REMOTE_CACHE_READ_ONLY === '1', describe: 'use the remote cache but never upload (untrusted jobs); env ZOS_REMOTE_CACHE_READ_ONLY=1' })
     .check((argv) => {
       if (!Number.isInteger(argv.jobs) || argv.jobs < 1) throw new Error(`--jobs ${argv.jobs}: must be a whole number >= 1`);
       return true;

@@ -25,6 +25,8 @@ export interface CommonArgs {
   verbose: boolean;
   mirror: string[];
   debianMirror?: string;
+  remoteCache?: string;
+  remoteCacheReadOnly: boolean;
 }
 
 export const DEFAULT_PROFILE = 'generic';

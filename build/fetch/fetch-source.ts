@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { SourceStore } from '../cache/source-store.js';
 import type { Source } from '../recipe/types.js';
 import { HashMismatchError, ZosError } from '../util/errors.js';
@@ -27,6 +28,7 @@ export const defaultFetchOptions: Omit<FetchOptions, keyof LocationOptions> = {
  * Returns the cached path of `source`, downloading it first if needed. Locations are tried in order;
  * a hash mismatch is fatal (a location served the wrong bytes: that is a pin or a mirror to fix, not
  * something to paper over by trying elsewhere), and nothing unverified ever enters the cache.
+ * Throws the signal's reason if `opts.signal` aborts; the partial download is deleted.
  */
 export async function fetchSource(recipe: string, source: Source, store: SourceStore, opts: FetchOptions): Promise<string> {
   if (await store.has(source.sha256)) return store.pathOf(source.sha256);
@@ -37,18 +39,23 @@ export async function fetchSource(recipe: string, source: Source, store: SourceS
     );
   }
   const failures: string[] = [];
+  const attempts = Math.max(1, opts.attemptsPerUrl);
   for (const url of candidateUrls(source, opts)) {
-    for (let attempt = 1; attempt <= opts.attemptsPerUrl; attempt++) {
+    for (let attempt = 1; ; attempt++) {
+      opts.signal?.throwIfAborted();
       const tmp = await store.tempPath(source.sha256);
       opts.note?.(`fetch ${url} (attempt ${attempt})`);
-      const result = await downloadTo(url, tmp, {
-        idleTimeoutMs: opts.idleTimeoutMs,
-        signal: opts.signal,
-        onProgress: (got, total) => opts.onProgress?.(url, got, total),
-      }).catch(async (err: unknown) => {
+      let result;
+      try {
+        result = await downloadTo(url, tmp, {
+          idleTimeoutMs: opts.idleTimeoutMs,
+          signal: opts.signal,
+          onProgress: (got, total) => opts.onProgress?.(url, got, total),
+        });
+      } catch (err) {
         await store.discard(tmp);
         throw err;
-      });
+      }
       if (result.ok) {
         if (result.sha256 !== source.sha256) {
           await store.discard(tmp);
@@ -59,13 +66,18 @@ export async function fetchSource(recipe: string, source: Source, store: SourceS
       }
       await store.discard(tmp);
       opts.note?.(`  failed: ${result.reason}`);
-      failures.push(`${url}: ${result.reason}`);
-      if (!result.retry || attempt === opts.attemptsPerUrl) break;
-      await new Promise((r) => setTimeout(r, opts.retryDelayMs * 2 ** (attempt - 1)));
+      if (!result.retry || attempt >= attempts) {
+        // One line per URL: the last reason is the one worth reading.
+        failures.push(`${url}: ${result.reason}${attempt > 1 ? ` (${attempt} attempts)` : ''}`);
+        break;
+      }
+      await sleep(opts.retryDelayMs * 2 ** (attempt - 1), undefined, { signal: opts.signal }).catch((err: unknown) => {
+        throw opts.signal?.reason ?? err; // same error as an abort during a download
+      });
     }
   }
   throw new ZosError(
-    `recipe ${recipe}: could not download ${source.file} from any location:\n  ${failures.join('\n  ')}`,
+    `recipe ${recipe}: could not download ${source.file} (sha256 ${source.sha256}) from any location:\n  ${failures.join('\n  ')}`,
     'Check the network, add a mirror with --mirror, or put the file in the cache with `zos-build fetch` elsewhere.',
   );
 }

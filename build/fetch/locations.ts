@@ -7,11 +7,14 @@ export interface LocationOptions {
   debianArchive: string;
 }
 
-/** The URLs to try for a source, in order. */
+const trimEnd = (s: string) => s.replace(/\/+$/, '');
+const trimStart = (s: string) => s.replace(/^\/+/, '');
+
+/** The URLs to try for a source, in order: mirrors, then the recipe's locations; duplicates dropped. */
 export function candidateUrls(source: Source, opts: LocationOptions): string[] {
-  const urls = opts.mirrors.map((m) => `${m.replace(/\/$/, '')}/${source.file}`);
+  const urls = opts.mirrors.map((m) => `${trimEnd(m)}/${source.file}`);
   for (const loc of source.locations) {
-    urls.push(loc.startsWith('debian:') ? `${opts.debianArchive}/${loc.slice('debian:'.length)}` : loc);
+    urls.push(loc.startsWith('debian:') ? `${trimEnd(opts.debianArchive)}/${trimStart(loc.slice('debian:'.length))}` : loc);
   }
   return [...new Set(urls)];
 }

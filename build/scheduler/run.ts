@@ -21,6 +21,9 @@ export interface RunOptions {
   verbose: boolean;
   /** Optional hooks for a remote cache: try to fetch an output before building it, share it after. */
   remote?: {
+    readonly readOnly: boolean;
+    has(fingerprint: string): Promise<boolean>;
+    /** `dest` must not exist; it is created only on a verified hit. */
     get(fingerprint: string, dest: string): Promise<boolean>;
     put(fingerprint: string, src: string): Promise<void>;
   };
@@ -64,6 +67,8 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
       outcomes.set(id, 'cached');
       outputs.set(id, opts.store.pathOf(fp));
       setTitle(`${id} (cached)`);
+      // Share what this machine has and the remote lacks (a runner that built before the cache existed).
+      if (opts.remote && !opts.remote.readOnly && !(await opts.remote.has(fp))) await opts.remote.put(fp, opts.store.pathOf(fp));
       return;
     }
     const release = await slots.acquire();
@@ -72,14 +77,13 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
     const start = Date.now();
     try {
       if (opts.remote) {
-        const tmp = await opts.store.tempDir(fp);
+        const tmp = opts.store.tempPath(fp);
         if (await opts.remote.get(fp, tmp)) {
           outputs.set(id, await opts.store.commit(tmp, fp));
           outcomes.set(id, 'downloaded');
           setTitle(`${id} (from remote cache)`);
           return;
         }
-        await rmrf(tmp);
       }
       setTitle(`${id}: building`);
       log.note(`# step ${id}, fingerprint ${fp}`);

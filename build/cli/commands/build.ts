@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { RemoteStepCache } from '../../cache/remote.js';
 import { closure } from '../../graph/graph.js';
 import { outputFingerprint, publish, readManifest } from '../../publish/out-dir.js';
 import { recipeStepId } from '../../recipe/step.js';
@@ -8,6 +9,7 @@ import { acquireLock } from '../../util/lock.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { withCommonOptions } from '../options.js';
 import { fingerprints, openSession, type CommonArgs } from '../session.js';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 interface BuildArgs extends CommonArgs {
@@ -41,6 +43,7 @@ const command: CommandModule<object, BuildArgs> = {
       const unlockOut = await acquireLock(join(s.outRoot, `.${s.profile.name}.lock`), 'output directory');
       try {
         await s.steps.sweepTemps();
+        await mkdir(join(s.cacheDir, 'work'), { recursive: true });
         const targets = wholeImage ? s.plan.finals : argv.recipes.map(recipeStepId);
         const needed = closure(s.plan.graph, targets);
         const result = await runSteps({
@@ -52,6 +55,15 @@ const command: CommandModule<object, BuildArgs> = {
           workRoot: join(s.cacheDir, 'work'),
           jobs: argv.jobs,
           verbose: argv.verbose,
+          remote: argv.remoteCache
+            ? new RemoteStepCache({
+                url: argv.remoteCache,
+                readOnly: argv.remoteCacheReadOnly,
+                tmpDir: join(s.cacheDir, 'work'),
+                // Warnings (corrupt entries, server down) always show; hits and misses with --verbose.
+                log: (line) => (argv.verbose || line.includes('warning')) && console.error(line),
+              })
+            : undefined,
         });
         const built = [...result.outcomes].filter(([, o]) => o !== 'cached').map(([id]) => id);
         // What ran, for scripts and tests that check a rebuild did only what it should.

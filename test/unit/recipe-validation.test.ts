@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { validateRecipe, validateRecipeSet } from '../../build/recipe/validate.js';
+import type { Recipe } from '../../build/recipe/types.js';
+import { DefinitionError } from '../../build/util/errors.js';
+
+const FILE = '/repo/recipes/demo/recipe.ts';
+const SHA = 'a'.repeat(64);
+const good = () => ({
+  name: 'demo',
+  version: '1.2.3',
+  license: 'MIT',
+  description: 'a demo',
+  sources: [{ file: 'demo-1.2.3.tar.gz', sha256: SHA, locations: ['https://example.org/demo-1.2.3.tar.gz'] }],
+  build: async () => {},
+});
+
+/** Asserts validation fails with an error naming the file and the field. */
+function rejects(spec: unknown, field: string, problem: RegExp): void {
+  assert.throws(
+    () => validateRecipe(spec, FILE),
+    (err: unknown) => {
+      assert.ok(err instanceof DefinitionError, `expected DefinitionError, got ${String(err)}`);
+      assert.equal(err.file, FILE);
+      assert.equal(err.field, field);
+      assert.match(err.message, new RegExp(`^${FILE.replace(/\//g, '\\/')}: ${field.replace(/[[\]]/g, '\\$&')}: `));
+      assert.match(err.message, problem);
+      return true;
+    },
+  );
+}
+
+describe('recipe validation', () => {
+  it('accepts a complete recipe and fills defaults', () => {
+    const r = validateRecipe(good(), FILE);
+    assert.deepEqual(r.dependencies, []);
+    assert.equal(r.file, FILE);
+    assert.deepEqual(r.settings({} as never), { files: [], values: {} });
+  });
+
+  it('rejects a missing sha256', () => {
+    const spec = good();
+    delete (spec.sources[0] as Partial<(typeof spec.sources)[0]>).sha256;
+    rejects(spec, 'sources[0].sha256', /not a sha256/);
+  });
+
+  it('rejects an invalid sha256 (uppercase, short, non-hex)', () => {
+    for (const bad of ['A'.repeat(64), 'a'.repeat(63), 'g'.repeat(64)]) {
+      const spec = good();
+      spec.sources[0]!.sha256 = bad;
+      rejects(spec, 'sources[0].sha256', /64 lowercase hex/);
+    }
+  });
+
+  it('rejects a bad version string', () => {
+    for (const bad of ['latest', '1.x', '', 'v1.2']) {
+      const spec = { ...good(), version: bad };
+      rejects(spec, 'version', bad === '' ? /required/ : /is not a version/);
+    }
+  });
+
+  it('rejects a source without locations and a location that is not a URL', () => {
+    const a = good();
+    a.sources[0]!.locations = [];
+    rejects(a, 'sources[0].locations', /at least one location/);
+    const b = good();
+    b.sources[0]!.locations = ['ftp://example.org/x'];
+    rejects(b, 'sources[0].locations[0]', /http\(s\) URL or debian:pool/);
+  });
+
+  it('rejects a missing build function and a bad name', () => {
+    rejects({ ...good(), build: undefined }, 'build', /must be a build function/);
+    rejects({ ...good(), name: 'Bad_Name' }, 'name', /lowercase/);
+  });
+});
+
+const recipe = (name: string, deps: string[] = []): Recipe =>
+  ({ ...validateRecipe({ ...good(), name }, `/repo/recipes/${name}/recipe.ts`), dependencies: deps });
+
+describe('recipe set validation', () => {
+  it('rejects duplicate names naming both files', () => {
+    const a = recipe('x');
+    const b = { ...recipe('x'), file: '/repo/recipes/other/recipe.ts' };
+    assert.throws(() => validateRecipeSet([a, b]), /\/repo\/recipes\/other\/recipe\.ts: name: "x" is already defined by \/repo\/recipes\/x\/recipe\.ts/);
+  });
+
+  it('rejects an unknown dependency, listing the known recipes', () => {
+    assert.throws(() => validateRecipeSet([recipe('a', ['nope']), recipe('b')]), /recipes\/a\/recipe\.ts: dependencies: unknown recipe "nope" \(known: a, b\)/);
+  });
+
+  it('rejects a cycle and prints it', () => {
+    assert.throws(
+      () => validateRecipeSet([recipe('a', ['b']), recipe('b', ['c']), recipe('c', ['a'])]),
+      /dependency cycle: a -> b -> c -> a/,
+    );
+  });
+
+  it('accepts a DAG', () => {
+    const set = validateRecipeSet([recipe('a', ['b', 'c']), recipe('b', ['c']), recipe('c')]);
+    assert.deepEqual([...set.keys()], ['a', 'b', 'c']);
+  });
+});
