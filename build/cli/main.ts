@@ -10,6 +10,8 @@ import doctor from './commands/doctor.js';
 import fetch from './commands/fetch.js';
 import graph from './commands/graph.js';
 import list from './commands/list.js';
+import release from './commands/release.js';
+import verifyRepro from './commands/verify-repro.js';
 
 /** Prints what the user needs to act on: the failing command, its log's tail and the log's path. */
 async function report(err: unknown): Promise<void> {
@@ -49,6 +51,8 @@ try {
     .command(graph)
     .command(clean)
     .command(doctor)
+    .command(release)
+    .command(verifyRepro)
     // .command(agent)
     .demandCommand(1, 'Name a command; see --help.')
     .strict()

@@ -1,7 +1,59 @@
+import { join } from 'node:path';
+import { writers } from '../artifacts/index.js';
+import { repoFileHash } from '../graph/inputs.js';
 import type { Step } from '../graph/types.js';
-import type { BuildEnv } from '../recipe/step.js';
+import { INITRAMFS_STEP } from '../image/step.js';
+import { initramfsFileName } from '../image/compress.js';
+import type { ArtifactKind } from '../profile/types.js';
+import { recipeStepId, type BuildEnv } from '../recipe/step.js';
 
-/** One step per boot artifact the profile asks for (wired to build/artifacts/ writers). */
-export function artifactSteps(_env: BuildEnv): Step[] {
-  return [];
+/** Artifacts that boot iPXE need the iPXE binaries (the ipxe recipe); the others do not. */
+const NEEDS_IPXE: ReadonlySet<ArtifactKind> = new Set(['netboot', 'usb-netboot']);
+
+export const artifactStepId = (kind: ArtifactKind): string => `artifact:${kind}`;
+
+/** The kernel command line every artifact boots with: the profile's, plus the initramfs entry point. */
+export function kernelCmdline(env: BuildEnv): string {
+  return `${env.profile.cmdline} rdinit=/init`.trim();
+}
+
+/**
+ * One step per boot artifact the profile asks for (LinuxKit style: one image, many formats). Each
+ * is cached on its own, so adding `iso` to a profile does not rewrite `usb.img`.
+ */
+export function artifactSteps(env: BuildEnv): Step[] {
+  return env.profile.artifacts.map((kind) => {
+    const writer = writers[kind];
+    const ipxe = NEEDS_IPXE.has(kind);
+    return {
+      id: artifactStepId(kind),
+      deps: [recipeStepId('linux'), INITRAMFS_STEP, ...(ipxe ? [recipeStepId('ipxe')] : [])],
+      async inputs() {
+        return {
+          kind,
+          cmdline: kernelCmdline(env),
+          version: env.version,
+          epoch: env.epoch,
+          netboot: env.profile.netboot,
+          builder: await repoFileHash('build/artifacts'),
+          hostTools: await env.hostTools.versions(writer.hostTools),
+        };
+      },
+      async run(ctx) {
+        const initramfs = join(ctx.depOutputs.get(INITRAMFS_STEP)!, initramfsFileName(env.profile.compression));
+        await writer.write({
+          vmlinuz: join(ctx.depOutputs.get(recipeStepId('linux'))!, 'boot/vmlinuz'),
+          initramfs,
+          cmdline: kernelCmdline(env),
+          version: env.version,
+          netboot: env.profile.netboot,
+          ipxeDir: ipxe ? join(ctx.depOutputs.get(recipeStepId('ipxe'))!, 'boot/ipxe') : '',
+          outDir: ctx.outDir,
+          workDir: ctx.workDir,
+          epoch: env.epoch,
+          log: ctx.log,
+        });
+      },
+    };
+  });
 }

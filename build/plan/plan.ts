@@ -4,6 +4,7 @@ import { INITRAMFS_STEP, initramfsStep } from '../image/step.js';
 import type { Profile } from '../profile/types.js';
 import { recipeStep, recipeStepId, type BuildEnv } from '../recipe/step.js';
 import type { Recipe } from '../recipe/types.js';
+import { ZosError } from '../util/errors.js';
 
 export const KERNEL_RECIPE = 'linux';
 
@@ -33,7 +34,10 @@ export function recipeClosure(profile: Profile, recipes: ReadonlyMap<string, Rec
  * initramfs, then one step per boot artifact the profile asks for.
  */
 export function planBuild(env: BuildEnv, recipes: ReadonlyMap<string, Recipe>, artifactSteps: (env: BuildEnv) => Step[] = () => []): Plan {
-  const extra = env.profile.artifacts.some((a) => a === 'netboot' || a === 'usb-netboot') && recipes.has('ipxe') ? ['ipxe'] : [];
+  const extra = env.profile.artifacts.some((a) => a === 'netboot' || a === 'usb-netboot') ? ['ipxe'] : [];
+  for (const name of extra) {
+    if (!recipes.has(name)) throw new ZosError(`profile ${env.profile.name} asks for netboot artifacts but there is no recipe "${name}"`, `Add recipes/${name}/recipe.ts or drop netboot and usb-netboot from ${env.profile.file}.`);
+  }
   const used = recipeClosure(env.profile, recipes, extra);
   const steps: Step[] = [...used.values()].map((r) => recipeStep(r, env));
   steps.push(initramfsStep({ profile: env.profile, version: env.version, epoch: env.epoch }));

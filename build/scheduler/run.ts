@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Listr, type ListrTask } from 'listr2';
 import type { StepStore } from '../cache/step-store.js';
@@ -89,6 +90,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
       log.note(`# step ${id}, fingerprint ${fp}`);
       const tmp = await opts.store.tempDir(fp);
       await rmrf(workDir);
+      await mkdir(workDir, { recursive: true });
       try {
         await step.run({
           outDir: tmp,

@@ -1,0 +1,132 @@
+/**
+ * `zos-build agent <action>`: talk to the core0 agent of a booted node.
+ *
+ *   zos-build agent ping
+ *   zos-build agent exec -- uname -r        (exits with the remote exit code)
+ *   zos-build agent info mem                (prints JSON)
+ *   zos-build agent jobs
+ *   zos-build agent kill <job-id> [--signal 9]
+ *   zos-build agent reboot | poweroff
+ */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { AgentClient, INFO_KINDS, type InfoKind } from '../../agent-client/client.js';
+import { ZosError } from '../../util/errors.js';
+
+const ACTIONS = ['ping', 'exec', 'info', 'jobs', 'kill', 'reboot', 'poweroff'] as const;
+type Action = (typeof ACTIONS)[number];
+
+export interface AgentArgs {
+  action: Action;
+  args: string[];
+  host: string;
+  port: number;
+  password?: string;
+  wait: number;
+  timeout: number;
+  'max-time'?: number;
+  stream: boolean;
+  signal?: number;
+  '--'?: string[];
+}
+
+function printJson(v: unknown): void {
+  process.stdout.write(JSON.stringify(v, null, 2) + '\n');
+}
+
+/** Words after `--` (yargs puts them in `_` after the command words unless populate-- is on). */
+function trailing(argv: ArgumentsCamelCase<AgentArgs>): string[] {
+  if (Array.isArray(argv['--'])) return argv['--'].map(String);
+  const rest = argv._.map(String);
+  const at = rest.indexOf('agent');
+  return at >= 0 ? rest.slice(at + 1) : [];
+}
+
+async function run(argv: ArgumentsCamelCase<AgentArgs>): Promise<void> {
+  const password = argv.password ?? process.env.ZOS_PASSWORD;
+  const opts = { host: argv.host, port: argv.port, password };
+  const agent = argv.wait > 0 ? await AgentClient.waitForAgent(opts, argv.wait * 1000) : await AgentClient.connect(opts);
+  const timeoutMs = argv.timeout * 1000;
+  try {
+    const args = [...(argv.args ?? []).map(String), ...trailing(argv)];
+    switch (argv.action) {
+      case 'ping': {
+        const t0 = Date.now();
+        const answer = await agent.ping({ timeoutMs });
+        process.stdout.write(`${answer} (${Date.now() - t0} ms)\n`);
+        return;
+      }
+      case 'exec': {
+        const [name, ...rest] = args;
+        if (!name) throw new ZosError('agent exec: no program given', 'Usage: zos-build agent exec -- uname -r');
+        const maxTime = argv['max-time'];
+        const r = await agent.system(name, rest, {
+          maxTime,
+          timeoutMs: maxTime ? maxTime * 1000 + 30_000 : timeoutMs,
+          onLine: argv.stream ? (l) => (l.stream === 'stderr' ? process.stderr : process.stdout).write(l.line + '\n') : undefined,
+        });
+        if (!argv.stream) {
+          process.stdout.write(r.streams[0]);
+          process.stderr.write(r.streams[1]);
+        }
+        if (r.state !== 'SUCCESS' && r.state !== 'ERROR') {
+          process.stderr.write(`agent: ${r.state}: ${typeof r.value === 'string' ? r.value : r.data}\n`);
+        } else if (r.state === 'ERROR' && r.streams[0] === '' && r.streams[1] === '' && typeof r.value === 'string' && r.value) {
+          // The program did not run (not found, bad arguments): say why.
+          process.stderr.write(`agent: ${r.value}\n`);
+        }
+        process.exitCode = r.state === 'SUCCESS' ? 0 : r.code > 0 && r.code < 256 ? r.code : 1;
+        return;
+      }
+      case 'info': {
+        const kind = (args[0] ?? 'os') as InfoKind;
+        if (!INFO_KINDS.includes(kind)) {
+          throw new ZosError(`agent info: unknown kind ${JSON.stringify(kind)}`, `Use one of: ${INFO_KINDS.join(', ')}`);
+        }
+        printJson(await agent.info(kind));
+        return;
+      }
+      case 'jobs':
+        printJson(await agent.jobs());
+        return;
+      case 'kill': {
+        const id = args[0];
+        if (!id) throw new ZosError('agent kill: no job id given', 'Usage: zos-build agent kill <job-id> [--signal N]');
+        await agent.kill(id, argv.signal);
+        process.stdout.write(`killed ${id}\n`);
+        return;
+      }
+      case 'reboot':
+        await agent.reboot();
+        process.stdout.write(`${agent.address}: rebooting\n`);
+        return;
+      case 'poweroff':
+        await agent.poweroff();
+        process.stdout.write(`${agent.address}: powering off\n`);
+        return;
+    }
+  } finally {
+    await agent.close();
+  }
+}
+
+const command: CommandModule<object, AgentArgs> = {
+  command: 'agent <action> [args..]',
+  describe: "Talk to a node's core0 agent (ping, exec, info, jobs, kill, reboot, poweroff)",
+  builder: (y: Argv<object>) =>
+    y
+      .positional('action', { choices: ACTIONS, describe: 'what to do', demandOption: true })
+      .positional('args', { type: 'string', array: true, default: [] as string[], describe: 'arguments of the action' })
+      .option('host', { type: 'string', default: '127.0.0.1', describe: "the node's address" })
+      .option('port', { type: 'number', default: 6379, describe: "the node's redis port" })
+      .option('password', { type: 'string', describe: 'agent password (default: $ZOS_PASSWORD)' })
+      .option('wait', { type: 'number', default: 0, describe: 'retry for this many seconds while the node boots' })
+      .option('timeout', { type: 'number', default: 60, describe: 'seconds to wait for a result' })
+      .option('max-time', { type: 'number', describe: 'exec: kill the program after this many seconds' })
+      .option('stream', { type: 'boolean', default: false, describe: 'exec: print output while the program runs' })
+      .option('signal', { type: 'number', describe: 'kill: send this signal instead of TERM-then-KILL' })
+      .example('$0 agent exec -- uname -r', 'run a program on the node')
+      .example('$0 agent info mem', 'print memory information as JSON') as unknown as Argv<AgentArgs>,
+  handler: run,
+};
+
+export default command;

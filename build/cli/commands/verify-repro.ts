@@ -1,0 +1,110 @@
+import { spawn } from 'node:child_process';
+import { cp, mkdir, mkdtemp, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { CommandModule } from 'yargs';
+import { defaultCacheDir, repoDir } from '../../paths.js';
+import { compareDirs, formatDifference } from '../../release/compare.js';
+import { ZosError } from '../../util/errors.js';
+import { exists, rmrf } from '../../util/fs.js';
+import { withCommonOptions } from '../options.js';
+import { DEFAULT_PROFILE, type CommonArgs } from '../session.js';
+
+interface VerifyReproArgs extends CommonArgs {
+  workDir?: string;
+  keep: boolean;
+  vary: boolean;
+  seedSources: boolean;
+}
+
+/** The two builds differ in everything that must not matter: checkout path, cache, TZ, umask, time. */
+export const BUILD_VARIANTS = [
+  { label: 'A', tz: 'UTC', umask: '022' },
+  { label: 'B', tz: 'Asia/Kathmandu', umask: '027' },
+] as const;
+
+function runBuild(repo: string, args: string[], env: Record<string, string>, umask: string): Promise<number | null> {
+  return new Promise((res, rej) => {
+    // umask is a shell builtin: set it, then exec node so signals reach the build directly.
+    // A remote build cache would hand build B the outputs of an earlier build: never use one here.
+    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ZOS_REMOTE_CACHE')));
+    const child = spawn('sh', ['-c', `umask ${umask} && exec "$@"`, 'sh', process.execPath, join(repo, 'dist/build/cli/main.js'), ...args], {
+      cwd: repo,
+      env: { ...base, ...env },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    child.on('error', rej);
+    child.on('close', (code) => res(code));
+  });
+}
+
+/** A second checkout in another directory: same files (git metadata and compiled dist/ too). */
+async function copyRepo(dest: string): Promise<void> {
+  const skip = new Set(['node_modules', 'out', '.zos-cache', 'release']);
+  await cp(repoDir, dest, { recursive: true, verbatimSymlinks: true, filter: (src) => !skip.has(src.slice(repoDir.length + 1).split('/')[0]!) });
+  await symlink(join(repoDir, 'node_modules'), join(dest, 'node_modules'));
+}
+
+/** Downloads are content-addressed and checked against their sha256: sharing them does not hide anything. */
+async function seedSources(from: string, to: string): Promise<void> {
+  if (!(await exists(from))) return;
+  await mkdir(to, { recursive: true });
+  const linked = await new Promise<boolean>((res) => {
+    const c = spawn('cp', ['-al', `${from}/.`, to], { stdio: 'ignore' });
+    c.on('error', () => res(false));
+    c.on('close', (code) => res(code === 0));
+  });
+  if (!linked) await cp(from, to, { recursive: true });
+}
+
+const command: CommandModule<object, VerifyReproArgs> = {
+  command: 'verify-repro',
+  describe: 'build the profile twice from scratch (two checkouts, two empty caches, different TZ and umask) and compare the outputs',
+  builder: (y) =>
+    withCommonOptions(y)
+      .option('work-dir', { type: 'string', describe: 'where the two checkouts, caches and outputs go (default: a new temp dir)' })
+      .option('keep', { type: 'boolean', default: false, describe: 'keep the work dir even when the builds match' })
+      .option('vary', { type: 'boolean', default: true, describe: 'build B with another TZ and umask (--no-vary: same as A)' })
+      .option('seed-sources', {
+        type: 'boolean',
+        default: true,
+        describe: 'start both caches with the downloads of --cache-dir (sha256-checked; build outputs are never shared)',
+      }) as never,
+  async handler(argv) {
+    const profile = argv.profile ?? DEFAULT_PROFILE;
+    const work = argv.workDir ? resolve(argv.workDir) : await mkdtemp(join(tmpdir(), 'zos-repro-'));
+    await mkdir(work, { recursive: true });
+    const seedFrom = join(argv.cacheDir ? resolve(argv.cacheDir) : defaultCacheDir(), 'sources');
+    const repos = [repoDir, join(work, 'checkout-b')];
+    console.log(`verify-repro: profile ${profile}, work dir ${work}`);
+    await copyRepo(repos[1]!);
+    const outs: string[] = [];
+    for (const [i, v] of BUILD_VARIANTS.entries()) {
+      const cache = join(work, `cache-${v.label}`);
+      const out = join(work, `out-${v.label}`);
+      if (argv.seedSources) await seedSources(seedFrom, join(cache, 'sources'));
+      const variant = argv.vary ? v : BUILD_VARIANTS[0];
+      const args = ['build', '--profile', profile, '--out', out, '--cache-dir', cache, '--jobs', String(argv.jobs)];
+      if (argv.offline) args.push('--offline');
+      if (argv.verbose) args.push('--verbose');
+      for (const m of argv.mirror) args.push('--mirror', m);
+      if (argv.debianMirror) args.push('--debian-mirror', argv.debianMirror);
+      console.log(`\n== build ${v.label}: ${repos[i]} TZ=${variant.tz} umask ${variant.umask}`);
+      const code = await runBuild(repos[i]!, args, { TZ: variant.tz, ZOS_CACHE_DIR: cache }, variant.umask);
+      if (code !== 0) throw new ZosError(`verify-repro: build ${v.label} failed (exit ${code}); its files are in ${work}`);
+      outs.push(join(out, profile));
+    }
+    console.log(`\n== comparing ${outs[0]} and ${outs[1]}`);
+    const diffs = await compareDirs(outs[0]!, outs[1]!, { workDir: join(work, 'compare') });
+    if (diffs.length) {
+      for (const d of diffs) console.log(`DIFFERS ${formatDifference(d)}`);
+      throw new ZosError(
+        `verify-repro: ${diffs.length} artifact(s) of profile ${profile} differ between the two builds; first: ${formatDifference(diffs[0]!)}`,
+        `Both trees are kept in ${work} (out-A/, out-B/) for inspection, e.g. with diffoscope.`,
+      );
+    }
+    console.log(`reproducible: every file of ${profile} is bit-for-bit identical`);
+    if (!argv.keep) await rmrf(work);
+  },
+};
+export default command;
