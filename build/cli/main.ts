@@ -3,7 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { buildAbort, tailFile } from '../util/exec.js';
 import { CommandError, StepError, ZosError, errorMessage } from '../util/errors.js';
-// import agent from './commands/agent.js';
+import agent from './commands/agent.js';
 import build from './commands/build.js';
 import clean from './commands/clean.js';
 import doctor from './commands/doctor.js';
@@ -53,7 +53,7 @@ try {
     .command(doctor)
     .command(release)
     .command(verifyRepro)
-    // .command(agent)
+    .command(agent)
     .demandCommand(1, 'Name a command; see --help.')
     .strict()
     .fail((msg, err) => {

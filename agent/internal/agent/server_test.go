@@ -1,0 +1,116 @@
+package agent
+
+import (
+	"encoding/json"
+	"io"
+	"net"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"zos-build/agent/internal/clog"
+	"zos-build/agent/internal/jobs"
+	"zos-build/agent/internal/protocol"
+	"zos-build/agent/internal/reaper"
+	"zos-build/agent/internal/redisd"
+	"zos-build/agent/internal/resp"
+)
+
+func init() { clog.SetOutput(io.Discard) }
+
+func setup(t *testing.T) (*Server, *resp.Pool) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("redis-server not installed")
+	}
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	r := reaper.New()
+	sup := redisd.New(redisd.Config{Binary: bin, Port: port, Bind: "127.0.0.1", Password: "pw", RunDir: t.TempDir()}, r)
+	if err := sup.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	go sup.Run()
+	t.Cleanup(func() { sup.Stop(5 * time.Second) })
+	if err := sup.WaitReady(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	pool := resp.NewPool(sup.DialOptions(), 4)
+	s := New("test", pool, r, jobs.DefaultConfig)
+	go s.Serve()
+	t.Cleanup(func() { s.Stop(2 * time.Second) })
+	return s, pool
+}
+
+func call(t *testing.T, pool *resp.Pool, raw string, id string) protocol.Result {
+	t.Helper()
+	if _, err := pool.Do(time.Second, "RPUSH", protocol.QueueKey, raw); err != nil {
+		t.Fatal(err)
+	}
+	v, err := pool.Do(15*time.Second, "BLPOP", protocol.ResultPrefix+id, "10")
+	if err != nil || v.Nil {
+		t.Fatalf("no result for %s: %v", id, err)
+	}
+	var r protocol.Result
+	if err := json.Unmarshal([]byte(v.Array[1].Str), &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestServerRoundTrip(t *testing.T) {
+	_, pool := setup(t)
+	r := call(t, pool, `{"id":"p1","command":"core.ping"}`, "p1")
+	if r.State != "SUCCESS" || r.Data != `"PONG test"` {
+		t.Fatalf("%+v", r)
+	}
+	ttl, _ := pool.Do(time.Second, "TTL", "result:p1")
+	_ = ttl
+	for i := 0; i < 200; i++ {
+		pool.Do(time.Second, "RPUSH", protocol.QueueKey, "{bad json "+strconv.Itoa(i))
+	}
+	r = call(t, pool, `{"id":"s1","command":"core.system","arguments":{"name":"echo","args":["hi"]},"stream":true}`, "s1")
+	if r.State != "SUCCESS" || r.Streams[0] != "hi\n" {
+		t.Fatalf("%+v", r)
+	}
+	v, err := pool.Do(time.Second, "XRANGE", "stream:s1", "-", "+")
+	if err != nil || len(v.Array) != 2 {
+		t.Fatalf("%+v %v", v, err)
+	}
+	if f := v.Array[0].Array[1].Array; f[1].Str != "stdout" || f[3].Str != "hi" {
+		t.Fatalf("%+v", f)
+	}
+	r = call(t, pool, `{"id":"s2","command":"core.system","arguments":{"name":5}}`, "s2")
+	if r.State != "ERROR" || r.Code != 400 || !strings.Contains(r.Data, "name must be a string") {
+		t.Fatalf("%+v", r)
+	}
+	r = call(t, pool, `{"id":"i1","command":"info.version"}`, "i1")
+	if r.State != "SUCCESS" || !strings.Contains(r.Data, "core.system") {
+		t.Fatalf("%+v", r)
+	}
+}
+
+func TestStreamKeepsOrderUnderLoad(t *testing.T) {
+	_, pool := setup(t)
+	start := time.Now()
+	r := call(t, pool, `{"id":"many","command":"core.system","arguments":{"name":"seq","args":["1","5000"]},"stream":true}`, "many")
+	if r.State != "SUCCESS" {
+		t.Fatalf("%+v", r)
+	}
+	v, err := pool.Do(5*time.Second, "XRANGE", "stream:many", "-", "+")
+	if err != nil || len(v.Array) != 5001 {
+		t.Fatalf("%d entries, %v", len(v.Array), err)
+	}
+	for i, e := range v.Array[:5000] {
+		if got := e.Array[1].Array[3].Str; got != strconv.Itoa(i+1) {
+			t.Fatalf("entry %d is %q", i, got)
+		}
+	}
+	if f := v.Array[5000].Array[1].Array; f[0].Str != "eof" {
+		t.Fatalf("last entry %+v", f)
+	}
+	t.Logf("5000 streamed lines in %s", time.Since(start))
+}

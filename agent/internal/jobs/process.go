@@ -1,0 +1,321 @@
+package jobs
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"zos-build/agent/internal/protocol"
+)
+
+// ProcessSpec is the argument object of core.system.
+type ProcessSpec struct {
+	Name  string            `json:"name"`
+	Args  []string          `json:"args"`
+	Env   map[string]string `json:"env"`
+	Dir   string            `json:"dir"`
+	Stdin string            `json:"stdin"`
+}
+
+// DefaultPath is used when neither the job nor the agent has a PATH (the
+// kernel starts init with an almost empty environment).
+const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// LookPath finds name in path like a shell would. A name containing a slash
+// is used as is.
+func LookPath(name, path string) (string, error) {
+	if name == "" {
+		return "", errors.New("empty program name")
+	}
+	check := func(p string) error {
+		st, err := os.Stat(p)
+		if err != nil {
+			return err
+		}
+		if st.IsDir() {
+			return fmt.Errorf("%s is a directory", p)
+		}
+		if st.Mode()&0o111 == 0 {
+			return fmt.Errorf("%s is not executable", p)
+		}
+		return nil
+	}
+	if strings.Contains(name, "/") {
+		if err := check(name); err != nil {
+			return "", err
+		}
+		return name, nil
+	}
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, name)
+		if check(p) == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s: not found in PATH", name)
+}
+
+// buildEnv merges the agent's environment with the job's overrides.
+func buildEnv(over map[string]string) []string {
+	env := map[string]string{}
+	for _, kv := range os.Environ() {
+		if i := strings.IndexByte(kv, '='); i > 0 {
+			env[kv[:i]] = kv[i+1:]
+		}
+	}
+	if env["PATH"] == "" {
+		env["PATH"] = DefaultPath
+	}
+	for k, v := range over {
+		env[k] = v
+	}
+	out := make([]string, 0, len(env))
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// tail keeps the last limit bytes written to it.
+type tail struct {
+	mu        sync.Mutex
+	buf       []byte
+	limit     int
+	truncated bool
+}
+
+func (t *tail) Write(p []byte) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if over := len(t.buf) - t.limit; over > 0 {
+		// Cut at a line boundary when one is near, so the kept output
+		// starts with a whole line.
+		cut := over
+		if i := strings.IndexByte(string(t.buf[over:min(len(t.buf), over+4096)]), '\n'); i >= 0 {
+			cut = over + i + 1
+		}
+		t.buf = append(t.buf[:0], t.buf[cut:]...)
+		t.truncated = true
+	}
+}
+
+func min(a, b int) int {
+	if a < b {
+		return a
+	}
+	return b
+}
+
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.truncated {
+		return "[... output truncated ...]\n" + string(t.buf)
+	}
+	return string(t.buf)
+}
+
+// maxLine bounds one streamed line; longer lines are split.
+const maxLine = 64 << 10
+
+func pump(r io.Reader, t *tail, onLine func(string)) {
+	br := bufio.NewReaderSize(r, maxLine)
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if len(chunk) > 0 {
+			t.Write(chunk)
+			if onLine != nil {
+				onLine(strings.TrimRight(string(chunk), "\n"))
+			}
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// RunProcess runs spec as part of job j and returns its outcome: SUCCESS on
+// exit 0, ERROR otherwise, streams = [stdout, stderr], code = exit code (or
+// 128+signal). Cancelling ctx sends SIGTERM to the process group, then
+// SIGKILL after the grace period.
+func (j *Job) RunProcess(ctx context.Context, spec ProcessSpec) Outcome {
+	m := j.m
+	env := buildEnv(spec.Env)
+	path := DefaultPath
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "PATH=") {
+			path = kv[5:]
+		}
+	}
+	bin, err := LookPath(spec.Name, path)
+	if err != nil {
+		code := 127
+		if os.IsPermission(err) || strings.Contains(err.Error(), "not executable") {
+			code = 126
+		}
+		return Outcome{State: protocol.StateError, Code: code, Data: err.Error()}
+	}
+	if spec.Dir != "" {
+		if st, err := os.Stat(spec.Dir); err != nil || !st.IsDir() {
+			return Outcome{State: protocol.StateError, Code: protocol.CodeBadRequest, Data: fmt.Sprintf("dir %q is not a directory", spec.Dir)}
+		}
+	}
+
+	// Wait for a process slot (bounded concurrency).
+	select {
+	case m.slots <- struct{}{}:
+		defer func() { <-m.slots }()
+	case <-ctx.Done():
+		return Outcome{State: protocol.StateError, Code: protocol.CodeBusy, Data: "cancelled while waiting for a process slot"}
+	}
+
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return Fail(protocol.CodeInternal, err)
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		return Fail(protocol.CodeInternal, err)
+	}
+	var inR, inW *os.File
+	if spec.Stdin != "" {
+		inR, inW, err = os.Pipe()
+	} else {
+		inR, err = os.Open(os.DevNull)
+	}
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		errR.Close()
+		errW.Close()
+		return Fail(protocol.CodeInternal, err)
+	}
+	argv := append([]string{spec.Name}, spec.Args...)
+	attr := &os.ProcAttr{
+		Dir: spec.Dir, Env: env, Files: []*os.File{inR, outW, errW},
+		// Own process group, so kill reaches the children the job spawns.
+		Sys: &syscall.SysProcAttr{Setpgid: true},
+	}
+	j.mu.Lock()
+	if j.reason != reasonNone {
+		j.mu.Unlock()
+		for _, f := range []*os.File{inR, inW, outR, outW, errR, errW} {
+			if f != nil {
+				f.Close()
+			}
+		}
+		return Outcome{State: protocol.StateKilled, Code: protocol.CodeOK, Data: "killed before the process started"}
+	}
+	proc, exitc, err := m.reaper.Start(bin, argv, attr)
+	if err == nil {
+		j.procs[proc.Pid] = &procInfo{name: spec.Name, args: spec.Args}
+	}
+	j.mu.Unlock()
+	inR.Close()
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		outR.Close()
+		errR.Close()
+		if inW != nil {
+			inW.Close()
+		}
+		return Fail(126, err)
+	}
+	pid := proc.Pid
+	if inW != nil {
+		go func() {
+			io.WriteString(inW, spec.Stdin)
+			inW.Close()
+		}()
+	}
+
+	stdout := &tail{limit: m.cfg.OutputLimit}
+	stderr := &tail{limit: m.cfg.OutputLimit}
+	var lineOut, lineErr func(string)
+	if j.Cmd.Stream && m.sinks.Line != nil {
+		id := j.Cmd.ID
+		lineOut = func(l string) { m.sinks.Line(id, "stdout", l) }
+		lineErr = func(l string) { m.sinks.Line(id, "stderr", l) }
+	}
+	var pumps sync.WaitGroup
+	pumps.Add(2)
+	go func() { defer pumps.Done(); pump(outR, stdout, lineOut) }()
+	go func() { defer pumps.Done(); pump(errR, stderr, lineErr) }()
+
+	var exit = func() (e reaperExit) {
+		done := ctx.Done()
+		var escalate <-chan time.Time
+		for {
+			select {
+			case ex := <-exitc:
+				return reaperExit{code: ex.Code(), signaled: ex.Status.Signaled()}
+			case <-done:
+				done = nil
+				j.signalLocked(pid, syscall.SIGTERM)
+				escalate = time.After(m.cfg.KillGrace)
+			case <-escalate:
+				j.signalLocked(pid, syscall.SIGKILL)
+			}
+		}
+	}()
+	j.mu.Lock()
+	j.procs[pid].exited = true
+	j.mu.Unlock()
+
+	// Background children may keep the pipes open; don't wait for them
+	// forever. Closing our ends makes the pumps return.
+	pumpsDone := make(chan struct{})
+	go func() { pumps.Wait(); close(pumpsDone) }()
+	select {
+	case <-pumpsDone:
+	case <-time.After(2 * time.Second):
+		outR.Close()
+		errR.Close()
+		<-pumpsDone
+	}
+	outR.Close()
+	errR.Close()
+
+	o := Outcome{Code: exit.code, Data: "", Streams: [2]string{stdout.String(), stderr.String()}}
+	if exit.code == 0 {
+		o.State = protocol.StateSuccess
+	} else {
+		o.State = protocol.StateError
+	}
+	return o
+}
+
+type reaperExit struct {
+	code     int
+	signaled bool
+}
+
+// signalLocked signals the process group of pid unless it was reaped (so a
+// recycled pid is never hit).
+func (j *Job) signalLocked(pid int, sig syscall.Signal) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if p := j.procs[pid]; p != nil && !p.exited {
+		syscall.Kill(-pid, sig)
+	}
+}

@@ -1,0 +1,333 @@
+/**
+ * Host-side client for the core0 agent of a booted node. Speaks the protocol of docs/protocol.md over
+ * the node's Redis: RPUSH a command to `core:default`, BLPOP `result:<id>`.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient } from 'redis';
+import { ZosError, errorMessage } from '../util/errors.js';
+import type {
+  AgentCommand,
+  AgentResult,
+  CallOptions,
+  ConnectOptions,
+  InfoKind,
+  JobInfo,
+  RawResult,
+  StreamEnd,
+  StreamLine,
+  SystemOptions,
+} from './types.js';
+import { RESULT_STATES } from './types.js';
+
+export * from './types.js';
+
+export const COMMAND_QUEUE = 'core:default';
+export const resultKey = (id: string): string => `result:${id}`;
+export const streamKey = (id: string): string => `stream:${id}`;
+
+type Redis = ReturnType<typeof createClient>;
+
+/** destroy() throws on a client that already closed itself (e.g. after a failed AUTH). */
+function destroyQuietly(c: Redis | undefined): void {
+  try {
+    c?.destroy();
+  } catch {
+    // already closed
+  }
+}
+
+/** A command the agent answered with a state other than SUCCESS (from the helpers, not from `call`). */
+export class AgentCommandError extends ZosError {
+  constructor(readonly result: AgentResult) {
+    const detail = typeof result.value === 'string' ? result.value : result.data;
+    super(`agent command ${result.command} failed: ${result.state} (code ${result.code}): ${detail}`);
+  }
+}
+
+/** Turns a Redis/socket error into a message that names the agent and says what to check. */
+export function describeConnectError(err: unknown, where: string): ZosError {
+  const msg = errorMessage(err);
+  if (/WRONGPASS|invalid password|invalid username-password/i.test(msg)) {
+    return new ZosError(`agent at ${where} refused the password`, 'Check --password / ZOS_PASSWORD against zos.password= on the node\'s kernel command line.');
+  }
+  if (/NOAUTH/i.test(msg)) {
+    return new ZosError(`agent at ${where} requires a password`, 'Pass --password or set ZOS_PASSWORD.');
+  }
+  if (/ECONNREFUSED/.test(msg)) {
+    return new ZosError(`cannot connect to agent at ${where}: connection refused`, 'Is the node booted and is its port forwarded?');
+  }
+  if (/timeout|ETIMEDOUT/i.test(msg)) {
+    return new ZosError(`cannot connect to agent at ${where}: timed out`);
+  }
+  return new ZosError(`agent at ${where}: ${msg}`);
+}
+
+function decode(raw: string, where: string): AgentResult {
+  let r: RawResult;
+  try {
+    r = JSON.parse(raw) as RawResult;
+  } catch {
+    throw new ZosError(`agent at ${where} sent a result that is not JSON: ${raw.slice(0, 200)}`);
+  }
+  if (typeof r !== 'object' || r === null || typeof r.id !== 'string' || !RESULT_STATES.includes(r.state)) {
+    throw new ZosError(`agent at ${where} sent a malformed result: ${raw.slice(0, 200)}`);
+  }
+  let value: unknown;
+  if (typeof r.data === 'string' && r.data !== '') {
+    try {
+      value = JSON.parse(r.data);
+    } catch {
+      value = r.data;
+    }
+  }
+  return { ...r, streams: Array.isArray(r.streams) ? r.streams : ['', ''], value };
+}
+
+export class AgentClient {
+  private readonly idle: Redis[] = [];
+  private closed = false;
+
+  private constructor(
+    private readonly client: Redis,
+    readonly options: ConnectOptions,
+  ) {}
+
+  get address(): string {
+    return `${this.options.host}:${this.options.port}`;
+  }
+
+  private static makeClient(opts: ConnectOptions): Redis {
+    const client = createClient({
+      socket: { host: opts.host, port: opts.port, connectTimeout: opts.connectTimeoutMs ?? 5000, reconnectStrategy: false },
+      password: opts.password || undefined,
+      // Never queue commands while disconnected: fail fast with a clear error instead.
+      disableOfflineQueue: true,
+    });
+    // Without a listener a socket error would crash the process.
+    client.on('error', () => {});
+    return client;
+  }
+
+  /** Connects and authenticates; throws ZosError (e.g. "agent at host:port refused the password"). */
+  static async connect(opts: ConnectOptions): Promise<AgentClient> {
+    const client = AgentClient.makeClient(opts);
+    const where = `${opts.host}:${opts.port}`;
+    try {
+      await client.connect();
+      await client.ping();
+    } catch (err) {
+      destroyQuietly(client);
+      throw describeConnectError(err, where);
+    }
+    return new AgentClient(client, opts);
+  }
+
+  /**
+   * Retries until the agent answers core.ping, for a node that is still booting. Wrong passwords fail
+   * at once (retrying cannot fix them); anything else is retried until timeoutMs.
+   */
+  static async waitForAgent(opts: ConnectOptions, timeoutMs: number): Promise<AgentClient> {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown;
+    while (Date.now() < deadline) {
+      let agent: AgentClient | undefined;
+      try {
+        agent = await AgentClient.connect({ ...opts, connectTimeoutMs: Math.min(opts.connectTimeoutMs ?? 5000, Math.max(500, deadline - Date.now())) });
+        await agent.ping({ timeoutMs: Math.max(1000, Math.min(10_000, deadline - Date.now())) });
+        return agent;
+      } catch (err) {
+        await agent?.close();
+        if (err instanceof ZosError && /refused the password|requires a password/.test(err.message)) throw err;
+        last = err;
+      }
+      await sleep(Math.min(500, Math.max(0, deadline - Date.now())));
+    }
+    throw new ZosError(`agent at ${opts.host}:${opts.port} did not answer within ${Math.round(timeoutMs / 1000)}s: ${errorMessage(last)}`);
+  }
+
+  /** A connection for blocking commands (BLPOP/XREAD block the connection they run on). */
+  private async blocking(): Promise<Redis> {
+    const c = this.idle.pop();
+    if (c?.isReady) return c;
+    destroyQuietly(c);
+    const d = this.client.duplicate();
+    d.on('error', () => {});
+    try {
+      await d.connect();
+    } catch (err) {
+      destroyQuietly(d);
+      throw describeConnectError(err, this.address);
+    }
+    return d;
+  }
+
+  private release(c: Redis): void {
+    if (!this.closed && c.isReady && this.idle.length < 4) this.idle.push(c);
+    else destroyQuietly(c);
+  }
+
+  /** Pushes a raw command object (for tests and tools that build commands themselves). */
+  async push(cmd: AgentCommand | string): Promise<void> {
+    const body = typeof cmd === 'string' ? cmd : JSON.stringify(cmd);
+    try {
+      await this.client.rPush(COMMAND_QUEUE, body);
+    } catch (err) {
+      throw describeConnectError(err, this.address);
+    }
+  }
+
+  /** Waits for the result of a pushed command. */
+  async waitResult(id: string, timeoutMs: number, command = '?'): Promise<AgentResult> {
+    const c = await this.blocking();
+    let ok = false;
+    try {
+      const reply = await c.blPop(resultKey(id), Math.max(0.01, timeoutMs / 1000));
+      ok = true;
+      if (!reply) {
+        throw new ZosError(`agent at ${this.address} gave no result for ${command} (id ${id}) within ${Math.round(timeoutMs / 1000)}s`);
+      }
+      return decode(reply.element, this.address);
+    } catch (err) {
+      if (err instanceof ZosError) throw err;
+      throw describeConnectError(err, this.address);
+    } finally {
+      if (ok) this.release(c);
+      else destroyQuietly(c);
+    }
+  }
+
+  /** Sends a command and returns its result, whatever its state. */
+  async call<T = unknown>(command: string, args?: Record<string, unknown>, opts: CallOptions = {}): Promise<AgentResult<T>> {
+    const id = opts.id ?? randomUUID();
+    const cmd: AgentCommand = { id, command };
+    if (args !== undefined) cmd.arguments = args;
+    if (opts.queue !== undefined) cmd.queue = opts.queue;
+    if (opts.maxTime !== undefined) cmd.max_time = opts.maxTime;
+    if (opts.stream) cmd.stream = true;
+    if (opts.tags !== undefined) cmd.tags = opts.tags;
+    const timeoutMs = opts.timeoutMs ?? (opts.maxTime ? opts.maxTime * 1000 + 30_000 : 60_000);
+    await this.push(cmd);
+    return (await this.waitResult(id, timeoutMs, command)) as AgentResult<T>;
+  }
+
+  /** Like call, but throws AgentCommandError unless the state is SUCCESS; returns the decoded data. */
+  async callOk<T = unknown>(command: string, args?: Record<string, unknown>, opts: CallOptions = {}): Promise<T> {
+    const r = await this.call<T>(command, args, opts);
+    if (r.state !== 'SUCCESS') throw new AgentCommandError(r);
+    return r.value as T;
+  }
+
+  /**
+   * Runs a program on the node. The result carries streams [stdout, stderr] and the exit code; a
+   * non-zero exit is not thrown. With onLine, output lines are delivered while the program runs.
+   */
+  async system(name: string, args: string[] = [], opts: SystemOptions = {}): Promise<AgentResult> {
+    const { env, dir, stdin, onLine, ...callOpts } = opts;
+    const a: Record<string, unknown> = { name, args };
+    if (env) a.env = env;
+    if (dir) a.dir = dir;
+    if (stdin !== undefined) a.stdin = stdin;
+    if (!onLine) return this.call('core.system', a, callOpts);
+    const id = callOpts.id ?? randomUUID();
+    const timeoutMs = callOpts.timeoutMs ?? (callOpts.maxTime ? callOpts.maxTime * 1000 + 30_000 : 60_000);
+    const streaming = this.streamOutput(id, onLine, { timeoutMs });
+    streaming.catch(() => {}); // awaited below; avoid an unhandled rejection if call fails first
+    const result = await this.call('core.system', a, { ...callOpts, id, stream: true, timeoutMs });
+    // The agent ends the stream before it stores the result, so this returns promptly.
+    await streaming;
+    return result;
+  }
+
+  /**
+   * Reads `stream:<id>` from the beginning and calls onLine for each output line until the job's end
+   * marker; resolves with the final state. Works for a job that already finished (within the stream's TTL).
+   */
+  async streamOutput(id: string, onLine: (line: StreamLine) => void, opts: { timeoutMs?: number } = {}): Promise<StreamEnd> {
+    const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+    const c = await this.blocking();
+    let ok = false;
+    let last = '0-0';
+    try {
+      while (Date.now() < deadline) {
+        const block = Math.max(1, Math.min(1000, deadline - Date.now()));
+        const reply = (await c.sendCommand(['XREAD', 'COUNT', '500', 'BLOCK', String(block), 'STREAMS', streamKey(id), last])) as
+          | [string, [string, string[]][]][]
+          | null;
+        for (const [, entries] of reply ?? []) {
+          for (const [entryId, flat] of entries) {
+            last = entryId;
+            const f: Record<string, string> = {};
+            for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i]!] = flat[i + 1]!;
+            if (f.eof !== undefined) {
+              ok = true;
+              return { state: f.state as StreamEnd['state'], code: Number(f.code) };
+            }
+            onLine({ stream: f.stream === 'stderr' ? 'stderr' : 'stdout', line: f.line ?? '' });
+          }
+        }
+      }
+      ok = true;
+      throw new ZosError(`output stream of job ${id} on ${this.address} did not end in time`);
+    } catch (err) {
+      if (err instanceof ZosError) throw err;
+      throw describeConnectError(err, this.address);
+    } finally {
+      if (ok) this.release(c);
+      else destroyQuietly(c);
+    }
+  }
+
+  /** core.ping; returns the agent's answer, e.g. "PONG 1.0.0". */
+  async ping(opts: CallOptions = {}): Promise<string> {
+    return this.callOk<string>('core.ping', undefined, { timeoutMs: 10_000, ...opts });
+  }
+
+  /** The agent's version (from core.ping). */
+  async version(): Promise<string> {
+    return (await this.ping()).replace(/^PONG /, '');
+  }
+
+  /** info.cpu, info.mem, info.disk, info.nic, info.os or info.version. */
+  async info<T = unknown>(kind: InfoKind): Promise<T> {
+    return this.callOk<T>(`info.${kind}`, undefined, { timeoutMs: 30_000 });
+  }
+
+  /** The agent's own memory, CPU time and uptime (core.state). */
+  async state<T = Record<string, unknown>>(): Promise<T> {
+    return this.callOk<T>('core.state', undefined, { timeoutMs: 30_000 });
+  }
+
+  /** Queued and running jobs. */
+  async jobs(): Promise<JobInfo[]> {
+    return this.callOk<JobInfo[]>('job.list', undefined, { timeoutMs: 30_000 });
+  }
+
+  /** All processes of the node (process.list). */
+  async processes<T = unknown[]>(): Promise<T> {
+    return this.callOk<T>('process.list', undefined, { timeoutMs: 30_000 });
+  }
+
+  /** Kills a job: without a signal, SIGTERM then SIGKILL (core.kill); with one, just that signal (job.kill). */
+  async kill(id: string, signal?: number): Promise<void> {
+    if (signal === undefined) await this.callOk('core.kill', { id }, { timeoutMs: 30_000 });
+    else await this.callOk('job.kill', { id, signal }, { timeoutMs: 30_000 });
+  }
+
+  /** Asks the node to reboot; resolves once the agent accepted (it answers before it acts). */
+  async reboot(): Promise<void> {
+    await this.callOk('core.reboot', undefined, { timeoutMs: 30_000 });
+  }
+
+  /** Asks the node to power off; resolves once the agent accepted. */
+  async poweroff(): Promise<void> {
+    await this.callOk('core.poweroff', undefined, { timeoutMs: 30_000 });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const c of this.idle.splice(0)) destroyQuietly(c);
+    destroyQuietly(this.client);
+  }
+}

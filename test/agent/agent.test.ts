@@ -1,0 +1,355 @@
+/**
+ * End-to-end tests of core0 on the host: build the agent with `go build`, run it in non-PID-1 mode
+ * with the host's redis-server on a free 127.0.0.1 port, and drive it with AgentClient.
+ * Skipped (with the reason) only when `go` or `redis-server` is missing.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { release, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { createClient } from 'redis';
+import yargs from 'yargs';
+import agentCommand from '../../build/cli/commands/agent.js';
+import { AgentClient, type StreamLine } from '../../build/agent-client/client.js';
+import { ZosError } from '../../build/util/errors.js';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const PASSWORD = 'test-' + randomUUID();
+const VERSION = '0.0.0-test';
+
+function which(cmd: string): string | undefined {
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+const goBin = which('go');
+const redisServer = which('redis-server');
+const skip = !goBin ? 'go is not installed' : !redisServer ? 'redis-server is not installed' : false;
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.on('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a ? res(a.port) : rej(new Error('no port'))));
+    });
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return true;
+  return Promise.race([
+    new Promise<boolean>((res) => child.once('exit', () => res(true))),
+    sleep(ms).then(() => false),
+  ]);
+}
+
+describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
+  let dir = '';
+  let port = 0;
+  let agentProc: ChildProcess | undefined;
+  let agent: AgentClient | undefined;
+  let log = '';
+  const redisPids = new Set<number>();
+  const opts = () => ({ host: '127.0.0.1', port, password: PASSWORD });
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'core0-test-'));
+    const bin = join(dir, 'core0');
+    const build = spawnSync(
+      goBin!,
+      ['build', '-trimpath', '-buildvcs=false', '-ldflags', `-X main.version=${VERSION}`, '-o', bin, './cmd/core0'],
+      { cwd: join(REPO, 'agent'), env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' }, encoding: 'utf8', timeout: 540_000 },
+    );
+    assert.equal(build.status, 0, `go build failed:\n${build.stderr}${build.error ?? ''}`);
+    port = await freePort();
+    await writeFile(join(dir, 'cmdline'), `console=ttyS0 zos.password=${PASSWORD} runmode=dev\n`);
+    agentProc = spawn(
+      bin,
+      ['-redis-server', redisServer!, '-redis-port', String(port), '-redis-bind', '127.0.0.1', '-run-dir', join(dir, 'run'),
+        '-config', join(dir, 'core0.conf'), '-cmdline', join(dir, 'cmdline')],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    agentProc.stdout!.on('data', (b: Buffer) => (log += b.toString()));
+    agentProc.stderr!.on('data', (b: Buffer) => (log += b.toString()));
+    try {
+      agent = await AgentClient.waitForAgent(opts(), 30_000);
+    } catch (err) {
+      throw new Error(`${String(err)}\nagent log:\n${log}`);
+    }
+    const st = await agent.state<{ redis_pid: number }>();
+    redisPids.add(st.redis_pid);
+  });
+
+  after(async () => {
+    await agent?.close();
+    if (agentProc && agentProc.exitCode === null) {
+      agentProc.kill('SIGTERM');
+      if (!(await waitExit(agentProc, 15_000))) {
+        agentProc.kill('SIGKILL');
+        await waitExit(agentProc, 5_000);
+      }
+    }
+    // The agent stops redis on SIGTERM; make sure nothing outlives the test.
+    for (const pid of redisPids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    if (dir) await rm(dir, { recursive: true, force: true });
+    if (process.env.CORE0_TEST_LOG) process.stderr.write(log);
+  });
+
+  it('answers ping with its version', async () => {
+    assert.equal(await agent!.ping(), `PONG ${VERSION}`);
+    assert.equal(await agent!.version(), VERSION);
+  });
+
+  it('runs uname -r like the host', async () => {
+    const r = await agent!.system('uname', ['-r']);
+    assert.equal(r.state, 'SUCCESS');
+    assert.equal(r.code, 0);
+    assert.equal(r.streams[0].trim(), release());
+    assert.equal(r.level, 20);
+    assert.equal(typeof r.starttime, 'number');
+  });
+
+  it('reports exit codes, stderr, stdin and tags', async () => {
+    const r = await agent!.system('sh', ['-c', 'cat; echo oops >&2; exit 3'], { stdin: 'hello\n', tags: { a: [1] } });
+    assert.equal(r.state, 'ERROR');
+    assert.equal(r.code, 3);
+    assert.deepEqual(r.streams, ['hello\n', 'oops\n']);
+    assert.deepEqual(r.tags, { a: [1] });
+    const nf = await agent!.system('/nonexistent/program');
+    assert.equal(nf.state, 'ERROR');
+    assert.equal(nf.code, 127);
+  });
+
+  it('streams output while the job runs', async () => {
+    const lines: { l: StreamLine; at: number }[] = [];
+    const r = await agent!.system('sh', ['-c', 'echo first; sleep 2; echo second >&2'], {
+      onLine: (l) => lines.push({ l, at: Date.now() }),
+    });
+    assert.equal(r.state, 'SUCCESS');
+    assert.deepEqual(lines.map((x) => x.l), [{ stream: 'stdout', line: 'first' }, { stream: 'stderr', line: 'second' }]);
+    const end = r.starttime + r.time;
+    assert.ok(lines[0]!.at < end - 1000, `first line arrived ${end - lines[0]!.at} ms before the end; expected ~2 s`);
+    // A late reader still gets the whole stream.
+    const late: string[] = [];
+    const fin = await agent!.streamOutput(r.id, (l) => late.push(l.line), { timeoutMs: 5000 });
+    assert.deepEqual(late, ['first', 'second']);
+    assert.equal(fin.state, 'SUCCESS');
+  });
+
+  it('kills a job that exceeds max_time', async () => {
+    const t0 = Date.now();
+    const r = await agent!.system('sleep', ['60'], { maxTime: 1, timeoutMs: 20_000 });
+    assert.equal(r.state, 'TIMEOUT');
+    assert.ok(Date.now() - t0 < 10_000);
+  });
+
+  it('lists and kills a running job', async () => {
+    const id = randomUUID();
+    const pending = agent!.system('sleep', ['60'], { id, timeoutMs: 20_000 });
+    let found = false;
+    for (let i = 0; i < 50 && !found; i++) {
+      found = (await agent!.jobs()).some((j) => j.id === id && (j.pids?.length ?? 0) > 0);
+      if (!found) await sleep(100);
+    }
+    assert.ok(found, 'job not listed');
+    await agent!.kill(id);
+    assert.equal((await pending).state, 'KILLED');
+  });
+
+  it('answers UNKNOWN_CMD and DUPLICATE_ID', async () => {
+    const u = await agent!.call('no.such.command');
+    assert.equal(u.state, 'UNKNOWN_CMD');
+    const id = randomUUID();
+    await agent!.push({ id, command: 'core.system', arguments: { name: 'sleep', args: ['1'] } });
+    await sleep(200);
+    const dup = await agent!.call('core.ping', undefined, { id, timeoutMs: 10_000 });
+    assert.equal(dup.state, 'DUPLICATE_ID');
+    const orig = await agent!.waitResult(id, 10_000);
+    assert.equal(orig.state, 'SUCCESS');
+  });
+
+  it('refuses a wrong password', async () => {
+    await assert.rejects(AgentClient.connect({ ...opts(), password: 'wrong' }), (err: unknown) => {
+      assert.ok(err instanceof ZosError);
+      assert.match(err.message, new RegExp(`agent at 127\\.0\\.0\\.1:${port} refused the password`));
+      return true;
+    });
+    await assert.rejects(AgentClient.connect({ ...opts(), password: undefined }), /requires a password/);
+  });
+
+  it('survives 1000 malformed commands', async () => {
+    const raw = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false }, password: PASSWORD });
+    raw.on('error', () => {});
+    await raw.connect();
+    try {
+      const bad: string[] = [];
+      for (let i = 0; i < 1000; i++) {
+        switch (i % 10) {
+          case 0: bad.push('not json ' + i); break;
+          case 1: bad.push('[]'); break;
+          case 2: bad.push('{"id": 5}'); break;
+          case 3: bad.push(`{"id":"bad-${i}"}`); break;
+          case 4: bad.push(`{"id":"bad-${i}","command":"core.system","arguments":[1]}`); break;
+          case 5: bad.push(`{"id":"bad-${i}","command":"core.system","arguments":{"name":42}}`); break;
+          case 6: bad.push(`{"id":"bad-${i}","command":"core.ping","max_time":"x"}`); break;
+          case 7: bad.push('\u0000\xff\xfe'); break;
+          case 8: bad.push('{"id":"' + 'x'.repeat(200) + '","command":"core.ping"}'); break;
+          default: bad.push('{'.repeat(5000)); break;
+        }
+      }
+      await raw.rPush('core:default', bad);
+      // Oversized payload: rejected with ERROR.
+      const bigId = randomUUID();
+      await raw.rPush('core:default', JSON.stringify({ id: bigId, command: 'core.system', arguments: { name: 'cat', stdin: 'x'.repeat(1_100_000) } }));
+      const big = await agent!.waitResult(bigId, 30_000);
+      assert.equal(big.state, 'ERROR');
+      assert.equal(big.code, 413);
+      const one = await agent!.waitResult('bad-3', 10_000);
+      assert.equal(one.state, 'ERROR');
+      assert.match(String(one.value), /missing field command/);
+      assert.equal(await agent!.ping(), `PONG ${VERSION}`);
+    } finally {
+      raw.destroy();
+    }
+  });
+
+  it('answers info, state and process list', async () => {
+    const mem = await agent!.info<{ total: number }>('mem');
+    assert.ok(mem.total > 0);
+    const os = await agent!.info<{ kernel: { release: string }; hostname: string }>('os');
+    assert.equal(os.kernel.release, release());
+    const cpus = await agent!.info<unknown[]>('cpu');
+    assert.ok(cpus.length > 0);
+    await agent!.info('disk');
+    await agent!.info('nic');
+    const ver = await agent!.info<{ version: string; commands: string[] }>('version');
+    assert.equal(ver.version, VERSION);
+    assert.ok(ver.commands.includes('core.system'));
+    const procs = await agent!.processes<{ pid: number }[]>();
+    assert.ok(procs.some((p) => p.pid === agentProc!.pid));
+  });
+
+  it('runs queued commands one at a time, in order', async () => {
+    const runs = ['a', 'b', 'c'].map((tag) =>
+      agent!.system('sh', ['-c', `echo ${tag}; sleep 0.3; date +%s%N`], { queue: 'test-q', timeoutMs: 20_000 }),
+    );
+    const results = await Promise.all(runs);
+    const ends = results.map((r) => r.starttime);
+    assert.ok(ends[0]! + 250 <= ends[1]! && ends[1]! + 250 <= ends[2]!, `start times ${ends.join(', ')} overlap`);
+  });
+
+  it('zos-build agent exec prints output and exits with the remote code', async () => {
+    const out: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    const savedExit = process.exitCode;
+    // Capture only our strings: node --test reports over stdout with binary chunks.
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
+      typeof chunk === 'string' ? (out.push(chunk), true) : write(chunk, ...rest)) as typeof process.stdout.write;
+    let code: typeof process.exitCode;
+    try {
+      await yargs([]).command(agentCommand).strict().parseAsync(
+        ['agent', 'exec', '--port', String(port), '--password', PASSWORD, '--', 'sh', '-c', 'echo from-node; exit 4']);
+      code = process.exitCode;
+      await yargs([]).command(agentCommand).parseAsync(['agent', 'info', 'mem', '--port', String(port), '--password', PASSWORD]);
+    } finally {
+      process.stdout.write = write;
+      process.exitCode = savedExit;
+    }
+    assert.equal(out[0], 'from-node\n');
+    assert.equal(code, 4);
+    assert.ok((JSON.parse(out.slice(1).join('')) as { total: number }).total > 0);
+  });
+
+  it('restarts redis-server when it dies and answers again', async () => {
+    const { redis_pid: pid } = await agent!.state<{ redis_pid: number }>();
+    assert.ok(pid > 0);
+    process.kill(pid, 'SIGKILL');
+    await agent!.close();
+    agent = await AgentClient.waitForAgent(opts(), 30_000);
+    const st = await agent.state<{ redis_pid: number; redis_restarts: number }>();
+    redisPids.add(st.redis_pid);
+    assert.notEqual(st.redis_pid, pid);
+    assert.ok(st.redis_restarts >= 1);
+    assert.equal(await agent.ping(), `PONG ${VERSION}`);
+    const r = await agent.system('echo', ['back']);
+    assert.equal(r.streams[0], 'back\n');
+  });
+
+  /** Starts a second agent with the given kernel command line on a fresh port. */
+  async function startOther(cmdline: string): Promise<{ proc: ChildProcess; port: number; out: () => string }> {
+    const p = await freePort();
+    const sub = await mkdtemp(join(dir, 'other-'));
+    await writeFile(join(sub, 'cmdline'), cmdline + '\n');
+    const proc = spawn(
+      join(dir, 'core0'),
+      ['-redis-server', redisServer!, '-redis-port', String(p), '-run-dir', join(sub, 'run'),
+        '-config', join(sub, 'none.conf'), '-cmdline', join(sub, 'cmdline')],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    proc.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    proc.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+    others.push(proc);
+    return { proc, port: p, out: () => out };
+  }
+  const others: ChildProcess[] = [];
+  after(async () => {
+    for (const p of others) {
+      if (p.exitCode === null && p.signalCode === null) {
+        p.kill('SIGTERM');
+        if (!(await waitExit(p, 10_000))) p.kill('SIGKILL');
+      }
+    }
+  });
+
+  it('refuses to start redis without a password', async () => {
+    const o = await startOther('console=ttyS0 runmode=dev');
+    assert.ok(await waitExit(o.proc, 15_000), 'agent kept running without a password');
+    assert.equal(o.proc.exitCode, 2);
+    assert.match(o.out(), /NO PASSWORD CONFIGURED/);
+  });
+
+  it('serves without a password in insecure mode, with a warning', async () => {
+    const o = await startOther('zos.insecure');
+    const c = await AgentClient.waitForAgent({ host: '127.0.0.1', port: o.port }, 30_000);
+    try {
+      assert.equal(await c.ping(), `PONG ${VERSION}`);
+      const st = await c.state<{ redis_pid: number }>();
+      redisPids.add(st.redis_pid);
+    } finally {
+      await c.close();
+    }
+    assert.match(o.out(), /INSECURE MODE/);
+    o.proc.kill('SIGTERM');
+    assert.ok(await waitExit(o.proc, 15_000));
+    assert.equal(o.proc.exitCode, 0);
+  });
+
+  it('exits cleanly on SIGTERM and stops redis', async () => {
+    const { redis_pid: pid } = await agent!.state<{ redis_pid: number }>();
+    await agent!.close();
+    agent = undefined;
+    agentProc!.kill('SIGTERM');
+    assert.ok(await waitExit(agentProc!, 15_000), 'agent did not exit');
+    assert.equal(agentProc!.exitCode, 0);
+    for (let i = 0; i < 50 && alive(pid); i++) await sleep(100);
+    assert.ok(!alive(pid), 'redis-server still running');
+  });
+});
