@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { $ } from 'zx';
 import { repoDir } from '../paths.js';
 import { ZosError } from '../util/errors.js';
@@ -30,6 +30,27 @@ export async function repoFilesHashes(relPaths: readonly string[]): Promise<Reco
   const sorted = [...new Set(relPaths)].sort();
   const hashes = await Promise.all(sorted.map(repoFileHash));
   return Object.fromEntries(sorted.map((p, i) => [p, hashes[i]!]));
+}
+
+const IMPORT_RE = /(?:import|export)\s[^'"]*?from\s*['"](\.{1,2}\/[^'"]+)\.js['"]/g;
+
+/**
+ * A TypeScript module and every repository module it imports, transitively (relative imports only),
+ * as repo-relative paths. A recipe's fingerprint includes the code that builds it, and only that
+ * code: editing the kernel's build step rebuilds the kernel, not redis.
+ */
+export async function importClosure(relFile: string): Promise<string[]> {
+  const seen = new Set<string>();
+  const visit = async (rel: string): Promise<void> => {
+    if (seen.has(rel)) return;
+    seen.add(rel);
+    const text = await readFile(join(repoDir, rel), 'utf8');
+    for (const m of text.matchAll(IMPORT_RE)) {
+      await visit(relative(repoDir, resolve(dirname(join(repoDir, rel)), `${m[1]!}.ts`)));
+    }
+  };
+  await visit(relFile);
+  return [...seen].sort();
 }
 
 /**

@@ -5,7 +5,7 @@ import { exists } from '../util/fs.js';
 import type { SourceStore } from '../cache/source-store.js';
 import { fetchSource, type FetchOptions } from '../fetch/fetch-source.js';
 import type { HostToolVersions } from '../graph/inputs.js';
-import { repoFilesHashes } from '../graph/inputs.js';
+import { importClosure, repoFilesHashes } from '../graph/inputs.js';
 import type { Step, StepRunContext } from '../graph/types.js';
 import { repoDir, repoRelative } from '../paths.js';
 import type { Profile } from '../profile/types.js';
@@ -52,8 +52,8 @@ async function collectLicenses(recipe: Recipe, from: string, to: string): Promis
   }
 }
 
-/** Orchestrator sources that shape a recipe's output; editing them rebuilds recipes, as it should. */
-const BUILDER_CODE = ['build/recipe/step.ts', 'build/steps'];
+/** The generic part of every recipe build (fetch, extract, licenses); editing it rebuilds recipes. */
+const BUILDER_CODE = ['build/recipe/step.ts', 'build/steps/extract.ts'];
 
 /** 1980-01-01, the epoch of components that do not carry the project's version (as Nix does). */
 export const FIXED_EPOCH = 315532800;
@@ -78,8 +78,8 @@ export function recipeStep(recipe: Recipe, env: BuildEnv): Step {
     async inputs() {
       return {
         recipe: await repoFilesHashes([repoRelative(recipe.file)]),
-        // The generic build code is part of how every recipe is built.
-        builder: await repoFilesHashes(BUILDER_CODE),
+        // The code that builds it: the generic recipe step and what the recipe module imports.
+        builder: await repoFilesHashes([...BUILDER_CODE, ...(await importClosure(repoRelative(recipe.file)))]),
         version: recipe.version,
         sources: recipe.sources.map((s) => ({ file: s.file, sha256: s.sha256, strip: s.stripComponents ?? 1, extract: s.extract ?? true })),
         files: await repoFilesHashes(settings.files),

@@ -1,4 +1,4 @@
-import { appendFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuildContext } from '../recipe/types.js';
 import { applyFragments, verifyKconfig } from './kconfig.js';
@@ -27,7 +27,12 @@ export async function kconfigMake(ctx: BuildContext, opts: KconfigMakeOptions): 
   await ctx.run('make', [opts.base, ...args]);
   await applyFragments(config, fragments);
   const extra = Object.entries(opts.extraConfig ?? {}).map(([k, v]) => `${k}=${v}\n`).join('');
-  if (extra) await appendFile(config, extra);
+  if (extra) {
+    // Replaced in place: older kconfig (busybox's) refuses a symbol assigned twice.
+    const extraFragment = join(ctx.workDir, 'build-specific.config');
+    await writeFile(extraFragment, extra);
+    await applyFragments(config, [extraFragment]);
+  }
   // oldconfig asks about every new symbol; empty answers take the defaults.
   await ctx.run('make', ['oldconfig', ...args], { input: '\n'.repeat(5000) });
   await verifyKconfig(ctx.recipe.name, fragments, config);
