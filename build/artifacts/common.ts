@@ -1,0 +1,170 @@
+import { createHash } from 'node:crypto';
+import { chmod, copyFile, mkdir, open, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { StepLog } from '../util/exec.js';
+import { ZosError } from '../util/errors.js';
+import type { ArtifactInput } from './types.js';
+
+/** Environment for every image tool: timestamps from the epoch, no locale or timezone influence. */
+export function reproEnv(epoch: number): Record<string, string> {
+  return { SOURCE_DATE_EPOCH: String(epoch), TZ: 'UTC', LC_ALL: 'C', MTOOLS_SKIP_CHECK: '1' };
+}
+
+/**
+ * Identifiers inside images (FAT serials, GPT GUIDs, ISO volume ids) are derived from the version,
+ * the epoch and a purpose string: fixed for the same inputs, different between releases.
+ */
+export function stableBytes(input: Pick<ArtifactInput, 'version' | 'epoch'>, purpose: string, n: number): Buffer {
+  return createHash('sha256').update(`zos-build:${input.version}:${input.epoch}:${purpose}`).digest().subarray(0, n);
+}
+
+/** A random-looking but stable RFC 4122 (version 4 layout) GUID string. */
+export function stableGuid(input: Pick<ArtifactInput, 'version' | 'epoch'>, purpose: string): string {
+  const b = Buffer.from(stableBytes(input, purpose, 16));
+  b[6] = (b[6]! & 0x0f) | 0x40;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`.toUpperCase();
+}
+
+/** 8 hex digits, for `mformat -N` / `mkfs.vfat -i`. */
+export function stableSerial(input: Pick<ArtifactInput, 'version' | 'epoch'>, purpose: string): string {
+  return stableBytes(input, purpose, 4).toString('hex').toUpperCase();
+}
+
+/** Copies a file and stamps it with the epoch (tools that read mtimes then write fixed dates). */
+export async function copyStamped(src: string, dest: string, epoch: number, mode = 0o644): Promise<void> {
+  await mkdir(dirname(dest), { recursive: true });
+  await copyFile(src, dest);
+  await chmod(dest, mode);
+  await utimes(dest, epoch, epoch);
+}
+
+export async function writeStamped(dest: string, data: string | Buffer, epoch: number, mode = 0o644): Promise<void> {
+  await mkdir(dirname(dest), { recursive: true });
+  await writeFile(dest, data);
+  await chmod(dest, mode);
+  await utimes(dest, epoch, epoch);
+}
+
+/** Extension of a compressed cpio, e.g. `cpio.xz` for initramfs.cpio.xz (kept so loaders and humans can tell). */
+export function initramfsName(initramfs: string): string {
+  const m = /\.cpio(\.[a-z0-9]+)?$/.exec(basename(initramfs));
+  return `initramfs${m ? m[0] : '.cpio'}`;
+}
+
+export async function fileSize(path: string): Promise<number> {
+  return (await stat(path)).size;
+}
+
+export const MiB = 1024 * 1024;
+
+export function alignUp(n: number, a: number): number {
+  return Math.ceil(n / a) * a;
+}
+
+export interface FatFile {
+  /** Absolute path on the host, or the file's content. */
+  src: string | { content: string | Buffer };
+  /** Path inside the FAT, with `/` separators, e.g. `EFI/BOOT/BOOTX64.EFI`. */
+  dest: string;
+}
+
+export interface FatSpec {
+  image: string;
+  label: string;
+  /** 8 hex digits. */
+  serial: string;
+  files: FatFile[];
+  /** Free space kept besides the files (room for edits and syslinux). */
+  slackBytes?: number;
+  /** Partition start in sectors, written to the boot sector's hidden-sectors field. */
+  hiddenSectors?: number;
+  epoch: number;
+  workDir: string;
+  log: StepLog;
+}
+
+/**
+ * Makes a FAT image with mtools only (no root, no mounts). Size = files + slack, rounded to 1 MiB;
+ * FAT12/16/32 is chosen by mformat from the size. Directories and files are added in sorted order and
+ * every date comes from the epoch, so the image is byte-for-byte reproducible. Returns its size.
+ */
+export async function makeFat(spec: FatSpec): Promise<number> {
+  const stage = join(spec.workDir, `fat-stage-${basename(spec.image)}`);
+  await mkdir(stage, { recursive: true });
+  const files = [...spec.files].sort((a, b) => (a.dest < b.dest ? -1 : a.dest > b.dest ? 1 : 0));
+  let total = 0;
+  const staged: { path: string; dest: string }[] = [];
+  for (const [i, f] of files.entries()) {
+    const path = join(stage, `${i}`);
+    if (typeof f.src === 'string') await copyStamped(f.src, path, spec.epoch);
+    else await writeStamped(path, f.src.content, spec.epoch);
+    const size = await fileSize(path);
+    total += alignUp(size, 4096) + 4096;
+    staged.push({ path, dest: f.dest });
+  }
+  const size = alignUp(total + (spec.slackBytes ?? 4 * MiB) + 2 * MiB, MiB);
+  if (size > 4096 * MiB) throw new ZosError(`FAT image ${spec.image} would be ${size} bytes: too large`);
+  await rm(spec.image, { force: true });
+  await mkdir(dirname(spec.image), { recursive: true });
+  const env = reproEnv(spec.epoch);
+  const sectors = size / 512;
+  // -T total sectors, -h/-s geometry consistent with the size, -H hidden sectors (partition offset).
+  // mformat chooses FAT12/16 for small sizes; FAT32 (-F) from 260 MiB up, where FAT16 clusters get large.
+  const args = ['-i', spec.image, '-C', '-T', String(sectors), '-h', '64', '-s', '32', '-N', spec.serial, '-v', spec.label];
+  if (spec.hiddenSectors) args.push('-H', String(spec.hiddenSectors));
+  if (size >= 260 * MiB) args.push('-F');
+  args.push('::');
+  await spec.log.run('mformat', args, { env });
+  const dirs = new Set<string>();
+  for (const f of staged) {
+    const parts = f.dest.split('/').slice(0, -1);
+    for (let i = 1; i <= parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
+  }
+  for (const d of [...dirs].sort()) await spec.log.run('mmd', ['-i', spec.image, `::/${d}`], { env });
+  for (const f of staged) await spec.log.run('mcopy', ['-m', '-i', spec.image, f.path, `::/${f.dest}`], { env });
+  return size;
+}
+
+/** Stamps every file and directory under `dir` (and `dir` itself) with the epoch. */
+export async function stampTree(dir: string, epoch: number): Promise<void> {
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) await stampTree(p, epoch);
+    else await utimes(p, epoch, epoch);
+  }
+  await utimes(dir, epoch, epoch);
+}
+
+/**
+ * Sets a PE image's COFF TimeDateStamp (objcopy writes the current time there) and recomputes the
+ * optional header's CheckSum, so the file depends on its inputs only.
+ */
+export async function fixPeTimestamp(path: string, timestamp: number): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    const { size } = await fh.stat();
+    const buf = Buffer.alloc(size);
+    await fh.read(buf, 0, size, 0);
+    const pe = buf.readUInt32LE(0x3c);
+    if (buf.toString('latin1', pe, pe + 4) !== 'PE\0\0') throw new ZosError(`${path} is not a PE image`);
+    buf.writeUInt32LE(timestamp >>> 0, pe + 8);
+    const sumOff = pe + 24 + 64;
+    buf.writeUInt32LE(0, sumOff);
+    let sum = 0;
+    for (let i = 0; i + 1 < size; i += 2) {
+      sum += buf.readUInt16LE(i);
+      sum = (sum & 0xffff) + (sum >>> 16);
+    }
+    if (size % 2) {
+      sum += buf[size - 1]!;
+      sum = (sum & 0xffff) + (sum >>> 16);
+    }
+    sum = ((sum & 0xffff) + (sum >>> 16)) & 0xffff;
+    buf.writeUInt32LE((sum + size) >>> 0, sumOff);
+    await fh.write(buf, pe, 24 + 64 + 4, pe);
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,58 @@
+import { join } from 'node:path';
+import { capture } from '../util/exec.js';
+import { ZosError } from '../util/errors.js';
+import { exists } from '../util/fs.js';
+import { alignUp, fileSize, fixPeTimestamp, writeStamped } from './common.js';
+import { bootArgs } from './scripts.js';
+import type { ArtifactInput, ArtifactWriter } from './types.js';
+
+export const EFI_STUB = '/usr/lib/systemd/boot/efi/linuxx64.efi.stub';
+
+/** The os-release embedded in the UKI's .osrel section (boot menus show it). */
+export function osRelease(version: string): string {
+  return `NAME="Zero-OS (zos-build)"\nID=zos\nVERSION_ID=${version}\nPRETTY_NAME="zos-build ${version}"\n`;
+}
+
+/**
+ * Builds a unified kernel image: systemd's EFI stub with .osrel, .cmdline, .linux and .initrd sections
+ * added by objcopy. The stub's sections end below 0x20000; ours follow it, each 4 KiB aligned, in the
+ * order the stub expects. ImageBase of the stub is 0, so VMAs are RVAs.
+ */
+export async function buildUki(opts: {
+  out: string; vmlinuz: string; initramfs: string; cmdline: string; version: string; epoch: number; workDir: string;
+  log: ArtifactInput['log'];
+}): Promise<void> {
+  if (!(await exists(EFI_STUB))) {
+    throw new ZosError(`the EFI stub ${EFI_STUB} is missing`, 'Install the Debian package systemd-boot-efi (ci/install-host-deps).');
+  }
+  const headers = await capture('objdump', ['-h', EFI_STUB]);
+  let end = 0;
+  for (const m of headers.matchAll(/^\s*\d+\s+\S+\s+([0-9a-f]+)\s+([0-9a-f]+)\s/gm)) {
+    end = Math.max(end, parseInt(m[2]!, 16) + parseInt(m[1]!, 16));
+  }
+  if (end === 0) throw new ZosError(`could not read the section table of ${EFI_STUB}`);
+  const osrel = join(opts.workDir, 'uki-osrel');
+  const cmdline = join(opts.workDir, 'uki-cmdline');
+  await writeStamped(osrel, osRelease(opts.version), opts.epoch);
+  await writeStamped(cmdline, `${opts.cmdline}\0`, opts.epoch);
+  const sections: [string, string][] = [['.osrel', osrel], ['.cmdline', cmdline], ['.linux', opts.vmlinuz], ['.initrd', opts.initramfs]];
+  const args: string[] = [];
+  let vma = alignUp(end, 0x1000);
+  for (const [name, file] of sections) {
+    args.push('--add-section', `${name}=${file}`, '--change-section-vma', `${name}=0x${vma.toString(16)}`);
+    args.push('--set-section-flags', `${name}=data,readonly`);
+    vma = alignUp(vma + (await fileSize(file)), 0x1000);
+  }
+  await opts.log.run('objcopy', [...args, EFI_STUB, opts.out], { env: { SOURCE_DATE_EPOCH: String(opts.epoch) } });
+  // The stub itself carries 0; keep it so (objcopy puts the current time there).
+  await fixPeTimestamp(opts.out, 0);
+}
+
+export const efiWriter: ArtifactWriter = {
+  kind: 'efi',
+  hostTools: ['objcopy'],
+  async write(input) {
+    await buildUki({ ...input, cmdline: bootArgs(input.cmdline, input.netboot), out: join(input.outDir, 'zos.efi') });
+    return ['zos.efi'];
+  },
+};

@@ -1,0 +1,64 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { StepLog } from '../util/exec.js';
+import { reproEnv, writeStamped } from './common.js';
+
+/** Modules of the GRUB that boots from a local disk, USB stick or CD (UEFI side of usb.img and zos.iso). */
+export const GRUB_DISK_MODULES = [
+  'part_gpt', 'part_msdos', 'fat', 'iso9660', 'search', 'search_fs_file', 'search_label', 'configfile', 'normal',
+  'linux', 'echo', 'test', 'sleep', 'reboot', 'halt', 'ls', 'cat', 'all_video', 'gfxterm', 'serial', 'terminal',
+];
+
+/** Modules of the GRUB that fetches the kernel over the network (UEFI side of netboot and usb-netboot). */
+export const GRUB_NET_MODULES = [
+  'efinet', 'net', 'tftp', 'http', 'eval', 'memdisk', 'tar', 'configfile', 'normal', 'linux', 'echo', 'test', 'sleep',
+  'reboot', 'halt', 'regexp', 'all_video', 'serial', 'terminal',
+];
+
+export interface GrubImageSpec {
+  out: string;
+  modules: string[];
+  /** Value of grub-mkimage -p: where `normal` looks for grub.cfg. */
+  prefix: string;
+  /** Commands run before `normal` (simple commands only: no if/for). */
+  earlyConfig?: string;
+  /** Files put in a memdisk, e.g. {'boot/grub/grub.cfg': '...'}. */
+  memdisk?: Record<string, string>;
+  epoch: number;
+  workDir: string;
+  log: StepLog;
+}
+
+/**
+ * A standalone GRUB x86_64-efi executable. grub-mkimage (not grub-mkstandalone, whose memdisk tar
+ * would carry the current time) with our own reproducible memdisk tar.
+ */
+export async function grubEfiImage(spec: GrubImageSpec): Promise<void> {
+  const dir = join(spec.workDir, `grub-${spec.out.replace(/[^A-Za-z0-9]+/g, '_')}`);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const env = reproEnv(spec.epoch);
+  const args = ['-O', 'x86_64-efi', '-o', spec.out, '-p', spec.prefix, '--compression', 'none'];
+  if (spec.earlyConfig !== undefined) {
+    const early = join(dir, 'early.cfg');
+    await writeStamped(early, spec.earlyConfig, spec.epoch);
+    args.push('-c', early);
+  }
+  if (spec.memdisk) {
+    const root = join(dir, 'memdisk');
+    for (const [path, content] of Object.entries(spec.memdisk)) await writeStamped(join(root, path), content, spec.epoch);
+    const tarFile = join(dir, 'memdisk.tar');
+    await spec.log.run('tar', [
+      '--sort=name', `--mtime=@${spec.epoch}`, '--owner=0', '--group=0', '--numeric-owner', '--format=ustar',
+      '-cf', tarFile, '-C', root, '.',
+    ], { env });
+    args.push('-m', tarFile);
+  }
+  args.push(...spec.modules);
+  await spec.log.run('grub-mkimage', args, { env });
+}
+
+/** Quotes a string for grub.cfg (single quotes; a single quote itself is written as '\''). */
+export function grubQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,69 @@
+import { join } from 'node:path';
+import { ZosError } from '../util/errors.js';
+import { exists } from '../util/fs.js';
+import { copyStamped, initramfsName, writeStamped } from './common.js';
+import { GRUB_NET_MODULES, grubEfiImage } from './grub.js';
+import { grubBaseUrl, renderBootIpxe, renderGrubNetCfg } from './scripts.js';
+import type { ArtifactInput, ArtifactWriter } from './types.js';
+
+export const IPXE_BINARIES = ['ipxe.efi', 'ipxe.lkrn', 'snponly.efi', 'undionly.kpxe'] as const;
+
+/** File name of the GRUB network loader for UEFI PXE (DHCP bootfile for UEFI clients). */
+export const GRUB_NET_EFI = 'zos-net.efi';
+
+/** Whether GRUB can reach the base URL (http, tftp or relative); https needs iPXE. */
+export function grubCanFetch(baseUrl: string): boolean {
+  try {
+    grubBaseUrl(baseUrl);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function checkIpxeDir(ipxeDir: string): Promise<void> {
+  for (const f of IPXE_BINARIES) {
+    if (!(await exists(join(ipxeDir, f)))) {
+      throw new ZosError(`iPXE binary ${f} is missing from ${ipxeDir}`, 'The ipxe recipe provides ipxe.efi, ipxe.lkrn, snponly.efi and undionly.kpxe.');
+    }
+  }
+}
+
+/**
+ * The GRUB x86_64-efi network loader: grub.cfg in a memdisk; GRUB brings the NIC up through the
+ * firmware's SNP (efinet), does DHCP when it was not PXE-loaded, and fetches kernel + initramfs.
+ */
+export async function buildGrubNetEfi(input: ArtifactInput, out: string): Promise<void> {
+  const cfg = renderGrubNetCfg({ ...input, initramfsName: initramfsName(input.initramfs) });
+  await grubEfiImage({
+    out, modules: GRUB_NET_MODULES, prefix: '(memdisk)/boot/grub', memdisk: { 'boot/grub/grub.cfg': cfg },
+    epoch: input.epoch, workDir: input.workDir, log: input.log,
+  });
+}
+
+export const netbootWriter: ArtifactWriter = {
+  kind: 'netboot',
+  hostTools: ['grub-mkimage', 'tar'],
+  async write(input) {
+    await checkIpxeDir(input.ipxeDir);
+    const dir = join(input.outDir, 'netboot');
+    const initrd = initramfsName(input.initramfs);
+    const files: string[] = [];
+    const put = async (name: string, src: string) => {
+      await copyStamped(src, join(dir, name), input.epoch);
+      files.push(`netboot/${name}`);
+    };
+    await put('vmlinuz', input.vmlinuz);
+    await put(initrd, input.initramfs);
+    for (const b of IPXE_BINARIES) await put(b, join(input.ipxeDir, b));
+    await writeStamped(join(dir, 'boot.ipxe'), renderBootIpxe({ ...input, initramfsName: initrd }), input.epoch);
+    files.push('netboot/boot.ipxe');
+    if (grubCanFetch(input.netboot.baseUrl)) {
+      await buildGrubNetEfi(input, join(dir, GRUB_NET_EFI));
+      files.push(`netboot/${GRUB_NET_EFI}`);
+    } else {
+      input.log.note(`netboot: ${GRUB_NET_EFI} not written: GRUB cannot fetch ${input.netboot.baseUrl} (no TLS); UEFI nodes need iPXE from DHCP`);
+    }
+    return files.sort();
+  },
+};

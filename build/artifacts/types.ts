@@ -1,0 +1,39 @@
+import type { ArtifactKind } from '../profile/types.js';
+import type { StepLog } from '../util/exec.js';
+
+export interface NetbootSettings {
+  /** Where the node fetches `vmlinuz` and the initramfs; empty = next to the boot script. */
+  baseUrl: string;
+  runmode: string;
+  farmId: string;
+  extraArgs: string;
+}
+
+export interface ArtifactInput {
+  /** bzImage with an EFI stub (CONFIG_EFI_STUB=y). */
+  vmlinuz: string;
+  /** Compressed newc cpio, e.g. initramfs.cpio.xz; its extension is kept in netboot/. */
+  initramfs: string;
+  /** Full kernel command line, e.g. "console=ttyS0 rdinit=/init zos.password=x". */
+  cmdline: string;
+  /** Project version, e.g. 0.1.0 or 0.1.0-dev.3+gabc1234. */
+  version: string;
+  netboot: NetbootSettings;
+  /** Holds ipxe.efi, ipxe.lkrn, undionly.kpxe, snponly.efi (output of the ipxe recipe). */
+  ipxeDir: string;
+  /** Files are written here. */
+  outDir: string;
+  /** Scratch space, private to this writer. */
+  workDir: string;
+  /** SOURCE_DATE_EPOCH: every timestamp inside an image comes from it. */
+  epoch: number;
+  log: StepLog;
+}
+
+export interface ArtifactWriter {
+  kind: ArtifactKind;
+  /** Host commands the writer runs (their versions enter the fingerprint). */
+  hostTools: string[];
+  /** Writes the artifact; returns the files written, relative to outDir, sorted. */
+  write(input: ArtifactInput): Promise<string[]>;
+}
