@@ -9,8 +9,8 @@ import type { NetbootSettings } from './types.js';
 /** The kernel command line of every artifact: the profile's line plus the node settings. */
 export function bootArgs(cmdline: string, netboot: NetbootSettings): string {
   const parts = [cmdline.trim()];
-  if (!/(^|\s)zos\.runmode=/.test(cmdline)) parts.push(`zos.runmode=${netboot.runmode}`);
-  if (netboot.farmId && !/(^|\s)zos\.farmid=/.test(cmdline)) parts.push(`zos.farmid=${netboot.farmId}`);
+  if (!/(^|\s)runmode=/.test(cmdline)) parts.push(`runmode=${netboot.runmode}`);
+  if (netboot.farmId && !/(^|\s)farmer_id=/.test(cmdline)) parts.push(`farmer_id=${netboot.farmId}`);
   if (netboot.extraArgs.trim()) parts.push(netboot.extraArgs.trim());
   return parts.filter(Boolean).join(' ');
 }

@@ -14,6 +14,8 @@ export interface Manifest {
   commit: string;
   profile: string;
   sourceDateEpoch: number;
+  /** The kernel command line the boot artifacts carry. */
+  cmdline: string;
   /** Hash of the fingerprints of everything below: equal means out/<profile>/ is up to date. */
   fingerprint: string;
   kernel: { version: string; release: string; configSha256: string };
@@ -50,6 +52,7 @@ export interface PublishInput {
   identity: BuildIdentity;
   fingerprints: ReadonlyMap<string, string>;
   outputs: ReadonlyMap<string, string>;
+  cmdline: string;
 }
 
 /**
@@ -87,6 +90,7 @@ export async function publish(input: PublishInput): Promise<Manifest> {
       commit: input.identity.commit,
       profile: input.profile.name,
       sourceDateEpoch: input.identity.epoch,
+      cmdline: input.cmdline,
       fingerprint: outputFingerprint(input.plan, input.fingerprints),
       kernel: {
         version: kernel.version,

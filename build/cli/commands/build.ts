@@ -1,6 +1,8 @@
 import type { CommandModule } from 'yargs';
 import { RemoteStepCache } from '../../cache/remote.js';
 import { closure } from '../../graph/graph.js';
+import { bootArgs } from '../../artifacts/index.js';
+import { kernelCmdline } from '../../plan/artifact-steps.js';
 import { outputFingerprint, publish, readManifest } from '../../publish/out-dir.js';
 import { recipeStepId } from '../../recipe/step.js';
 import { runSteps } from '../../scheduler/run.js';
@@ -69,7 +71,7 @@ const command: CommandModule<object, BuildArgs> = {
         // What ran, for scripts and tests that check a rebuild did only what it should.
         await writeFileAtomic(join(s.logDir, 'last-build.json'), `${JSON.stringify({ outcomes: Object.fromEntries(result.outcomes) }, null, 2)}\n`);
         if (wholeImage) {
-          const manifest = await publish({ dir: s.outDir, profile: s.profile, plan: s.plan, identity: s.identity, fingerprints: fps, outputs: result.outputs });
+          const manifest = await publish({ dir: s.outDir, profile: s.profile, plan: s.plan, identity: s.identity, fingerprints: fps, outputs: result.outputs, cmdline: bootArgs(kernelCmdline(s.env), s.profile.netboot) });
           console.log(`zos ${manifest.version} (${s.profile.name}) -> ${s.outDir}`);
           for (const a of manifest.artifacts) console.log(`  ${a.file.padEnd(28)} ${String(a.size).padStart(10)}  ${a.sha256.slice(0, 16)}`);
         }

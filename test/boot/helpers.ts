@@ -1,0 +1,157 @@
+/** Shared helpers of the boot tests: where the artifacts are, the expected banner, booting with diagnostics. */
+import { execFile } from 'node:child_process';
+import { createReadStream, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join, normalize, resolve } from 'node:path';
+import type { TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { writers, type NetbootSettings } from '../../build/artifacts/index.js';
+import type { ArtifactKind } from '../../build/profile/types.js';
+import { bootVm, type BootOptions } from '../../build/qemu/index.js';
+import { StepLog } from '../../build/util/exec.js';
+
+export const execFileP = promisify(execFile);
+
+/** Repository root (this file runs from dist/test/boot/). */
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const OUT = resolve(process.env.ZOS_TEST_OUT ?? join(REPO, 'out', 'qemu'));
+
+/** Per boot: generous for TCG on 2 shared cores, but bounded. */
+export const BOOT_TIMEOUT_MS = Number(process.env.ZOS_TEST_BOOT_TIMEOUT_MS ?? 180_000);
+
+interface Manifest {
+  version?: string;
+  cmdline?: string;
+}
+
+export function manifest(): Manifest {
+  const f = join(OUT, 'manifest.json');
+  return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as Manifest) : {};
+}
+
+export function expectedVersion(): string {
+  const v = manifest().version ?? process.env.ZOS_TEST_VERSION;
+  if (!v) throw new Error(`no expected version: ${join(OUT, 'manifest.json')} has no "version" and ZOS_TEST_VERSION is unset`);
+  return v;
+}
+
+export function bannerRe(version: string): RegExp {
+  return new RegExp(`ZOS-BOOT: zos-build ${version.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(build [^)\\n]*\\)`);
+}
+
+/** The initramfs in the output dir (initramfs.cpio.xz, .gz, .zst, ...). */
+export function initramfsPath(dir = OUT): string {
+  const f = readdirSync(dir).find((n) => /^initramfs\.cpio(\.[a-z0-9]+)?$/.test(n));
+  if (!f) throw new Error(`no initramfs.cpio.* in ${dir}`);
+  return join(dir, f);
+}
+
+/** Kernel command line for direct boots: the manifest's, else a serial console + rdinit. */
+export function directCmdline(): string {
+  return manifest().cmdline ?? 'console=ttyS0 rdinit=/init';
+}
+
+export function artifact(rel: string): string {
+  return join(OUT, rel);
+}
+
+/** Skips the test when the profile did not produce this artifact. */
+export function need(t: TestContext, rel: string): boolean {
+  if (existsSync(artifact(rel))) return true;
+  t.skip(`${artifact(rel)} not built by this profile`);
+  return false;
+}
+
+export async function tempDir(prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), `zos-boot-test-${prefix}-`));
+}
+
+/**
+ * Boots, waits for the banner with the expected version, reports the boot time as a diagnostic and
+ * always kills the VM. Failures carry the console's last lines; the full console is in `consoleLog`.
+ */
+export async function bootExpectBanner(t: TestContext, name: string, opts: Omit<BootOptions, 'consoleLog'>): Promise<number> {
+  const version = expectedVersion();
+  const consoleLog = join(process.env.ZOS_TEST_LOGS ?? join(tmpdir(), 'zos-boot-logs'), `${name}.log`);
+  const t0 = Date.now();
+  const vm = await bootVm({ memoryMb: 512, lifetimeMs: BOOT_TIMEOUT_MS + 30_000, ...opts, consoleLog });
+  try {
+    await vm.waitFor(bannerRe(version), BOOT_TIMEOUT_MS);
+    const secs = (Date.now() - t0) / 1000;
+    t.diagnostic(`${name}: banner "zos-build ${version}" after ${secs.toFixed(1)} s (console: ${consoleLog})`);
+    return secs;
+  } catch (err) {
+    throw new Error(`${name}: ${(err as Error).message}\n(full console: ${consoleLog})`);
+  } finally {
+    await vm.kill();
+  }
+}
+
+export interface FileServer {
+  port: number;
+  /** Paths requested so far, e.g. ['/boot.ipxe', '/vmlinuz']. */
+  requests: string[];
+  close(): Promise<void>;
+}
+
+/** A read-only HTTP server on 127.0.0.1 for `dir` (guests reach it as 10.0.2.2:port). */
+export async function serveDir(dir: string): Promise<FileServer> {
+  const requests: string[] = [];
+  const root = resolve(dir);
+  const server: Server = createServer((req, res) => {
+    const path = decodeURIComponent((req.url ?? '/').split('?')[0]!);
+    requests.push(path);
+    const file = normalize(join(root, path));
+    if (!file.startsWith(`${root}/`) || req.method !== 'GET') {
+      res.writeHead(403).end();
+      return;
+    }
+    stat(file).then(
+      (st) => {
+        if (!st.isFile()) throw new Error('not a file');
+        // GRUB's HTTP client matches "Content-Length: " case-sensitively; without it, it reads until
+        // the connection closes. So: canonical header names and no keep-alive.
+        res.shouldKeepAlive = false;
+        res.writeHead(200, { 'Content-Length': st.size, 'Content-Type': 'application/octet-stream', Connection: 'close' });
+        createReadStream(file).pipe(res);
+      },
+      () => res.writeHead(404).end(),
+    ).catch(() => res.writeHead(404).end());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  return {
+    port,
+    requests,
+    close: () => new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    }),
+  };
+}
+
+/**
+ * Runs one artifact writer on the output dir's kernel and initramfs (iPXE binaries from netboot/),
+ * into `outDir`. Tests use it for determinism checks and to make netboot artifacts whose base URL
+ * points at the test's own HTTP server.
+ */
+export async function writeArtifact(
+  kind: ArtifactKind, outDir: string, netboot: Partial<NetbootSettings> = {}, epoch = 1_700_000_000,
+): Promise<string[]> {
+  const workDir = await tempDir(`work-${kind}`);
+  const log = await StepLog.create(join(outDir, 'logs', `${kind}.log`));
+  try {
+    return await writers[kind].write({
+      vmlinuz: artifact('vmlinuz'), initramfs: initramfsPath(), cmdline: directCmdline(), version: expectedVersion(),
+      netboot: { baseUrl: '', runmode: 'dev', farmId: 'test', extraArgs: '', ...netboot },
+      ipxeDir: artifact('netboot'), outDir, workDir, epoch, log,
+    });
+  } finally {
+    log.close();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
