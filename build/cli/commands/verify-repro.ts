@@ -15,6 +15,7 @@ interface VerifyReproArgs extends CommonArgs {
   keep: boolean;
   vary: boolean;
   seedSources: boolean;
+  against?: string;
 }
 
 /** The two builds differ in everything that must not matter: checkout path, cache, TZ, umask, time. */
@@ -65,6 +66,10 @@ const command: CommandModule<object, VerifyReproArgs> = {
       .option('work-dir', { type: 'string', describe: 'where the two checkouts, caches and outputs go (default: a new temp dir)' })
       .option('keep', { type: 'boolean', default: false, describe: 'keep the work dir even when the builds match' })
       .option('vary', { type: 'boolean', default: true, describe: 'build B with another TZ and umask (--no-vary: same as A)' })
+      .option('against', {
+        type: 'string',
+        describe: 'use this existing output dir (e.g. out/qemu from an earlier clean build) as build A and only run build B',
+      })
       .option('seed-sources', {
         type: 'boolean',
         default: true,
@@ -78,8 +83,12 @@ const command: CommandModule<object, VerifyReproArgs> = {
     const repos = [repoDir, join(work, 'checkout-b')];
     console.log(`verify-repro: profile ${profile}, work dir ${work}`);
     await copyRepo(repos[1]!);
-    const outs: string[] = [];
+    const outs: string[] = argv.against ? [resolve(argv.against)] : [];
+    if (argv.against && !(await exists(join(outs[0]!, 'manifest.json')))) {
+      throw new ZosError(`verify-repro --against ${argv.against}: no manifest.json there`, `Build it first: zos-build build --profile ${profile}`);
+    }
     for (const [i, v] of BUILD_VARIANTS.entries()) {
+      if (argv.against && v.label === 'A') continue;
       const cache = join(work, `cache-${v.label}`);
       const out = join(work, `out-${v.label}`);
       if (argv.seedSources) await seedSources(seedFrom, join(cache, 'sources'));
