@@ -11,6 +11,7 @@ export default defineProfile({
   variant: 'release',
   // A known password: this image exists to be booted by the tests, never on a real network.
   agent: { password: 'zos-qemu-test' },
-  netboot: { baseUrl: 'http://10.0.2.2:8080', runmode: 'test', farmId: '0', extraArgs: '' },
+  // Empty base URL: fetch the kernel next to boot.ipxe, wherever netboot/ is served from.
+  netboot: { baseUrl: '', runmode: 'test', farmId: '0', extraArgs: '' },
   artifacts: ['efi', 'netboot', 'usb', 'usb-netboot', 'iso'],
 });

@@ -54,6 +54,8 @@ export function initramfsStep(opts: InitramfsStepOptions): Step {
         version: opts.version,
         epoch: opts.epoch,
         agent: profile.agent,
+        // runmode and farm id go into the agent's config file.
+        node: { runmode: profile.netboot.runmode, farmId: profile.netboot.farmId },
         // The image code (cpio writer, compressors, generated files) shapes the bytes it writes.
         builder: await repoFileHash('build/image'),
       };

@@ -1,4 +1,7 @@
 /** Shared helpers of the boot tests: where the artifacts are, the expected banner, booting with diagnostics. */
+import assert from 'node:assert/strict';
+import { AgentClient } from '../../build/agent-client/client.js';
+import qemuProfile from '../../config/qemu.js';
 import { execFile } from 'node:child_process';
 import { createReadStream, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -10,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { writers, type NetbootSettings } from '../../build/artifacts/index.js';
 import type { ArtifactKind } from '../../build/profile/types.js';
-import { bootVm, type BootOptions } from '../../build/qemu/index.js';
+import { bootVm, freePort, type BootOptions } from '../../build/qemu/index.js';
 import { StepLog } from '../../build/util/exec.js';
 
 export const execFileP = promisify(execFile);
@@ -22,9 +25,11 @@ export const OUT = resolve(process.env.ZOS_TEST_OUT ?? join(REPO, 'out', 'qemu')
 /** Per boot: generous for TCG on 2 shared cores, but bounded. */
 export const BOOT_TIMEOUT_MS = Number(process.env.ZOS_TEST_BOOT_TIMEOUT_MS ?? 180_000);
 
+/** The part of out/<profile>/manifest.json the boot tests read (a fixture dir may have less). */
 interface Manifest {
   version?: string;
   cmdline?: string;
+  recipes?: Array<{ name: string }>;
 }
 
 export function manifest(): Manifest {
@@ -77,11 +82,23 @@ export async function bootExpectBanner(t: TestContext, name: string, opts: Omit<
   const version = expectedVersion();
   const consoleLog = join(process.env.ZOS_TEST_LOGS ?? join(tmpdir(), 'zos-boot-logs'), `${name}.log`);
   const t0 = Date.now();
-  const vm = await bootVm({ memoryMb: 512, lifetimeMs: BOOT_TIMEOUT_MS + 30_000, ...opts, consoleLog });
+  // The agent's Redis, forwarded to the host: a node that is up answers core.ping.
+  const agentPort = await freePort();
+  const hostfwd = [...(opts.hostfwd ?? []), { hostPort: agentPort, guestPort: 6379 }];
+  const vm = await bootVm({ memoryMb: 512, lifetimeMs: BOOT_TIMEOUT_MS + 30_000, ...opts, hostfwd, consoleLog });
   try {
     await vm.waitFor(bannerRe(version), BOOT_TIMEOUT_MS);
     const secs = (Date.now() - t0) / 1000;
     t.diagnostic(`${name}: banner "zos-build ${version}" after ${secs.toFixed(1)} s (console: ${consoleLog})`);
+    if (manifest().recipes?.some((r) => r.name === 'core0')) {
+      const agent = await AgentClient.waitForAgent({ host: '127.0.0.1', port: agentPort, password: qemuProfile.agent.password }, BOOT_TIMEOUT_MS);
+      try {
+        assert.equal(await agent.ping(), `PONG ${version}`);
+      } finally {
+        await agent.close();
+      }
+      t.diagnostic(`${name}: agent answered after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    }
     return secs;
   } catch (err) {
     throw new Error(`${name}: ${(err as Error).message}\n(full console: ${consoleLog})`);
