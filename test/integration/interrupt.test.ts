@@ -10,6 +10,8 @@ import { repoDir } from '../../build/paths.js';
 
 /** Starts `build redis` in the background and resolves once its compiler is running. */
 async function startRedisBuild(cache: string, out: string): Promise<{ child: ChildProcess; exit: Promise<{ code: number | null; stderr: string }> }> {
+  const log = join(out, 'logs/qemu/recipe-redis.log');
+  await rm(log, { force: true }); // an earlier run's log must not look like this one's progress
   const child = spawn(process.execPath, [join(repoDir, 'dist/build/cli/main.js'), 'build', 'redis', '--profile', 'qemu', '--cache-dir', cache, '--out', out, '--verbose'], {
     cwd: repoDir,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -18,7 +20,6 @@ async function startRedisBuild(cache: string, out: string): Promise<{ child: Chi
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdout!.resume();
   const exit = new Promise<{ code: number | null; stderr: string }>((res) => child.on('close', (code) => res({ code, stderr })));
-  const log = join(out, 'logs/qemu/recipe-redis.log');
   for (let i = 0; i < 600; i++) {
     const text = await readFile(log, 'utf8').catch(() => '');
     if (/\bCC\b/.test(text)) return { child, exit };
