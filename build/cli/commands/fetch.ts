@@ -16,6 +16,7 @@ const command: CommandModule<object, FetchArgs> = {
   async handler(argv) {
     const s = await openSession(argv);
     const recipes = argv.all ? [...s.recipes.values()] : [...s.plan.recipes.values()];
+    const failures: string[] = [];
     const tasks = recipes.flatMap((r) =>
       r.sources.map((src) => ({
         title: `${r.name}: ${src.file}`,
@@ -25,6 +26,9 @@ const command: CommandModule<object, FetchArgs> = {
             ...s.env.fetch,
             note: (line) => (task.output = line),
             onProgress: (_url, got, total) => (task.output = total ? `${fmt(got)} / ${fmt(total)}` : fmt(got)),
+          }).catch((err: Error) => {
+            failures.push(err.message);
+            throw err;
           });
           task.title = `${r.name}: ${src.file} (sha256 ok)`;
         },
@@ -33,8 +37,8 @@ const command: CommandModule<object, FetchArgs> = {
     // Try every source even if one fails, then report them all.
     const list = new Listr(tasks, { concurrent: Math.max(1, argv.jobs), exitOnError: false, renderer: argv.verbose || !process.stdout.isTTY ? 'simple' : 'default' } as never);
     await list.run();
-    if (list.errors.length > 0) {
-      throw new ZosError(`fetch: ${list.errors.length} source(s) failed:\n${list.errors.map((e) => `  ${e.error.message}`).join('\n')}`);
+    if (failures.length > 0) {
+      throw new ZosError(`fetch: ${failures.length} source(s) failed:\n${failures.map((m) => `  ${m}`).join('\n')}`);
     }
     console.log(`sources cached in ${s.env.sources.dir}`);
   },
