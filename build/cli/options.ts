@@ -14,6 +14,8 @@ export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
     .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'plain line-per-event progress and more detail' })
     .option('mirror', { type: 'string', array: true, default: [] as string[], describe: 'mirror base URL tried first for every source (<mirror>/<file>); repeatable' })
     .option('debian-mirror', { type: 'string', describe: 'Debian archive base URL for debian: locations (default: the host apt sources)' })
+    .option('variant', { type: 'string', choices: ['release', 'debug'], describe: "override the profile's variant: release strips binaries and drops docs/headers; debug keeps symbols and turns on the agent's debug log" })
+    .option('insecure-dev', { type: 'boolean', default: false, describe: 'allow a node without a Redis password (development only; the node says so at boot)' })
     .option('remote-cache', { type: 'string', default: process.env.ZOS_REMOTE_CACHE, describe: 'HTTP base URL of a shared step cache (GET/PUT); env ZOS_REMOTE_CACHE' })
     .option('remote-cache-read-only', { type: 'boolean', default: process.env.ZOS_REMOTE_CACHE_READ_ONLY === '1', describe: 'use the remote cache but never upload (untrusted jobs); env ZOS_REMOTE_CACHE_READ_ONLY=1' })
     .check((argv) => {

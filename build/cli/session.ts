@@ -27,6 +27,8 @@ export interface CommonArgs {
   debianMirror?: string;
   remoteCache?: string;
   remoteCacheReadOnly: boolean;
+  variant?: 'release' | 'debug';
+  insecureDev: boolean;
 }
 
 export const DEFAULT_PROFILE = 'generic';
@@ -47,11 +49,20 @@ export interface Session {
   hostTools: HostToolVersions;
 }
 
+/** Command-line choices that override the profile (they enter fingerprints like any profile value). */
+function applyOverrides(profile: Profile, args: CommonArgs): Profile {
+  return {
+    ...profile,
+    variant: args.variant ?? profile.variant,
+    agent: args.insecureDev ? { ...profile.agent, insecureDev: true } : profile.agent,
+  };
+}
+
 export async function openSession(args: CommonArgs): Promise<Session> {
   const cacheDir = resolve(args.cacheDir ?? defaultCacheDir());
   const outRoot = resolve(args.out);
   const recipes = await loadRecipes();
-  const profile = await loadProfile(args.profile, recipes);
+  const profile = applyOverrides(await loadProfile(args.profile, recipes), args);
   const identity = await buildIdentity();
   const hostTools = new HostToolVersions(join(cacheDir, 'host-tools.json'));
   const env: BuildEnv = {
