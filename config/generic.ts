@@ -6,7 +6,7 @@ export default defineProfile({
   name: 'generic',
   description: 'Real machines: server NIC and storage drivers, large NR_CPUS',
   kernel: { base: 'defconfig', fragments: ['kernel/base.config', 'kernel/generic.config'] },
-  packages: ['busybox', 'redis', 'core0'],
+  packages: ['busybox', 'redis', 'core0', 'firmware'],
   compression: 'xz',
   cmdline: 'console=tty0 console=ttyS0,115200n8 panic=30',
   variant: 'release',

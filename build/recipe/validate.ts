@@ -23,7 +23,7 @@ export function validateRecipe(spec: unknown, file: string): Recipe {
   const name = str('name');
   if (!NAME_RE.test(name)) throw new DefinitionError(file, 'name', `"${name}" must be lowercase letters, digits and dashes`);
   const version = str('version');
-  if (!semver.valid(semver.coerce(version, { loose: false })) || !/^\d+\.\d+(\.\d+)*([-+~][0-9A-Za-z.+~-]*)?$/.test(version)) {
+  if (!semver.valid(semver.coerce(version, { loose: false })) || !/^\d+(\.\d+)*([-+~][0-9A-Za-z.+~-]*)?$/.test(version)) {
     throw new DefinitionError(file, 'version', `"${version}" is not a version (expected something like 1.2.3)`);
   }
   str('license');

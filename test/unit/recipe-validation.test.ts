@@ -59,6 +59,12 @@ describe('recipe validation', () => {
     }
   });
 
+  it('accepts real-world version strings', () => {
+    for (const v of ['6.1.176', '1.35.0', '20230210-5', '1.0.0+git-20190125.36a4c85-5.1', '7.0']) {
+      assert.equal(validateRecipe({ ...good(), version: v }, FILE).version, v);
+    }
+  });
+
   it('rejects a source without locations and a location that is not a URL', () => {
     const a = good();
     a.sources[0]!.locations = [];
