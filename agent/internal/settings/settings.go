@@ -125,6 +125,17 @@ var fileKeys = map[string]bool{
 	"farmer_id": true, "hostname": true, "insecure_dev": true,
 }
 
+// sourceKeys names each setting in one source of settings.
+type sourceKeys struct {
+	origin                                                 string
+	password, debug, runmode, farmerID, hostname, insecure string
+}
+
+var (
+	fileSourceKeys    = sourceKeys{"file", "password", "debug", "runmode", "farmer_id", "hostname", "insecure_dev"}
+	cmdlineSourceKeys = sourceKeys{"cmdline", "zos.password", "zos.debug", "runmode", "farmer_id", "hostname", "zos.insecure"}
+)
+
 // Resolve applies defaults, then the config file, then the command line.
 // It returns warnings for values it ignored.
 func Resolve(file map[string]string, cmd Cmdline, debugDefault bool) (Settings, []string) {
@@ -156,48 +167,35 @@ func Resolve(file map[string]string, cmd Cmdline, debugDefault bool) (Settings, 
 			warns = append(warns, fmt.Sprintf("file: unknown key %q ignored", k))
 		}
 	}
-	if v, ok := file["password"]; ok {
-		s.Password, s.Sources["password"] = v, "file"
-	}
-	if v, ok := file["debug"]; ok {
-		setBool(&s.Debug, "debug", v, "file")
-	}
-	if v, ok := file["runmode"]; ok {
-		setRunMode(v, "file")
-	}
-	if v, ok := file["farmer_id"]; ok {
-		s.FarmerID, s.Sources["farmer_id"] = v, "file"
-	}
-	if v, ok := file["hostname"]; ok {
-		s.Hostname, s.Sources["hostname"] = v, "file"
-	}
-	if v, ok := file["insecure_dev"]; ok {
-		// An empty value in the file is a mistake, not a flag.
-		if strings.TrimSpace(v) == "" {
-			warns = append(warns, "file: insecure_dev needs true or false")
-		} else {
-			setBool(&s.Insecure, "insecure", v, "file")
+	// Both sources set the same settings under their own key names; the file comes first so the
+	// command line (what an operator changes per boot) wins.
+	apply := func(src map[string]string, k sourceKeys) {
+		if v, ok := src[k.password]; ok {
+			s.Password, s.Sources["password"] = v, k.origin
+		}
+		if v, ok := src[k.debug]; ok {
+			setBool(&s.Debug, "debug", v, k.origin)
+		}
+		if v, ok := src[k.runmode]; ok {
+			setRunMode(v, k.origin)
+		}
+		if v, ok := src[k.farmerID]; ok {
+			s.FarmerID, s.Sources["farmer_id"] = v, k.origin
+		}
+		if v, ok := src[k.hostname]; ok && v != "" {
+			s.Hostname, s.Sources["hostname"] = v, k.origin
+		}
+		if v, ok := src[k.insecure]; ok {
+			// A bare flag means true on the command line; an empty value in the file is a mistake.
+			if k.origin == "file" && strings.TrimSpace(v) == "" {
+				warns = append(warns, "file: insecure_dev needs true or false")
+			} else {
+				setBool(&s.Insecure, "insecure", v, k.origin)
+			}
 		}
 	}
-
-	if v, ok := cmd["zos.password"]; ok {
-		s.Password, s.Sources["password"] = v, "cmdline"
-	}
-	if v, ok := cmd["zos.debug"]; ok {
-		setBool(&s.Debug, "debug", v, "cmdline")
-	}
-	if v, ok := cmd["runmode"]; ok {
-		setRunMode(v, "cmdline")
-	}
-	if v, ok := cmd["farmer_id"]; ok {
-		s.FarmerID, s.Sources["farmer_id"] = v, "cmdline"
-	}
-	if v, ok := cmd["hostname"]; ok && v != "" {
-		s.Hostname, s.Sources["hostname"] = v, "cmdline"
-	}
-	if v, ok := cmd["zos.insecure"]; ok {
-		setBool(&s.Insecure, "insecure", v, "cmdline")
-	}
+	apply(file, fileSourceKeys)
+	apply(cmd, cmdlineSourceKeys)
 	if s.Hostname != "" && !ValidHostname(s.Hostname) {
 		warns = append(warns, fmt.Sprintf("hostname %q is not a valid host name; it will be derived from the MAC", s.Hostname))
 		s.Hostname = ""
