@@ -23,8 +23,11 @@ export interface Manifest {
   artifacts: Array<{ file: string; size: number; sha256: string }>;
 }
 
+/** Bump when what publish writes changes, so existing out dirs are rewritten. */
+const PUBLISH_FORMAT = 2;
+
 export function outputFingerprint(plan: Plan, fingerprints: ReadonlyMap<string, string>): string {
-  return sha256Json(plan.finals.map((id) => [id, fingerprints.get(id)]));
+  return sha256Json({ format: PUBLISH_FORMAT, steps: plan.finals.map((id) => [id, fingerprints.get(id)]) });
 }
 
 export async function readManifest(dir: string): Promise<Manifest | undefined> {
@@ -80,7 +83,8 @@ export async function publish(input: PublishInput): Promise<Manifest> {
       const dest = join(tmp, rel);
       await mkdir(join(dest, '..'), { recursive: true });
       await copyFile(src, dest, constants.COPYFILE_FICLONE);
-      artifacts.push({ file: rel, size: (await stat(dest)).size, sha256: await sha256File(dest) });
+      // License texts ship with the image but are not boot artifacts (they go to legal-info in releases).
+      if (!rel.startsWith('legal/')) artifacts.push({ file: rel, size: (await stat(dest)).size, sha256: await sha256File(dest) });
     }
     artifacts.sort((a, b) => (a.file < b.file ? -1 : 1));
     const kernel = input.plan.recipes.get('linux')!;
