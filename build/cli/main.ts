@@ -31,6 +31,10 @@ async function report(err: unknown): Promise<void> {
   }
 }
 
+// Files the build creates get the same modes whatever the user's umask (a 027 umask would otherwise
+// reach the image as 0750 directories): part of "same inputs, same bytes".
+process.umask(0o022);
+
 let interrupted = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {

@@ -52,6 +52,17 @@ export function normalizeMode(st: Pick<Stats, 'mode'>, isDir: boolean): number {
   return perm & ~0o022;
 }
 
+/**
+ * Modes of files that come from a git checkout: git records only the exec bit, and the rest is the
+ * checkout's umask, so the image takes 0755/0644 whatever umask cloned the repository.
+ */
+export function gitMode(st: Pick<Stats, 'mode'>, isDir: boolean): number {
+  return isDir || st.mode & 0o100 ? 0o755 : 0o644;
+}
+
+/** A rootfs layer: a directory, optionally with modes taken the way git records them. */
+export type RootfsLayer = string | { dir: string; modes: 'as-is' | 'git' };
+
 function kindName(e: CpioEntry): string {
   return e.type === 'dir' ? 'a directory' : e.type === 'symlink' ? 'a symlink' : `a ${e.type === 'file' ? 'file' : 'device node'}`;
 }
@@ -94,7 +105,9 @@ class Tree {
   }
 }
 
-async function walkLayer(tree: Tree, layer: string): Promise<void> {
+async function walkLayer(tree: Tree, spec: RootfsLayer): Promise<void> {
+  const layer = typeof spec === 'string' ? spec : spec.dir;
+  const modeOf = typeof spec !== 'string' && spec.modes === 'git' ? gitMode : normalizeMode;
   const top = await lstat(layer).catch(() => undefined);
   if (!top?.isDirectory()) throw new ZosError(`rootfs layer ${layer} is not a directory`);
 
@@ -109,13 +122,13 @@ async function walkLayer(tree: Tree, layer: string): Promise<void> {
       const childRel = rel ? `${rel}/${name}` : name;
       const st = stats[i]!;
       if (st.isDirectory()) {
-        tree.put({ path: childRel, type: 'dir', mode: normalizeMode(st, true) }, layer);
+        tree.put({ path: childRel, type: 'dir', mode: modeOf(st, true) }, layer);
         await visit(childAbs, childRel);
       } else if (st.isSymbolicLink()) {
         tree.put({ path: childRel, type: 'symlink', mode: 0o777, target: await readlink(childAbs) }, layer);
       } else if (st.isFile()) {
         // Hard links in a staging tree become independent copies: the image never uses hard links.
-        tree.put({ path: childRel, type: 'file', mode: normalizeMode(st, false), data: { file: childAbs } }, layer);
+        tree.put({ path: childRel, type: 'file', mode: modeOf(st, false), data: { file: childAbs } }, layer);
       } else {
         throw new ZosError(
           `${layer}: ${childRel} is a socket, FIFO or device node; a rootfs layer may only hold files, directories and symlinks`,
@@ -133,7 +146,7 @@ async function walkLayer(tree: Tree, layer: string): Promise<void> {
  * the writer makes everything root's.
  */
 export async function collectRootfs(
-  layers: readonly string[],
+  layers: readonly RootfsLayer[],
   generated: readonly GeneratedFile[] = [],
   devices: readonly DeviceNode[] = STANDARD_DEVICES,
 ): Promise<CpioEntry[]> {

@@ -62,7 +62,7 @@ export function initramfsStep(opts: InitramfsStepOptions): Step {
     },
     async run(ctx) {
       const skeleton = await makeSkeleton(join(ctx.workDir, 'skeleton'));
-      const layers = [skeleton, ...layerRecipes.map((r) => join(ctx.depOutputs.get(recipeStepId(r))!, 'rootfs')), join(repoDir, OVERLAY_DIR)];
+      const layers = [skeleton, ...layerRecipes.map((r) => join(ctx.depOutputs.get(recipeStepId(r))!, 'rootfs')), { dir: join(repoDir, OVERLAY_DIR), modes: 'git' as const }];
       const generated = generatedFiles({ profile, version: opts.version, buildId: ctx.fingerprint.slice(0, 12) });
       let entries = await collectRootfs(layers, generated);
       if (profile.variant === 'release') entries = entries.filter((e) => !RELEASE_EXCLUDES.some((re) => re.test(e.path)));
