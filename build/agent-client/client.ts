@@ -177,17 +177,16 @@ export class AgentClient {
     }
   }
 
-  /** Waits for the result of a pushed command. */
-  async waitResult(id: string, timeoutMs: number, command = '?'): Promise<AgentResult> {
+  /**
+   * Runs a blocking operation on a connection of its own. The connection goes back to the pool only
+   * once the operation calls `healthy()` (its replies arrived); after a failure it is dropped, since
+   * a half-finished blocking command could still deliver later.
+   */
+  private async withBlocking<T>(fn: (c: Redis, healthy: () => void) => Promise<T>): Promise<T> {
     const c = await this.blocking();
     let ok = false;
     try {
-      const reply = await c.blPop(resultKey(id), Math.max(0.01, timeoutMs / 1000));
-      ok = true;
-      if (!reply) {
-        throw new ZosError(`agent at ${this.address} gave no result for ${command} (id ${id}) within ${Math.round(timeoutMs / 1000)}s`);
-      }
-      return decode(reply.element, this.address);
+      return await fn(c, () => (ok = true));
     } catch (err) {
       if (err instanceof ZosError) throw err;
       throw describeConnectError(err, this.address);
@@ -195,6 +194,18 @@ export class AgentClient {
       if (ok) this.release(c);
       else destroyQuietly(c);
     }
+  }
+
+  /** Waits for the result of a pushed command. */
+  async waitResult(id: string, timeoutMs: number, command = '?'): Promise<AgentResult> {
+    return this.withBlocking(async (c, healthy) => {
+      const reply = await c.blPop(resultKey(id), Math.max(0.01, timeoutMs / 1000));
+      healthy();
+      if (!reply) {
+        throw new ZosError(`agent at ${this.address} gave no result for ${command} (id ${id}) within ${Math.round(timeoutMs / 1000)}s`);
+      }
+      return decode(reply.element, this.address);
+    });
   }
 
   /** Sends a command and returns its result, whatever its state. */
@@ -245,10 +256,8 @@ export class AgentClient {
    */
   async streamOutput(id: string, onLine: (line: StreamLine) => void, opts: { timeoutMs?: number } = {}): Promise<StreamEnd> {
     const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
-    const c = await this.blocking();
-    let ok = false;
-    let last = '0-0';
-    try {
+    return this.withBlocking(async (c, healthy) => {
+      let last = '0-0';
       while (Date.now() < deadline) {
         const block = Math.max(1, Math.min(1000, deadline - Date.now()));
         const reply = (await c.sendCommand(['XREAD', 'COUNT', '500', 'BLOCK', String(block), 'STREAMS', streamKey(id), last])) as
@@ -260,22 +269,16 @@ export class AgentClient {
             const f: Record<string, string> = {};
             for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i]!] = flat[i + 1]!;
             if (f.eof !== undefined) {
-              ok = true;
+              healthy();
               return { state: f.state as StreamEnd['state'], code: Number(f.code) };
             }
             onLine({ stream: f.stream === 'stderr' ? 'stderr' : 'stdout', line: f.line ?? '' });
           }
         }
       }
-      ok = true;
+      healthy();
       throw new ZosError(`output stream of job ${id} on ${this.address} did not end in time`);
-    } catch (err) {
-      if (err instanceof ZosError) throw err;
-      throw describeConnectError(err, this.address);
-    } finally {
-      if (ok) this.release(c);
-      else destroyQuietly(c);
-    }
+    });
   }
 
   /** core.ping; returns the agent's answer, e.g. "PONG 1.0.0". */
