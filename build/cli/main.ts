@@ -11,6 +11,7 @@ import fetch from './commands/fetch.js';
 import graph from './commands/graph.js';
 import list from './commands/list.js';
 import release from './commands/release.js';
+import run from './commands/run.js';
 import verifyRepro from './commands/verify-repro.js';
 
 /** Prints what the user needs to act on: the failing command, its log's tail and the log's path. */
@@ -58,6 +59,7 @@ try {
     .command(release)
     .command(verifyRepro)
     .command(agent)
+    .command(run)
     .demandCommand(1, 'Name a command; see --help.')
     .strict()
     .fail((msg, err) => {
