@@ -7,10 +7,11 @@
  * Without --cold the "cold" number is the first build against the shared cache (warm steps);
  * with --cold it uses an empty step cache (downloads are still shared: they are not build work).
  */
-import { appendFile, cp, mkdtemp, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultCacheDir } from '../build/paths.js';
+import { seedSources } from '../build/util/repo-copy.js';
 import { repoCopy, zosBuild } from '../test/helpers/cli.js';
 
 const args = process.argv.slice(2);
@@ -22,7 +23,7 @@ const extra: string[] = [];
 let cacheDir: string | undefined;
 if (cold) {
   cacheDir = await mkdtemp(join(tmpdir(), 'zos-bench-cache-'));
-  await cp(join(defaultCacheDir(), 'sources'), join(cacheDir, 'sources'), { recursive: true }).catch(() => undefined);
+  await seedSources(join(defaultCacheDir(), 'sources'), join(cacheDir, 'sources'));
   extra.push('--cache-dir', cacheDir);
 }
 const build = async (what: string): Promise<number> => {

@@ -60,22 +60,27 @@ export async function importClosure(relFile: string): Promise<string[]> {
  */
 export class HostToolVersions {
   private memo: Record<string, { key: string; version: string }> = {};
-  private loaded = false;
+  /** Loaded once, even when many steps ask at the same time. */
+  private loading?: Promise<void>;
+  /** Each tool is looked up once per process, however many recipes use it. */
+  private readonly asked = new Map<string, Promise<string>>();
   private dirty = false;
 
   constructor(private readonly file: string) {}
 
   async versions(tools: readonly string[]): Promise<Record<string, string>> {
-    await this.load();
+    this.loading ??= this.load();
+    await this.loading;
     const sorted = [...new Set(tools)].sort();
     const out: Record<string, string> = {};
-    for (const tool of sorted) out[tool] = await this.version(tool);
+    for (const tool of sorted) {
+      if (!this.asked.has(tool)) this.asked.set(tool, this.version(tool));
+      out[tool] = await this.asked.get(tool)!;
+    }
     return out;
   }
 
   private async load(): Promise<void> {
-    if (this.loaded) return;
-    this.loaded = true;
     try {
       this.memo = JSON.parse(await readFile(this.file, 'utf8')) as typeof this.memo;
     } catch {

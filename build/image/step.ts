@@ -4,7 +4,7 @@ import { repoFileHash } from '../graph/inputs.js';
 import type { Step } from '../graph/types.js';
 import { repoDir } from '../paths.js';
 import type { Profile } from '../profile/types.js';
-import { recipeStepId } from '../recipe/step.js';
+import { KERNEL_RECIPE, recipeStepId } from '../recipe/step.js';
 import { buildInitramfs, initramfsFileName } from './compress.js';
 import { generatedFiles } from './generated.js';
 import { collectRootfs } from './rootfs.js';
@@ -41,7 +41,7 @@ export interface InitramfsStepOptions {
  */
 export function initramfsStep(opts: InitramfsStepOptions): Step {
   const { profile } = opts;
-  const layerRecipes = [...profile.packages, ...(profile.kernel.modules ? ['linux'] : [])];
+  const layerRecipes = [...profile.packages, ...(profile.kernel.modules ? [KERNEL_RECIPE] : [])];
   return {
     id: INITRAMFS_STEP,
     deps: layerRecipes.map(recipeStepId),

@@ -5,7 +5,7 @@ import type { Step } from '../graph/types.js';
 import { INITRAMFS_STEP } from '../image/step.js';
 import { initramfsFileName } from '../image/compress.js';
 import type { ArtifactKind } from '../profile/types.js';
-import { recipeStepId, type BuildEnv } from '../recipe/step.js';
+import { KERNEL_RECIPE, recipeStepId, type BuildEnv } from '../recipe/step.js';
 
 /** Artifacts that boot iPXE need the iPXE binaries (the ipxe recipe); the others do not. */
 const NEEDS_IPXE: ReadonlySet<ArtifactKind> = new Set(['netboot', 'usb-netboot']);
@@ -27,7 +27,7 @@ export function artifactSteps(env: BuildEnv): Step[] {
     const ipxe = NEEDS_IPXE.has(kind);
     return {
       id: artifactStepId(kind),
-      deps: [recipeStepId('linux'), INITRAMFS_STEP, ...(ipxe ? [recipeStepId('ipxe')] : [])],
+      deps: [recipeStepId(KERNEL_RECIPE), INITRAMFS_STEP, ...(ipxe ? [recipeStepId('ipxe')] : [])],
       async inputs() {
         return {
           kind,
@@ -42,7 +42,7 @@ export function artifactSteps(env: BuildEnv): Step[] {
       async run(ctx) {
         const initramfs = join(ctx.depOutputs.get(INITRAMFS_STEP)!, initramfsFileName(env.profile.compression));
         await writer.write({
-          vmlinuz: join(ctx.depOutputs.get(recipeStepId('linux'))!, 'boot/vmlinuz'),
+          vmlinuz: join(ctx.depOutputs.get(recipeStepId(KERNEL_RECIPE))!, 'boot/vmlinuz'),
           initramfs,
           cmdline: kernelCmdline(env),
           version: env.version,

@@ -2,11 +2,9 @@ import { makeGraph } from '../graph/graph.js';
 import type { Graph, Step } from '../graph/types.js';
 import { INITRAMFS_STEP, initramfsStep } from '../image/step.js';
 import type { Profile } from '../profile/types.js';
-import { recipeStep, recipeStepId, type BuildEnv } from '../recipe/step.js';
+import { KERNEL_RECIPE, recipeStep, recipeStepId, type BuildEnv } from '../recipe/step.js';
 import type { Recipe } from '../recipe/types.js';
 import { ZosError } from '../util/errors.js';
-
-export const KERNEL_RECIPE = 'linux';
 
 export interface Plan {
   graph: Graph;

@@ -1,10 +1,10 @@
-import { copyFile, mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import type { Plan } from '../plan/plan.js';
 import type { Profile } from '../profile/types.js';
-import { recipeStepId } from '../recipe/step.js';
-import { exists, rmrf, tempSibling, writeFileAtomic } from '../util/fs.js';
+import { KERNEL_RECIPE, recipeStepId } from '../recipe/step.js';
+import { exists, listFiles, rmrf, tempSibling, writeFileAtomic } from '../util/fs.js';
 import { sha256File, sha256Json } from '../util/hash.js';
 import type { BuildIdentity } from '../version.js';
 
@@ -38,16 +38,6 @@ export async function readManifest(dir: string): Promise<Manifest | undefined> {
   }
 }
 
-async function listFiles(root: string, dir = root): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await listFiles(root, p)));
-    else out.push(relative(root, p));
-  }
-  return out;
-}
-
 export interface PublishInput {
   dir: string;
   profile: Profile;
@@ -67,9 +57,9 @@ export async function publish(input: PublishInput): Promise<Manifest> {
   const tmp = tempSibling(input.dir);
   await mkdir(tmp, { recursive: true });
   try {
-    const kernelOut = input.outputs.get(recipeStepId('linux'))!;
+    const kernelOut = input.outputs.get(recipeStepId(KERNEL_RECIPE))!;
     const copies: Array<[string, string]> = [[join(kernelOut, 'boot/vmlinuz'), 'vmlinuz'], [join(kernelOut, 'export/kernel.config'), 'kernel.config']];
-    for (const id of input.plan.finals.filter((f) => f !== recipeStepId('linux'))) {
+    for (const id of input.plan.finals.filter((f) => f !== recipeStepId(KERNEL_RECIPE))) {
       const dir = input.outputs.get(id)!;
       for (const f of await listFiles(dir)) copies.push([join(dir, f), f]);
     }
@@ -87,7 +77,7 @@ export async function publish(input: PublishInput): Promise<Manifest> {
       if (!rel.startsWith('legal/')) artifacts.push({ file: rel, size: (await stat(dest)).size, sha256: await sha256File(dest) });
     }
     artifacts.sort((a, b) => (a.file < b.file ? -1 : 1));
-    const kernel = input.plan.recipes.get('linux')!;
+    const kernel = input.plan.recipes.get(KERNEL_RECIPE)!;
     const manifest: Manifest = {
       name: 'zos-build',
       version: input.identity.version,

@@ -25,6 +25,9 @@ export interface BuildEnv {
 
 export const recipeStepId = (name: string): string => `recipe:${name}`;
 
+/** The recipe every profile builds its kernel (and the UAPI headers other recipes use) with. */
+export const KERNEL_RECIPE = 'linux';
+
 /** Environment that keeps compilers and build systems from stamping time, user, host or locale. */
 export function reproducibleEnv(epoch: number): Record<string, string> {
   return {
@@ -77,8 +80,7 @@ export function recipeStep(recipe: Recipe, env: BuildEnv): Step {
     deps: recipe.dependencies.map(recipeStepId),
     async inputs() {
       return {
-        recipe: await repoFilesHashes([repoRelative(recipe.file)]),
-        // The code that builds it: the generic recipe step and what the recipe module imports.
+        // The code that builds it: the generic recipe step, the recipe module and what it imports.
         builder: await repoFilesHashes([...BUILDER_CODE, ...(await importClosure(repoRelative(recipe.file)))]),
         version: recipe.version,
         sources: recipe.sources.map((s) => ({ file: s.file, sha256: s.sha256, strip: s.stripComponents ?? 1, extract: s.extract ?? true })),

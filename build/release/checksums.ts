@@ -1,7 +1,6 @@
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ZosError } from '../util/errors.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { listFiles, writeFileAtomic } from '../util/fs.js';
 import { sha256File } from '../util/hash.js';
 
 export const SHA256SUMS = 'SHA256SUMS';
@@ -44,18 +43,6 @@ export function parseSha256Sums(text: string): ChecksumEntry[] {
     });
 }
 
-/** Every regular file below `root`, as sorted `/`-separated relative paths. Symlinks are refused. */
-export async function listTree(root: string, rel = ''): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(join(root, rel), { withFileTypes: true })) {
-    const p = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) out.push(...(await listTree(root, p)));
-    else if (e.isFile()) out.push(p);
-    else throw new ZosError(`${join(root, p)}: not a regular file or directory; a release holds only plain files`);
-  }
-  return out.sort(byBytes);
-}
-
 /**
  * Writes `<dir>/SHA256SUMS` listing every file below `dir` (itself excepted, and any path in
  * `exclude`). Returns the entries written.
@@ -63,7 +50,7 @@ export async function listTree(root: string, rel = ''): Promise<string[]> {
 export async function writeSha256Sums(dir: string, opts: { exclude?: readonly string[] } = {}): Promise<ChecksumEntry[]> {
   const skip = new Set([SHA256SUMS, ...(opts.exclude ?? [])]);
   const entries: ChecksumEntry[] = [];
-  for (const file of await listTree(dir)) {
+  for (const file of await listFiles(dir)) {
     if (skip.has(file) || /\.tmp-\d+-[0-9a-f]+$/.test(file)) continue;
     entries.push({ file, sha256: await sha256File(join(dir, file)) });
   }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ZosError } from '../util/errors.js';
 import { sha256File } from '../util/hash.js';
-import { listTree } from './checksums.js';
+import { listFiles } from '../util/fs.js';
 
 /**
  * Compares two builds' output trees and explains the first difference inside each differing file:
@@ -374,7 +374,7 @@ export async function compareDirs(a: string, b: string, opts: CompareOptions = {
   const ownWork = opts.workDir === undefined;
   const workDir = opts.workDir ?? (await mkdtemp(join(tmpdir(), 'zos-compare-')));
   try {
-    const [la, lb] = await Promise.all([listTree(a), listTree(b)]);
+    const [la, lb] = await Promise.all([listFiles(a), listFiles(b)]);
     const setB = new Set(lb);
     const setA = new Set(la);
     const diffs: Difference[] = [];

@@ -2,8 +2,7 @@ import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Manifest } from '../publish/out-dir.js';
 import { ZosError } from '../util/errors.js';
-import { exists, writeFileAtomic } from '../util/fs.js';
-import { listTree } from './checksums.js';
+import { exists, listFiles, writeFileAtomic } from '../util/fs.js';
 import { primaryUrl, type ManifestRecipe } from './sources.js';
 
 /**
@@ -39,7 +38,7 @@ export async function copyLicenseTexts(manifest: Manifest, outDir: string, relea
   for (const r of [...manifest.recipes].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const src = join(outDir, 'legal', r.name);
     let files: string[] = [];
-    if (await exists(src)) files = await listTree(src);
+    if (await exists(src)) files = await listFiles(src);
     if (files.length === 0) {
       throw new ZosError(
         `legal-info: no license text for recipe ${r.name} ${r.version} (${r.license}): ${src} is missing or empty`,

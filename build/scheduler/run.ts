@@ -60,7 +60,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
     done.get(id)!.catch(() => undefined); // observed through the task that awaits it
   }
 
-  const runOne = async (id: string, setTitle: (t: string) => void, setOutput: (t: string) => void): Promise<void> => {
+  const runOne = async (id: string, setTitle: (t: string) => void): Promise<void> => {
     const step = opts.graph.steps.get(id)!;
     const fp = opts.fingerprints.get(id)!;
     await Promise.all(step.deps.map((d) => done.get(d)!));
@@ -109,7 +109,6 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
       outcomes.set(id, 'built');
       log.note(`# done in ${((Date.now() - start) / 1000).toFixed(1)} s`);
       setTitle(`${id} (built in ${((Date.now() - start) / 1000).toFixed(1)} s)`);
-      setOutput('');
       if (opts.remote) await opts.remote.put(fp, outputs.get(id)!);
     } finally {
       log.close();
@@ -122,7 +121,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
     title: id,
     task: async (_ctx, task) => {
       try {
-        await runOne(id, (t) => (task.title = t), (t) => (task.output = t));
+        await runOne(id, (t) => (task.title = t));
         resolvers.get(id)!.resolve();
       } catch (err) {
         resolvers.get(id)!.reject(err);

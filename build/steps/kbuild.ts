@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuildContext } from '../recipe/types.js';
 import { verifyKconfig } from './kconfig.js';
@@ -45,6 +45,5 @@ export async function kbuild(ctx: BuildContext, opts: KernelOptions): Promise<vo
     // These point back into the build tree: a dangling build path in the image.
     for (const link of ['build', 'source']) await rm(join(ctx.out.rootfs, 'lib/modules', release, link), { force: true });
   }
-  await mkdir(ctx.out.export, { recursive: true });
   await writeFile(join(ctx.out.export, 'kernel.release'), `${release}\n`);
 }

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AgentClient } from '../../build/agent-client/client.js';
 import { bootVm, freePort, type Vm } from '../../build/qemu/index.js';
-import type { Manifest } from '../../build/publish/out-dir.js';
+import { readManifest, type Manifest } from '../../build/publish/out-dir.js';
 import qemuProfile from '../../config/qemu.js';
-import { initramfsOf, testManifest, testOut } from '../helpers/out-dir.js';
+import { OUT, artifact, initramfsPath } from './helpers.js';
 
 // The qemu profile's image, booted straight from vmlinuz + initramfs (TCG), driven from the host
 // through the agent's Redis on a forwarded port: the node as an operator sees it.
@@ -19,13 +19,15 @@ describe('qemu profile: the agent in a booted node', { timeout: 20 * 60_000 }, (
   const password = qemuProfile.agent.password!;
 
   before(async () => {
-    manifest = await testManifest();
+    const m = await readManifest(OUT);
+    assert.ok(m, `${OUT}/manifest.json is missing: build the qemu profile first`);
+    manifest = m;
     port = await freePort();
     const started = Date.now();
     vm = await bootVm({
       firmware: 'bios',
-      kernel: join(testOut(), 'vmlinuz'),
-      initrd: await initramfsOf(manifest),
+      kernel: artifact('vmlinuz'),
+      initrd: initramfsPath(),
       append: `${qemuProfile.cmdline} rdinit=/init hostname=smoke1`,
       network: true,
       nic: 'virtio-net-pci',

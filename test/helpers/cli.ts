@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoDir } from '../../build/paths.js';
+import { copyRepo } from '../../build/util/repo-copy.js';
 
 export interface CliResult {
   code: number | null;
@@ -40,12 +41,7 @@ export function zosBuild(args: string[], opts: { repo?: string; env?: Record<str
  */
 export async function repoCopy(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'zos-repo-'));
-  const skip = new Set(['node_modules', 'out', '.zos-cache']);
-  await cp(repoDir, dir, {
-    recursive: true,
-    filter: (src) => !skip.has(src.slice(repoDir.length + 1).split('/')[0]!),
-  });
-  await symlink(join(repoDir, 'node_modules'), join(dir, 'node_modules'));
+  await copyRepo(dir);
   await mkdir(join(dir, 'out'), { recursive: true });
   return dir;
 }

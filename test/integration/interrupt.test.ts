@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { defaultCacheDir } from '../../build/paths.js';
+import { defaultCacheDir, repoDir } from '../../build/paths.js';
+import { seedSources } from '../../build/util/repo-copy.js';
 import { zosBuild } from '../helpers/cli.js';
-import { repoDir } from '../../build/paths.js';
 
 /** Starts `build redis` in the background and resolves once its compiler is running. */
 async function startRedisBuild(cache: string, out: string): Promise<{ child: ChildProcess; exit: Promise<{ code: number | null; stderr: string }> }> {
@@ -40,7 +40,7 @@ describe('interrupted and concurrent builds', { timeout: 20 * 60_000 }, () => {
   before(async () => {
     cache = await mkdtemp(join(tmpdir(), 'zos-int-cache-'));
     out = await mkdtemp(join(tmpdir(), 'zos-int-out-'));
-    await cp(join(defaultCacheDir(), 'sources'), join(cache, 'sources'), { recursive: true });
+    await seedSources(join(defaultCacheDir(), 'sources'), join(cache, 'sources'));
   });
   after(async () => {
     await rm(cache, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
@@ -7,6 +7,7 @@ import { defaultCacheDir, repoDir } from '../../paths.js';
 import { compareDirs, formatDifference } from '../../release/compare.js';
 import { ZosError } from '../../util/errors.js';
 import { exists, rmrf } from '../../util/fs.js';
+import { copyRepo, seedSources } from '../../util/repo-copy.js';
 import { withCommonOptions } from '../options.js';
 import { DEFAULT_PROFILE, type CommonArgs } from '../session.js';
 
@@ -37,25 +38,6 @@ function runBuild(repo: string, args: string[], env: Record<string, string>, uma
     child.on('error', rej);
     child.on('close', (code) => res(code));
   });
-}
-
-/** A second checkout in another directory: same files (git metadata and compiled dist/ too). */
-async function copyRepo(dest: string): Promise<void> {
-  const skip = new Set(['node_modules', 'out', '.zos-cache', 'release']);
-  await cp(repoDir, dest, { recursive: true, verbatimSymlinks: true, filter: (src) => !skip.has(src.slice(repoDir.length + 1).split('/')[0]!) });
-  await symlink(join(repoDir, 'node_modules'), join(dest, 'node_modules'));
-}
-
-/** Downloads are content-addressed and checked against their sha256: sharing them does not hide anything. */
-async function seedSources(from: string, to: string): Promise<void> {
-  if (!(await exists(from))) return;
-  await mkdir(to, { recursive: true });
-  const linked = await new Promise<boolean>((res) => {
-    const c = spawn('cp', ['-al', `${from}/.`, to], { stdio: 'ignore' });
-    c.on('error', () => res(false));
-    c.on('close', (code) => res(code === 0));
-  });
-  if (!linked) await cp(from, to, { recursive: true });
 }
 
 const command: CommandModule<object, VerifyReproArgs> = {
