@@ -26,8 +26,9 @@ export interface Manifest {
 /** Bump when what publish writes changes, so existing out dirs are rewritten. */
 const PUBLISH_FORMAT = 2;
 
-export function outputFingerprint(plan: Plan, fingerprints: ReadonlyMap<string, string>): string {
-  return sha256Json({ format: PUBLISH_FORMAT, steps: plan.finals.map((id) => [id, fingerprints.get(id)]) });
+/** The commit is in: manifest.json names it, so a new commit (even with a pinned version) republishes. */
+export function outputFingerprint(plan: Plan, fingerprints: ReadonlyMap<string, string>, commit: string): string {
+  return sha256Json({ format: PUBLISH_FORMAT, commit, steps: plan.finals.map((id) => [id, fingerprints.get(id)]) });
 }
 
 export async function readManifest(dir: string): Promise<Manifest | undefined> {
@@ -85,7 +86,7 @@ export async function publish(input: PublishInput): Promise<Manifest> {
       profile: input.profile.name,
       sourceDateEpoch: input.identity.epoch,
       cmdline: input.cmdline,
-      fingerprint: outputFingerprint(input.plan, input.fingerprints),
+      fingerprint: outputFingerprint(input.plan, input.fingerprints, input.identity.commit),
       kernel: {
         version: kernel.version,
         release: (await readFile(join(kernelOut, 'export/kernel.release'), 'utf8')).trim(),

@@ -35,7 +35,7 @@ const command: CommandModule<object, BuildArgs> = {
     const fps = await fingerprints(s);
     if (wholeImage) {
       const current = await readManifest(s.outDir);
-      if (current?.fingerprint === outputFingerprint(s.plan, fps)) {
+      if (current?.fingerprint === outputFingerprint(s.plan, fps, s.identity.commit)) {
         console.log(`${s.outDir} is up to date (zos ${s.identity.version}, profile ${s.profile.name})`);
         return;
       }

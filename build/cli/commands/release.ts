@@ -29,7 +29,7 @@ const command: CommandModule<object, ReleaseArgs> = {
     const manifest = await readManifest(s.outDir);
     if (!manifest) throw new ZosError(`release: ${s.outDir}/manifest.json is missing or unreadable`, `Build first: zos-build build --profile ${s.profile.name}`);
     if (!argv.allowStale) {
-      const current = outputFingerprint(s.plan, await fingerprints(s));
+      const current = outputFingerprint(s.plan, await fingerprints(s), s.identity.commit);
       if (manifest.fingerprint !== current || manifest.version !== s.identity.version) {
         throw new ZosError(
           `release: ${s.outDir} is not the build of the current tree (it is zos ${manifest.version}, fingerprint ${manifest.fingerprint.slice(0, 12)}; now ${s.identity.version}, ${current.slice(0, 12)})`,
