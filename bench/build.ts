@@ -35,7 +35,8 @@ const build = async (what: string): Promise<number> => {
 try {
   const first = await build('first');
   const noop = await build('no-op');
-  await appendFile(join(repo, 'rootfs-overlay/init'), '\n# bench edit\n');
+  // Unique, so an earlier run's initramfs is not in the shared cache.
+  await appendFile(join(repo, 'rootfs-overlay/init'), `\n# bench edit ${Date.now()}\n`);
   const overlay = await build('overlay-edit');
   const row = (name: string, s: number) => console.log(`${name.padEnd(22)} ${s.toFixed(2).padStart(9)} s   ${(s / first).toFixed(4)} x ${cold ? 'cold' : 'first'}`);
   console.log(`profile ${profile}, ${cold ? 'empty step cache' : 'shared step cache'}`);

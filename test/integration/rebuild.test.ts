@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -32,7 +33,8 @@ describe('incremental rebuilds (qemu profile)', { timeout: 60 * 60_000 }, () => 
   });
 
   it('rebuilds only the initramfs and what consumes it after an overlay edit', async () => {
-    await appendFile(join(repo, 'rootfs-overlay/init'), '\n# edited by the rebuild test\n');
+    // A unique edit: the shared cache must not already hold its initramfs from an earlier run.
+    await appendFile(join(repo, 'rootfs-overlay/init'), `\n# edited by the rebuild test ${randomUUID()}\n`);
     await build();
     const o = await outcomes();
     assert.ok(built(o).includes('initramfs'), `initramfs was not rebuilt: ${JSON.stringify(o)}`);
