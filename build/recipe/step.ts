@@ -1,7 +1,7 @@
 import { mkdir, copyFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ZosError } from '../util/errors.js';
-import { exists } from '../util/fs.js';
+import { notRegularFileInside } from '../util/safe-paths.js';
 import type { SourceStore } from '../cache/source-store.js';
 import { fetchSource, type FetchOptions } from '../fetch/fetch-source.js';
 import type { HostToolVersions } from '../graph/inputs.js';
@@ -44,12 +44,14 @@ export function reproducibleEnv(epoch: number): Record<string, string> {
 /**
  * Copies the recipe's license texts next to its output, so releases can ship them (legal-info)
  * without unpacking sources again. A listed file that is missing fails the build: a release
- * without its licenses is not shippable.
+ * without its licenses is not shippable. Only regular files inside the tree are copied, never
+ * through a symlink: the tree comes from an upstream tarball, and what lands here is published.
  */
 async function collectLicenses(recipe: Recipe, from: string, to: string): Promise<void> {
   for (const file of recipe.licenseFiles) {
     const src = join(from, file);
-    if (!(await exists(src))) throw new ZosError(`recipe ${recipe.name}: licenseFiles entry ${file} does not exist in ${from}`, `Fix licenseFiles in ${recipe.file}.`);
+    const problem = await notRegularFileInside(from, file);
+    if (problem) throw new ZosError(`recipe ${recipe.name}: licenseFiles entry ${file} ${problem}`, `Fix licenseFiles in ${recipe.file}.`);
     await mkdir(dirname(join(to, file)), { recursive: true });
     await copyFile(src, join(to, file));
   }

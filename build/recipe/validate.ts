@@ -1,6 +1,7 @@
 import semver from 'semver';
 import { DefinitionError } from '../util/errors.js';
 import { SHA256_RE } from '../util/hash.js';
+import { isPlainRelative } from '../util/safe-paths.js';
 import type { Recipe, RecipeSpec } from './types.js';
 
 const NAME_RE = /^[a-z0-9][a-z0-9-]*$/;
@@ -57,12 +58,19 @@ export function validateRecipe(spec: unknown, file: string): Recipe {
   if (!Array.isArray(dependencies) || dependencies.some((d) => typeof d !== 'string')) {
     throw new DefinitionError(file, 'dependencies', 'must be an array of recipe names');
   }
+  const licenseFiles = s.licenseFiles ?? [];
+  if (!Array.isArray(licenseFiles)) throw new DefinitionError(file, 'licenseFiles', 'must be an array of paths inside the source tree');
+  licenseFiles.forEach((f, i) => {
+    if (typeof f !== 'string' || !isPlainRelative(f)) {
+      throw new DefinitionError(file, `licenseFiles[${i}]`, `${JSON.stringify(f)} must be a relative path inside the source tree (no leading /, no ..)`);
+    }
+  });
   const settings = s.settings;
   return {
     name,
     version,
     license: s.license!,
-    licenseFiles: s.licenseFiles ?? [],
+    licenseFiles,
     description: s.description!,
     homepage: s.homepage,
     sources,
