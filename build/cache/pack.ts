@@ -1,6 +1,7 @@
 import { lstat, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { create, extract, list } from 'tar';
+import { create } from 'tar';
+import { unpackGuarded } from '../steps/extract.js';
 
 /**
  * Deterministic tar archives of step output directories, and careful extraction of them.
@@ -39,62 +40,12 @@ export async function packTree(root: string, dest: string): Promise<void> {
   await create({ file: dest, cwd: root, portable: true, mtime: new Date(0), noDirRecurse: true, strict: true }, entries);
 }
 
-const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
-
-/** A relative path with no empty, `.` or `..` component. */
-function isPlainRelative(path: string): boolean {
-  return path !== '' && !path.startsWith('/') && path.split('/').every((c) => c !== '' && c !== '.' && c !== '..');
-}
-
-/**
- * Rejects an archive that could write outside the directory it is extracted into: absolute or `..`
- * paths, hard links leaving the tree, entries below a symlink, duplicates, or special files.
- * Needed because `unpackTree` turns off node-tar's own path rewriting, which would otherwise
- * mangle legitimate absolute or `../` symlink targets (`sbin/init -> /bin/busybox`).
- */
-async function checkArchive(file: string): Promise<void> {
-  const seen = new Set<string>();
-  const symlinks = new Set<string>();
-  let problem: string | undefined;
-  const underSymlink = (path: string) => {
-    const parts = path.split('/');
-    for (let i = 1; i < parts.length; i++) if (symlinks.has(parts.slice(0, i).join('/'))) return true;
-    return false;
-  };
-  await list({
-    file,
-    strict: true,
-    onReadEntry: (entry) => {
-      const path = entry.path.replace(/\/$/, '');
-      const type = entry.type;
-      let bad: string | undefined;
-      if (!isPlainRelative(path)) bad = 'path is not a plain relative path';
-      else if (seen.has(path)) bad = 'appears twice';
-      else if (underSymlink(path)) bad = 'lies below a symlink';
-      else if (type === 'Link' && !(isPlainRelative(entry.linkpath ?? '') && !underSymlink(entry.linkpath!))) bad = 'hard link leaves the tree';
-      else if (!FILE_TYPES.has(type) && type !== 'Directory' && type !== 'SymbolicLink' && type !== 'Link') bad = `unsupported entry type ${type}`;
-      if (bad) problem ??= `archive entry ${JSON.stringify(entry.path)}: ${bad}`;
-      seen.add(path);
-      if (type === 'SymbolicLink') symlinks.add(path);
-      entry.resume();
-    },
-  });
-  if (problem) throw new Error(problem);
-}
-
-/** Extracts an archive written by `packTree` into `dir` (created if needed), exactly as stored. */
+/** Extracts an archive written by `packTree` into `dir` (created if needed), exactly as stored, or throws UnsafeArchiveError. */
 export async function unpackTree(file: string, dir: string): Promise<void> {
-  await checkArchive(file);
   await mkdir(dir, { recursive: true });
-  await extract({
-    file,
-    cwd: dir,
-    strict: true,
-    // Safe after checkArchive; keeps symlink targets verbatim.
-    preservePaths: true,
-    // The archive has no owners: files belong to whoever runs the build, even as root.
-    preserveOwner: false,
-    // Archived mtimes are 0 (1970), which some tools reject (zip needs >= 1980): use "now" instead.
-    noMtime: true,
-  });
+  // The same guard as source archives: a remote entry is as untrusted as an upstream tarball (links
+  // out of the tree, links to links, writes through symlinks are all refused, with the entry named).
+  // Absolute symlink targets (`sbin/init -> /bin/busybox`) are kept verbatim. Archived mtimes are 0
+  // (1970), which some tools reject (zip needs >= 1980): files get "now" instead.
+  await unpackGuarded(file, dir, { strip: 0, decompressor: null, keepMtimes: false });
 }

@@ -8,7 +8,8 @@ import { ZosError, errorMessage } from '../util/errors.js';
 import { rmrf, tempSibling } from '../util/fs.js';
 
 /**
- * Unpacks a source archive into a fresh directory, refusing archives that try to write outside it.
+ * Unpacks a source archive (or a remote cache entry, see cache/pack.ts) into a fresh directory,
+ * refusing archives that try to write outside it.
  *
  * node-tar already strips `..` and leading `/` from entries, but silently: a hostile or corrupt
  * archive would still half-extract into a tree we later build from and trust. Here every entry is
@@ -181,7 +182,7 @@ export async function extractArchive(archive: string, destDir: string, opts: Ext
   const tmp = tempSibling(destDir);
   await mkdir(tmp);
   try {
-    await unpackInto(archive, tmp, strip, decompressor);
+    await unpackGuarded(archive, tmp, { strip, decompressor, keepMtimes: true });
     if (existing) await rmdir(destDir);
     await rename(tmp, destDir);
   } catch (err) {
@@ -190,12 +191,17 @@ export async function extractArchive(archive: string, destDir: string, opts: Ext
   }
 }
 
-async function unpackInto(
+/**
+ * Unpacks `archive` into the existing directory `cwd`, every entry checked by one EntryGuard first:
+ * the one safe way to extract an untrusted tar, used for source archives here and for remote cache
+ * entries (cache/pack.ts). `keepMtimes: false` stamps files with "now" instead of the stored times.
+ */
+export async function unpackGuarded(
   archive: string,
   cwd: string,
-  strip: number,
-  decompressor: { tool: string; pkg: string } | null,
+  opts: { strip: number; decompressor: { tool: string; pkg: string } | null; keepMtimes: boolean },
 ): Promise<void> {
+  const { strip, decompressor } = opts;
   const guard = new EntryGuard(strip);
   let rejected: UnsafeArchiveError | undefined;
   // `strict` turns node-tar's own warnings (its path checks, symlink checks, a corrupt archive)
@@ -205,6 +211,7 @@ async function unpackInto(
     strip,
     strict: true,
     preserveOwner: false,
+    noMtime: !opts.keepMtimes,
     filter: (_path, entry) => {
       if (rejected) return false;
       try {

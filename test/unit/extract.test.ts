@@ -7,6 +7,7 @@ import { EntryGuard, extractArchive, UnsafeArchiveError, UnsafeEntry } from '../
 import { ZosError } from '../../build/util/errors.js';
 import { imageTmpDir, mustRun } from '../helpers/image-tools.js';
 import { rawTar, type RawTarEntry } from '../helpers/tar-raw.js';
+import { unpackTree } from '../../build/cache/pack.js';
 
 let dir = '';
 let cleanup: () => Promise<void> = async () => {};
@@ -223,4 +224,45 @@ describe('EntryGuard', () => {
     assert.throws(() => check(g, 'h', 'Link', 'l/x'), /symlink/);
     assert.throws(() => check(g, 'x', 'SparseFile'), /unsupported type/);
   });
+});
+
+describe('remote cache entries (unpackTree) go through the same guard as source archives', () => {
+  // The trick from issue 12: a symlink out of the tree, a hard link to that symlink (which the
+  // kernel makes a second symlink), then a file written through the hard link's name.
+  const linkTrick = () =>
+    rawTar([
+      { path: 'rootfs/', type: '5' },
+      { path: 'rootfs/lnk', type: '2', linkpath: outside },
+      { path: 'rootfs/h', type: '1', linkpath: 'rootfs/lnk' },
+      { path: 'rootfs/h/file', type: '0', data: 'planted' },
+    ]);
+
+  it('extractArchive refuses a hard link to a symlink', async () => {
+    const archive = await writeArchive('link-trick.tar', linkTrick());
+    await assert.rejects(extractArchive(archive, join(dir, 'link-trick-src')), (err: unknown) => {
+      assert.ok(err instanceof UnsafeArchiveError, String(err));
+      assert.equal(err.entry, 'rootfs/h');
+      assert.match(err.message, /hard link to "rootfs\/lnk", which is not a file extracted earlier/);
+      return true;
+    });
+    assert.deepEqual(await readdir(outside), []);
+  });
+
+  it('unpackTree refuses a hard link to a symlink and writes nothing outside', async () => {
+    const archive = await writeArchive('link-trick-step.tar', linkTrick());
+    await assert.rejects(unpackTree(archive, join(dir, 'link-trick-step')), (err: unknown) => {
+      assert.ok(err instanceof UnsafeArchiveError, String(err));
+      assert.equal(err.entry, 'rootfs/h');
+      return true;
+    });
+    assert.deepEqual(await readdir(outside), []);
+  });
+
+  for (const h of hostile) {
+    it(`unpackTree refuses ${h.name}`, async () => {
+      const archive = await writeArchive(`step-${h.name}.tar`, rawTar(h.entries));
+      await assert.rejects(unpackTree(archive, join(dir, `step-${h.name}`)), UnsafeArchiveError);
+      assert.deepEqual(await readdir(outside), []);
+    });
+  }
 });
