@@ -1,21 +1,51 @@
-import semver from 'semver';
 import { DefinitionError } from '../util/errors.js';
 import { SHA256_RE } from '../util/hash.js';
 import { isPlainRelative } from '../util/safe-paths.js';
-import type { Recipe, RecipeSpec } from './types.js';
+import { rejectUnknownFields, requireObject } from '../util/fields.js';
+import { spdxProblem } from './license.js';
+import type { Recipe, RecipeSpec, Source } from './types.js';
 
 const NAME_RE = /^[a-z0-9][a-z0-9-]*$/;
+
+/**
+ * The version grammar: 1 to 4 dot-separated numbers (`1.35.0`, `7.0.15`, `6.03`, `20230210`), an
+ * optional lowercase letter (`1.1.1w`), then optionally one suffix that starts with `-`, `+` or `~`
+ * and a letter or digit (`1.0.0+git-20190125.36a4c85`, `20230210-5`, `2.0~rc1`). At most 64
+ * characters. `1.2.3.4.5.6`, `v1.2`, `1.x`, `latest` are refused.
+ */
+const VERSION_RE = /^\d{1,9}(\.\d{1,9}){0,3}[a-z]?([-+~][0-9A-Za-z][0-9A-Za-z.+~-]*)?$/;
+const MAX_VERSION_LENGTH = 64;
+/** Leading path components a source may strip; real tarballs need 0 to 2. */
+const MAX_STRIP = 8;
+
+const RECIPE_FIELDS: Record<keyof RecipeSpec, true> = {
+  name: true,
+  version: true,
+  license: true,
+  licenseFiles: true,
+  description: true,
+  homepage: true,
+  sources: true,
+  dependencies: true,
+  stampsProjectVersion: true,
+  hostTools: true,
+  settings: true,
+  build: true,
+};
+const SOURCE_FIELDS: Record<keyof Source, true> = { file: true, sha256: true, locations: true, extract: true, stripComponents: true };
 const LOCATION_RE = /^(https?:\/\/\S+|debian:pool\/\S+)$/;
 
 /**
- * Checks one recipe's fields and fills in defaults. Versions must be semver-comparable once
- * coerced (`1.35.0`, `6.1.176`, `7.0.15`); the recipe's own version string is kept as written.
+ * Checks one recipe's fields and fills in defaults. Versions follow VERSION_RE (upstream versions
+ * are not semver: `6.03`, `20230210`); the string is kept as written. Unknown
+ * fields are refused (a misspelt optional field would silently take its default).
  */
 export function validateRecipe(spec: unknown, file: string): Recipe {
   if (!spec || typeof spec !== 'object') {
     throw new DefinitionError(file, 'default export', 'must be a recipe: export default defineRecipe({...})');
   }
   const s = spec as Partial<RecipeSpec>;
+  rejectUnknownFields(file, '', s, RECIPE_FIELDS);
   const str = (field: keyof RecipeSpec): string => {
     const v = s[field];
     if (typeof v !== 'string' || v.trim() === '') throw new DefinitionError(file, field, 'is required and must be a non-empty string');
@@ -24,10 +54,11 @@ export function validateRecipe(spec: unknown, file: string): Recipe {
   const name = str('name');
   if (!NAME_RE.test(name)) throw new DefinitionError(file, 'name', `"${name}" must be lowercase letters, digits and dashes`);
   const version = str('version');
-  if (!semver.valid(semver.coerce(version, { loose: false })) || !/^\d+(\.\d+)*([-+~][0-9A-Za-z.+~-]*)?$/.test(version)) {
-    throw new DefinitionError(file, 'version', `"${version}" is not a version (expected something like 1.2.3)`);
+  if (version.length > MAX_VERSION_LENGTH || !VERSION_RE.test(version)) {
+    throw new DefinitionError(file, 'version', `"${version}" is not a version (expected 1 to 4 numbers like 1.2.3, optionally a suffix like -5 or +git-20190125.36a4c85)`);
   }
-  str('license');
+  const licenseProblem = spdxProblem(str('license'));
+  if (licenseProblem) throw new DefinitionError(file, 'license', licenseProblem, 'See https://spdx.org/licenses/ for identifiers.');
   str('description');
   if (typeof s.build !== 'function') throw new DefinitionError(file, 'build', 'must be a build function (e.g. make({...}))');
 
@@ -36,8 +67,16 @@ export function validateRecipe(spec: unknown, file: string): Recipe {
   const files = new Set<string>();
   sources.forEach((src, i) => {
     const at = `sources[${i}]`;
-    if (!src || typeof src.file !== 'string' || !/^[A-Za-z0-9._+-]+$/.test(src.file)) {
+    requireObject(file, at, src);
+    rejectUnknownFields(file, at, src, SOURCE_FIELDS);
+    if (typeof src.file !== 'string' || !/^[A-Za-z0-9._+-]+$/.test(src.file) || src.file.startsWith('.')) {
       throw new DefinitionError(file, `${at}.file`, 'must be a plain file name');
+    }
+    if (src.stripComponents !== undefined && !(Number.isInteger(src.stripComponents) && src.stripComponents >= 0 && src.stripComponents <= MAX_STRIP)) {
+      throw new DefinitionError(file, `${at}.stripComponents`, `${JSON.stringify(src.stripComponents)} must be an integer from 0 to ${MAX_STRIP}`);
+    }
+    if (src.extract !== undefined && typeof src.extract !== 'boolean') {
+      throw new DefinitionError(file, `${at}.extract`, 'must be true or false');
     }
     if (files.has(src.file)) throw new DefinitionError(file, `${at}.file`, `"${src.file}" is listed twice`);
     files.add(src.file);

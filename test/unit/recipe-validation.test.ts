@@ -106,3 +106,41 @@ describe('recipe set validation', () => {
     assert.deepEqual([...set.keys()], ['a', 'b', 'c']);
   });
 });
+
+describe('recipe validation: hostile or sloppy fields (issue 12)', () => {
+  it('checks the license as an SPDX expression', () => {
+    for (const ok of ['MIT', 'GPL-2.0-only OR MIT', 'GPL-2.0-only WITH Linux-syscall-note', 'LicenseRef-Redistributable-Firmware']) {
+      assert.equal(validateRecipe({ ...good(), license: ok }, FILE).license, ok);
+    }
+    rejects({ ...good(), license: 'Foo' }, 'license', /not a valid SPDX license expression/);
+    rejects({ ...good(), license: 'MIT AND' }, 'license', /not a valid SPDX license expression/);
+    rejects({ ...good(), license: 'GPL-2.0' }, 'license', /deprecated SPDX identifier GPL-2.0/);
+  });
+
+  it('refuses unknown (misspelt) fields at the top level and in sources', () => {
+    rejects({ ...good(), licenceFiles: ['COPYING'] }, 'licenceFiles', /unknown field \(known: .*licenseFiles/);
+    const spec = good();
+    (spec.sources[0] as Record<string, unknown>).stripComponent = 2;
+    rejects(spec, 'sources[0].stripComponent', /unknown field/);
+  });
+
+  it('refuses a stripComponents that is not a small non-negative integer', () => {
+    for (const bad of [-1, 1.5, 1000, '1']) {
+      const spec = good();
+      (spec.sources[0] as Record<string, unknown>).stripComponents = bad;
+      rejects(spec, 'sources[0].stripComponents', /integer from 0 to 8/);
+    }
+    const spec = good();
+    (spec.sources[0] as Record<string, unknown>).stripComponents = 0;
+    assert.equal(validateRecipe(spec, FILE).sources[0]!.stripComponents, 0);
+  });
+
+  it('follows the documented version grammar', () => {
+    for (const v of ['1.35.0', '7.0.15', '2.39.2', '20230210', '1.0.0+git-20190125.36a4c85', '6.03', '1.1.1w', '1.2.3.4', '2.0~rc1']) {
+      assert.equal(validateRecipe({ ...good(), version: v }, FILE).version, v);
+    }
+    for (const v of ['1.2.3.4.5.6', '1.2.', '1..2', '1.2-', '1.2+', `1.${'9'.repeat(70)}`, '1.2 3']) {
+      rejects({ ...good(), version: v }, 'version', /is not a version/);
+    }
+  });
+});
