@@ -1,3 +1,6 @@
+// Loaded by every entry point: refuse to run a dist/ whose last compile failed (see compiled.ts).
+import './compiled.js';
+
 /**
  * Errors a user can cause or fix. Each one names the file, recipe, option or URL at fault and says
  * what to do; the CLI prints `message` (and `hint`) without a stack trace.
