@@ -1,6 +1,6 @@
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { exists, tempSibling } from '../util/fs.js';
+import { exists, sweepStaleTemps, tempSibling } from '../util/fs.js';
 
 /**
  * The download cache: files named by their sha256. A file only ever gets its final name after its
@@ -28,6 +28,11 @@ export class SourceStore {
     const dest = this.pathOf(sha256);
     await rename(tmp, dest);
     return dest;
+  }
+
+  /** Deletes partial downloads of killed fetches (owner gone); live downloads are kept. */
+  sweepTemps(): Promise<number> {
+    return sweepStaleTemps(this.dir);
   }
 
   async discard(tmp: string): Promise<void> {

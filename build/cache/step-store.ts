@@ -1,6 +1,6 @@
-import { mkdir, readdir, rename } from 'node:fs/promises';
+import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { exists, rmrf, tempSibling } from '../util/fs.js';
+import { exists, rmrf, sweepStaleTemps, tempSibling } from '../util/fs.js';
 
 /**
  * Outputs of build steps, one directory per fingerprint. A step writes into a temp directory that is
@@ -47,11 +47,17 @@ export class StepStore {
     return dest;
   }
 
-  /** Deletes temp outputs left by interrupted builds (only ever called under the cache lock). */
-  async sweepTemps(): Promise<number> {
-    const names = await readdir(this.dir).catch(() => [] as string[]);
-    const stale = names.filter((n) => n.includes('.tmp-'));
-    await Promise.all(stale.map((n) => rmrf(join(this.dir, n))));
-    return stale.length;
+  /**
+   * The lock a build holds while it produces `fingerprint`'s output: builds of different steps (two
+   * profiles, two recipe sets) share the cache freely, and two builds of the same step wait for
+   * each other so the second reuses the first's output.
+   */
+  lockPath(fingerprint: string): string {
+    return join(this.dir, 'locks', fingerprint);
+  }
+
+  /** Deletes temp outputs left by killed builds (owner gone); live builds' temps are kept. */
+  sweepTemps(): Promise<number> {
+    return sweepStaleTemps(this.dir);
   }
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { ZosError } from '../util/errors.js';
-import { listFiles, writeFileAtomic } from '../util/fs.js';
+import { listFiles, tempOwner, writeFileAtomic } from '../util/fs.js';
 import { sha256File } from '../util/hash.js';
 
 export const SHA256SUMS = 'SHA256SUMS';
@@ -51,7 +51,7 @@ export async function writeSha256Sums(dir: string, opts: { exclude?: readonly st
   const skip = new Set([SHA256SUMS, ...(opts.exclude ?? [])]);
   const entries: ChecksumEntry[] = [];
   for (const file of await listFiles(dir)) {
-    if (skip.has(file) || /\.tmp-\d+-[0-9a-f]+$/.test(file)) continue;
+    if (skip.has(file) || tempOwner(file)) continue;
     entries.push({ file, sha256: await sha256File(join(dir, file)) });
   }
   await writeFileAtomic(join(dir, SHA256SUMS), formatSha256Sums(entries));

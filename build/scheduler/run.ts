@@ -1,5 +1,4 @@
 import { availableParallelism } from 'node:os';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Listr, type ListrTask } from 'listr2';
 import type { StepStore } from '../cache/step-store.js';
@@ -7,7 +6,9 @@ import type { Graph } from '../graph/types.js';
 import { buildAbort, StepLog } from '../util/exec.js';
 import { StepError, errorMessage } from '../util/errors.js';
 import { rmrf } from '../util/fs.js';
+import { waitForLock } from '../util/lock.js';
 import { Semaphore } from './semaphore.js';
+import { newWorkDir } from './work-dir.js';
 
 export interface RunOptions {
   graph: Graph;
@@ -64,17 +65,32 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
     const step = opts.graph.steps.get(id)!;
     const fp = opts.fingerprints.get(id)!;
     await Promise.all(step.deps.map((d) => done.get(d)!));
-    if (await opts.store.has(fp)) {
+    const useCached = async (): Promise<void> => {
       outcomes.set(id, 'cached');
       outputs.set(id, opts.store.pathOf(fp));
       setTitle(`${id} (cached)`);
       // Share what this machine has and the remote lacks (a runner that built before the cache existed).
       if (opts.remote && !opts.remote.readOnly && !(await opts.remote.has(fp))) await opts.remote.put(fp, opts.store.pathOf(fp));
-      return;
+    };
+    if (await opts.store.has(fp)) return useCached();
+    // One build at a time produces a given output; a second build of it waits, then reuses it.
+    const unlockStep = await waitForLock(opts.store.lockPath(fp), {
+      signal: buildAbort.signal,
+      onWait: (holder) => setTitle(`${id}: waiting for zos-build pid ${holder.pid}, which is building it`),
+    });
+    try {
+      if (await opts.store.has(fp)) return await useCached();
+      await buildLocked(id, fp, setTitle);
+    } finally {
+      await unlockStep();
     }
+  };
+
+  const buildLocked = async (id: string, fp: string, setTitle: (t: string) => void): Promise<void> => {
+    const step = opts.graph.steps.get(id)!;
     const release = await slots.acquire();
     const log = await StepLog.create(join(opts.logDir, logName(id)));
-    const workDir = join(opts.workRoot, `${logName(id).replace(/\.log$/, '')}-${fp.slice(0, 12)}`);
+    let workDir: string | undefined;
     const start = Date.now();
     try {
       if (opts.remote) {
@@ -89,8 +105,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
       setTitle(`${id}: building`);
       log.note(`# step ${id}, fingerprint ${fp}`);
       const tmp = await opts.store.tempDir(fp);
-      await rmrf(workDir);
-      await mkdir(workDir, { recursive: true });
+      workDir = await newWorkDir(opts.workRoot, `${logName(id).replace(/\.log$/, '')}-${fp.slice(0, 12)}`);
       try {
         await step.run({
           outDir: tmp,
@@ -113,7 +128,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
     } finally {
       log.close();
       release();
-      await rmrf(workDir);
+      if (workDir) await rmrf(workDir);
     }
   };
 

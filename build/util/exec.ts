@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -6,6 +7,33 @@ import { CommandError } from './errors.js';
 
 /** Cancels every command still running when the build is interrupted or a sibling step fails hard. */
 export const buildAbort = new AbortController();
+
+/**
+ * Process groups of the commands steps are running. zx starts each command detached, in a group of
+ * its own (so a terminal's Ctrl-C reaches only zos-build, which then stops them in order through
+ * buildAbort); whatever way this process exits (a second Ctrl-C, an uncaught error), every group
+ * still running is killed with it, so an interrupted build leaves nothing running.
+ */
+const runningGroups = new Set<number>();
+process.on('exit', () => {
+  for (const pgid of runningGroups) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+const spawnTracked: typeof spawn = ((...args: Parameters<typeof spawn>) => {
+  const child = spawn(...args);
+  const pid = child.pid;
+  if (pid !== undefined) {
+    runningGroups.add(pid);
+    child.once('exit', () => runningGroups.delete(pid));
+  }
+  return child;
+}) as typeof spawn;
 
 export interface RunOptions {
   cwd?: string;
@@ -44,6 +72,8 @@ export class StepLog {
       quiet: true,
       verbose: false,
       signal: buildAbort.signal,
+      detached: true,
+      spawn: spawnTracked,
     })`${cmd} ${args}`;
     if (result.exitCode !== 0) throw new CommandError(shown, result.exitCode, result.signal);
   }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { access, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ZosError } from './errors.js';
+import { ownerGone, ownerTag, parseOwnerTag, type Owner } from './owner.js';
 
 export async function exists(path: string): Promise<boolean> {
   try {
@@ -12,9 +13,30 @@ export async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** A sibling temp name: same filesystem, so the final rename is atomic. */
+/**
+ * A sibling temp name: same filesystem, so the final rename is atomic. It names its owner
+ * (`.tmp-<pid>.<start>-<random>`, see owner.ts) so that leftovers of a killed process can be told
+ * from files a live one is still writing (tempOwner, sweepStaleTemps).
+ */
 export function tempSibling(path: string): string {
-  return `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  return `${path}.tmp-${ownerTag()}-${randomBytes(4).toString('hex')}`;
+}
+
+/** The owner of a tempSibling name, or undefined if `name` is not one. */
+export function tempOwner(name: string): Owner | undefined {
+  const m = /\.tmp-(\d+(?:\.\d+)?)-[0-9a-f]+$/.exec(name);
+  return m ? parseOwnerTag(m[1]!) : undefined;
+}
+
+/** Removes the temp files and dirs in `dir` whose owner is gone; returns how many. */
+export async function sweepStaleTemps(dir: string): Promise<number> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const stale = names.filter((n) => {
+    const owner = tempOwner(n);
+    return owner !== undefined && ownerGone(owner);
+  });
+  await Promise.all(stale.map((n) => rmrf(join(dir, n))));
+  return stale.length;
 }
 
 /** Writes a file so that readers see either the old content or the new, never a partial one. */

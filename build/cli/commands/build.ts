@@ -8,6 +8,8 @@ import { recipeStepId } from '../../recipe/step.js';
 import { runSteps } from '../../scheduler/run.js';
 import { ZosError } from '../../util/errors.js';
 import { acquireLock } from '../../util/lock.js';
+import { shareCache } from '../../cache/cache-lock.js';
+import { sweepWorkDirs } from '../../scheduler/work-dir.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { withCommonOptions } from '../options.js';
 import { fingerprints, openSession, type CommonArgs } from '../session.js';
@@ -40,11 +42,13 @@ const command: CommandModule<object, BuildArgs> = {
         return;
       }
     }
-    const unlockCache = await acquireLock(join(s.cacheDir, 'lock'), 'cache');
+    // Other builds may use the cache at the same time (each step output has its own lock).
+    const unlockCache = await shareCache(s.cacheDir);
     try {
       const unlockOut = await acquireLock(join(s.outRoot, `.${s.profile.name}.lock`), 'output directory');
       try {
-        await s.steps.sweepTemps();
+        // Leftovers of killed builds and fetches; only those whose owner is provably gone.
+        await Promise.all([s.steps.sweepTemps(), s.env.sources.sweepTemps(), sweepWorkDirs(join(s.cacheDir, 'work'))]);
         await mkdir(join(s.cacheDir, 'work'), { recursive: true });
         const targets = wholeImage ? s.plan.finals : argv.recipes.map(recipeStepId);
         const needed = closure(s.plan.graph, targets);

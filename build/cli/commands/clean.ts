@@ -1,9 +1,8 @@
-import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { recipeStepId } from '../../recipe/step.js';
 import { ZosError } from '../../util/errors.js';
 import { rmrf } from '../../util/fs.js';
-import { acquireLock } from '../../util/lock.js';
+import { lockCacheAlone } from '../../cache/cache-lock.js';
 import { withCommonOptions } from '../options.js';
 import { fingerprints, openSession, type CommonArgs } from '../session.js';
 
@@ -21,7 +20,7 @@ const command: CommandModule<object, CleanArgs> = {
       .option('all', { type: 'boolean', default: false, describe: 'remove the whole cache (downloads included) and the out dir' }) as never,
   async handler(argv) {
     const s = await openSession(argv);
-    const unlock = await acquireLock(join(s.cacheDir, 'lock'), 'cache');
+    const unlock = await lockCacheAlone(s.cacheDir);
     try {
       if (argv.all) {
         await rmrf(s.cacheDir);

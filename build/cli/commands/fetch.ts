@@ -17,6 +17,7 @@ const command: CommandModule<object, FetchArgs> = {
     const s = await openSession(argv);
     const recipes = argv.all ? [...s.recipes.values()] : [...s.plan.recipes.values()];
     const failures: string[] = [];
+    await s.env.sources.sweepTemps(); // partial downloads of killed fetches
     const tasks = recipes.flatMap((r) =>
       r.sources.map((src) => ({
         title: `${r.name}: ${src.file}`,
