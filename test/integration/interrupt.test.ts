@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -29,10 +29,20 @@ async function startRedisBuild(cache: string, out: string): Promise<{ child: Chi
   throw new Error(`redis compile did not start within 120 s; log ${log}`);
 }
 
+/** Processes (pid and command) whose working directory is inside `dir`: a step's compilers. */
+async function processesIn(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of (await readdir('/proc')).filter((p) => /^\d+$/.test(p))) {
+    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => '');
+    if (cwd.startsWith(`${dir}/`)) found.push(`${pid} ${(await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replace(/\0/g, ' ')}`);
+  }
+  return found;
+}
+
 const stepDirs = async (cache: string) => (await readdir(join(cache, 'steps')).catch(() => [] as string[])).sort();
 
-// Interrupting a build at any point must leave nothing that a later build would trust, and two
-// builds must not share a cache at once. Runs on a private cache seeded with the (verified) downloads.
+// Interrupting a build at any point must leave nothing that a later build would trust (nor anything
+// running), and builds sharing a cache must never race on one step output. Runs on a private cache seeded with the (verified) downloads.
 describe('interrupted and concurrent builds', { timeout: 20 * 60_000 }, () => {
   let cache: string;
   let out: string;
@@ -47,25 +57,39 @@ describe('interrupted and concurrent builds', { timeout: 20 * 60_000 }, () => {
     await rm(out, { recursive: true, force: true });
   });
 
-  it('refuses a second build on the same cache with a clear message', async () => {
+  it('builds share a cache: the same step waits and is reused, another step builds meanwhile', async () => {
     const first = await startRedisBuild(cache, out);
+    const out2 = await mkdtemp(join(tmpdir(), 'zos-int-out2-'));
+    const out3 = await mkdtemp(join(tmpdir(), 'zos-int-out3-'));
     try {
-      const second = await zosBuild(['build', 'redis', '--profile', 'qemu', '--cache-dir', cache, '--out', out]);
-      assert.equal(second.code, 1);
-      assert.match(second.stderr, new RegExp(`cache ${cache} is in use by another zos-build \\(pid ${first.child.pid}\\)`));
+      // Same step (redis) from a second build: waits for the first, then takes its output.
+      const second = zosBuild(['build', 'redis', '--profile', 'qemu', '--cache-dir', cache, '--out', out2]);
+      // Another step (core0) on the same cache: builds while redis is still compiling.
+      const third = await zosBuild(['build', 'core0', '--profile', 'qemu', '--cache-dir', cache, '--out', out3]);
+      assert.equal(third.code, 0, third.stderr);
+      assert.match(third.stdout, /built: .*recipe:core0/);
+      assert.equal(first.child.exitCode, null, 'core0 was built while the first build was still running');
+      const [a, b] = [await first.exit, await second];
+      assert.equal(a.code, 0, a.stderr);
+      assert.equal(b.code, 0, b.stderr);
+      const outcomes = JSON.parse(await readFile(join(out2, 'logs/qemu/last-build.json'), 'utf8')) as { outcomes: Record<string, string> };
+      assert.equal(outcomes.outcomes['recipe:redis'], 'cached', 'the second build reused the first one\'s redis');
     } finally {
       first.child.kill('SIGINT');
-      await first.exit;
+      await rm(out2, { recursive: true, force: true });
+      await rm(out3, { recursive: true, force: true });
     }
   });
 
-  it('Ctrl-C mid-compile leaves no step output, and the next build resumes', async () => {
+  it('Ctrl-C mid-compile leaves no step output and nothing running, and the next build resumes', async () => {
+    await zosBuild(['clean', 'redis', '--profile', 'qemu', '--cache-dir', cache, '--out', out]);
     const before = await stepDirs(cache);
     const run = await startRedisBuild(cache, out);
     run.child.kill('SIGINT');
     const { code, stderr } = await run.exit;
     assert.equal(code, 130, stderr);
     assert.match(stderr, /SIGINT: stopping/);
+    assert.deepEqual(await processesIn(cache), [], 'the compiler and make were stopped with the build');
     assert.deepEqual((await stepDirs(cache)).filter((d) => !d.includes('.tmp-')), before, 'no finished output appeared');
     const again = await zosBuild(['build', 'redis', '--profile', 'qemu', '--cache-dir', cache, '--out', out]);
     assert.equal(again.code, 0, again.stderr);
@@ -79,9 +103,19 @@ describe('interrupted and concurrent builds', { timeout: 20 * 60_000 }, () => {
     await run.exit;
     const left = await stepDirs(cache);
     assert.ok(left.some((d) => d.includes('.tmp-')), `a killed build leaves its temp output: ${left.join(', ')}`);
-    const again = await zosBuild(['build', 'redis', '--profile', 'qemu', '--cache-dir', cache, '--out', out]);
-    assert.equal(again.code, 0, again.stderr);
-    assert.match(again.stdout, /built: .*recipe:redis/, 'the step was rebuilt, not taken from the killed run');
-    assert.deepEqual((await stepDirs(cache)).filter((d) => d.includes('.tmp-')), [], 'temp outputs were swept');
+    // Its attempt dir is its own (a later attempt never writes where orphans of this one may still write).
+    const killedAttempts = (await readdir(join(cache, 'work'))).filter((d) => d.startsWith('recipe-redis-'));
+    assert.ok(killedAttempts.length > 0 && killedAttempts.every((d) => d.includes(`.attempt-${run.child.pid}.`)), killedAttempts.join(', '));
+    try {
+      const again = await zosBuild(['build', 'redis', '--profile', 'qemu', '--cache-dir', cache, '--out', out]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stdout, /built: .*recipe:redis/, 'the step was rebuilt, not taken from the killed run');
+      assert.deepEqual((await stepDirs(cache)).filter((d) => d.includes('.tmp-')), [], 'temp outputs were swept');
+      const work = await readdir(join(cache, 'work'));
+      assert.deepEqual(work.filter((d) => killedAttempts.includes(d)), [], 'the killed attempt dir was swept, not reused');
+    } finally {
+      // Orphans of the killed build (kill -9 cannot take its children with it).
+      for (const p of await processesIn(cache)) spawnSync('kill', ['-9', p.split(' ')[0]!]);
+    }
   });
 });
