@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { defaultCacheDir } from '../../build/paths.js';
 import { loadRecipes } from '../../build/recipe/load.js';
+import { startTimeOf } from '../../build/util/owner.js';
 import { zosBuild } from '../helpers/cli.js';
 import { serveBytes, TestHttpServer } from '../helpers/http-server.js';
 
@@ -48,5 +50,24 @@ describe('zos-build fetch with a mirror, then --offline', { timeout: 10 * 60_000
     assert.equal(cached.length, files.length);
     const again = await zosBuild(['fetch', '--all', '--offline', '--cache-dir', cache]);
     assert.equal(again.code, 0, again.stderr);
+  });
+
+  it('removes partial downloads of killed fetches, never those of a live one', async () => {
+    const sources = join(cache, 'sources');
+    const dead = spawnSync('true').pid!; // a process that has exited
+    const live = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      const killed = `${'b'.repeat(64)}.tmp-${dead}.1-0badc0de`;
+      const running = `${'b'.repeat(64)}.tmp-${live.pid}.${startTimeOf(live.pid!)}-0badc0de`;
+      await writeFile(join(sources, killed), 'partial');
+      await writeFile(join(sources, running), 'still downloading');
+      const r = await zosBuild(['fetch', '--all', '--offline', '--cache-dir', cache]);
+      assert.equal(r.code, 0, r.stderr);
+      const left = await readdir(sources);
+      assert.ok(!left.includes(killed), 'the killed fetch\'s partial download was removed');
+      assert.ok(left.includes(running), 'a live fetch\'s download was kept');
+    } finally {
+      live.kill('SIGKILL');
+    }
   });
 });
