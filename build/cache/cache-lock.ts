@@ -24,7 +24,10 @@ export async function shareCache(cacheDir: string): Promise<Release> {
   const cleaner = await lockHolder(lockFile(cacheDir));
   if (cleaner) {
     await release();
-    throw new ZosError(`cache ${cacheDir} is being cleaned by another zos-build (pid ${cleaner.pid})`, 'Wait for it to finish, or use a different --cache-dir.');
+    throw new ZosError(
+      `cache ${cacheDir} is being cleaned by another zos-build (pid ${cleaner.pid})`,
+      'Wait for it to finish, or use a different --cache-dir.',
+    );
   }
   // Registrations of builds that were killed are forgotten here.
   for (const name of await readdir(usersDir(cacheDir))) {
@@ -41,7 +44,10 @@ export async function lockCacheAlone(cacheDir: string): Promise<Release> {
   const live = users.map(parseOwnerTag).find((o) => o !== undefined && !ownerGone(o));
   if (live) {
     await release();
-    throw new ZosError(`cache ${cacheDir} is in use by another zos-build (pid ${live.pid})`, `Wait for it to finish, or use a different --cache-dir.`);
+    throw new ZosError(
+      `cache ${cacheDir} is in use by another zos-build (pid ${live.pid})`,
+      `Wait for it to finish, or use a different --cache-dir.`,
+    );
   }
   return release;
 }

@@ -40,7 +40,10 @@ export async function packTree(root: string, dest: string): Promise<void> {
   await create({ file: dest, cwd: root, portable: true, mtime: new Date(0), noDirRecurse: true, strict: true }, entries);
 }
 
-/** Extracts an archive written by `packTree` into `dir` (created if needed), exactly as stored, or throws UnsafeArchiveError. */
+/**
+ * Extracts an archive written by `packTree` into `dir` (created if needed), exactly as stored, or
+ * throws UnsafeArchiveError.
+ */
 export async function unpackTree(file: string, dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   // The same guard as source archives: a remote entry is as untrusted as an upstream tarball (links

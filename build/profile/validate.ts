@@ -28,23 +28,36 @@ const PROFILE_FIELDS: Record<keyof ProfileSpec, true> = {
 };
 const KERNEL_FIELDS: Record<keyof ProfileSpec['kernel'], true> = { base: true, fragments: true, modules: true };
 const AGENT_FIELDS: Record<keyof ProfileSpec['agent'], true> = { password: true, insecureDev: true };
-const NETBOOT_FIELDS: Record<keyof ProfileSpec['netboot'], true> = { baseUrl: true, runmode: true, farmId: true, extraArgs: true };
+const NETBOOT_FIELDS: Record<keyof ProfileSpec['netboot'], true> = {
+  baseUrl: true,
+  runmode: true,
+  farmId: true,
+  extraArgs: true,
+};
 const VARIANTS = ['release', 'debug'] as const;
 const BASES = ['tinyconfig', 'defconfig'] as const;
 
-export async function validateProfile(spec: unknown, file: string, name: string, recipes: ReadonlyMap<string, Recipe>): Promise<Profile> {
-  if (!spec || typeof spec !== 'object' || Array.isArray(spec)) throw new DefinitionError(file, 'default export', 'must be defineProfile({...})');
+export async function validateProfile(
+  spec: unknown,
+  file: string,
+  name: string,
+  recipes: ReadonlyMap<string, Recipe>,
+): Promise<Profile> {
+  if (!spec || typeof spec !== 'object' || Array.isArray(spec))
+    throw new DefinitionError(file, 'default export', 'must be defineProfile({...})');
   const s = spec as Record<string, unknown>;
   rejectUnknownFields(file, '', s, PROFILE_FIELDS);
   const bad = (field: string, problem: string): never => {
     throw new DefinitionError(file, field, problem);
   };
   const str = (field: string, v: unknown, opts: { empty?: boolean } = {}): string => {
-    if (typeof v !== 'string' || (!opts.empty && v.trim() === '')) bad(field, `is required and must be a ${opts.empty ? '' : 'non-empty '}string`);
+    if (typeof v !== 'string' || (!opts.empty && v.trim() === ''))
+      bad(field, `is required and must be a ${opts.empty ? '' : 'non-empty '}string`);
     return v as string;
   };
   const oneOf = <T extends string>(field: string, v: unknown, allowed: readonly T[]): T => {
-    if (typeof v !== 'string' || !allowed.includes(v as T)) bad(field, `${JSON.stringify(v)} must be one of ${allowed.join(', ')}`);
+    if (typeof v !== 'string' || !allowed.includes(v as T))
+      bad(field, `${JSON.stringify(v)} must be one of ${allowed.join(', ')}`);
     return v as T;
   };
   const strings = (field: string, v: unknown): string[] => {
@@ -65,14 +78,16 @@ export async function validateProfile(spec: unknown, file: string, name: string,
   const base = oneOf('kernel.base', s.kernel.base, BASES);
   const fragments = strings('kernel.fragments', s.kernel.fragments ?? []);
   for (const [i, frag] of fragments.entries()) {
-    if (!isPlainRelative(frag)) bad(`kernel.fragments[${i}]`, `"${frag}" must be a path relative to the repository (no leading /, no ..)`);
+    if (!isPlainRelative(frag))
+      bad(`kernel.fragments[${i}]`, `"${frag}" must be a path relative to the repository (no leading /, no ..)`);
     if (!(await exists(join(repoDir, frag)))) bad(`kernel.fragments[${i}]`, `${frag} does not exist`);
   }
   const modules = bool('kernel.modules', s.kernel.modules);
 
   const packages = strings('packages', s.packages);
   for (const [i, pkg] of packages.entries()) {
-    if (!recipes.has(pkg)) bad(`packages[${i}]`, `unknown recipe "${pkg}" (known: ${[...recipes.keys()].sort().join(', ')})`);
+    if (!recipes.has(pkg))
+      bad(`packages[${i}]`, `unknown recipe "${pkg}" (known: ${[...recipes.keys()].sort().join(', ')})`);
   }
   const compression = oneOf('compression', s.compression, COMPRESSIONS);
   const cmdline = str('cmdline', s.cmdline, { empty: true });
@@ -81,13 +96,15 @@ export async function validateProfile(spec: unknown, file: string, name: string,
   requireObject(file, 'agent', s.agent);
   rejectUnknownFields(file, 'agent', s.agent, AGENT_FIELDS);
   const password = s.agent.password === undefined ? undefined : str('agent.password', s.agent.password);
-  if (password !== undefined && /\s/.test(password)) bad('agent.password', 'must not contain whitespace (it can be passed on the kernel command line)');
+  if (password !== undefined && /\s/.test(password))
+    bad('agent.password', 'must not contain whitespace (it can be passed on the kernel command line)');
   const insecureDev = bool('agent.insecureDev', s.agent.insecureDev);
 
   requireObject(file, 'netboot', s.netboot);
   rejectUnknownFields(file, 'netboot', s.netboot, NETBOOT_FIELDS);
   const baseUrl = str('netboot.baseUrl', s.netboot.baseUrl, { empty: true });
-  if (baseUrl !== '' && !/^https?:\/\/\S+$/.test(baseUrl)) bad('netboot.baseUrl', `"${baseUrl}" must be empty or an http(s) URL`);
+  if (baseUrl !== '' && !/^https?:\/\/\S+$/.test(baseUrl))
+    bad('netboot.baseUrl', `"${baseUrl}" must be empty or an http(s) URL`);
   const runmode = oneOf('netboot.runmode', s.netboot.runmode, RUNMODES);
   const farmId = str('netboot.farmId', s.netboot.farmId, { empty: true });
   if (!/^\d*$/.test(farmId)) bad('netboot.farmId', `"${farmId}" must be digits (or empty)`);

@@ -18,7 +18,8 @@ export function spdxProblem(expr: string): string | undefined {
   try {
     info = parseSpdx(expr);
   } catch {
-    return `"${expr}" is not a valid SPDX license expression (e.g. "GPL-2.0-only", "MIT OR Apache-2.0", "LicenseRef-<name>")`;
+    const examples = '"GPL-2.0-only", "MIT OR Apache-2.0", "LicenseRef-<name>"';
+    return `"${expr}" is not a valid SPDX license expression (e.g. ${examples})`;
   }
   const old = licensesOf(info).filter((id) => deprecated.has(id));
   if (old.length) return `"${expr}" uses the deprecated SPDX identifier ${old.join(', ')} (say -only or -or-later)`;

@@ -51,7 +51,10 @@ async function collectLicenses(recipe: Recipe, from: string, to: string): Promis
   for (const file of recipe.licenseFiles) {
     const src = join(from, file);
     const problem = await notRegularFileInside(from, file);
-    if (problem) throw new ZosError(`recipe ${recipe.name}: licenseFiles entry ${file} ${problem}`, `Fix licenseFiles in ${recipe.file}.`);
+    if (problem) {
+      const hint = `Fix licenseFiles in ${recipe.file}.`;
+      throw new ZosError(`recipe ${recipe.name}: licenseFiles entry ${file} ${problem}`, hint);
+    }
     await mkdir(dirname(join(to, file)), { recursive: true });
     await copyFile(src, join(to, file));
   }

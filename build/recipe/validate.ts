@@ -32,7 +32,13 @@ const RECIPE_FIELDS: Record<keyof RecipeSpec, true> = {
   settings: true,
   build: true,
 };
-const SOURCE_FIELDS: Record<keyof Source, true> = { file: true, sha256: true, locations: true, extract: true, stripComponents: true };
+const SOURCE_FIELDS: Record<keyof Source, true> = {
+  file: true,
+  sha256: true,
+  locations: true,
+  extract: true,
+  stripComponents: true,
+};
 const LOCATION_RE = /^(https?:\/\/\S+|debian:pool\/\S+)$/;
 
 /**
@@ -55,10 +61,13 @@ export function validateRecipe(spec: unknown, file: string): Recipe {
   if (!NAME_RE.test(name)) throw new DefinitionError(file, 'name', `"${name}" must be lowercase letters, digits and dashes`);
   const version = str('version');
   if (version.length > MAX_VERSION_LENGTH || !VERSION_RE.test(version)) {
-    throw new DefinitionError(file, 'version', `"${version}" is not a version (expected 1 to 4 numbers like 1.2.3, optionally a suffix like -5 or +git-20190125.36a4c85)`);
+    const expected = 'expected 1 to 4 numbers like 1.2.3, optionally a suffix like -5 or +git-20190125.36a4c85';
+    throw new DefinitionError(file, 'version', `"${version}" is not a version (${expected})`);
   }
   const licenseProblem = spdxProblem(str('license'));
-  if (licenseProblem) throw new DefinitionError(file, 'license', licenseProblem, 'See https://spdx.org/licenses/ for identifiers.');
+  if (licenseProblem) {
+    throw new DefinitionError(file, 'license', licenseProblem, 'See https://spdx.org/licenses/ for identifiers.');
+  }
   str('description');
   if (typeof s.build !== 'function') throw new DefinitionError(file, 'build', 'must be a build function (e.g. make({...}))');
 
@@ -72,8 +81,10 @@ export function validateRecipe(spec: unknown, file: string): Recipe {
     if (typeof src.file !== 'string' || !/^[A-Za-z0-9._+-]+$/.test(src.file) || src.file.startsWith('.')) {
       throw new DefinitionError(file, `${at}.file`, 'must be a plain file name');
     }
-    if (src.stripComponents !== undefined && !(Number.isInteger(src.stripComponents) && src.stripComponents >= 0 && src.stripComponents <= MAX_STRIP)) {
-      throw new DefinitionError(file, `${at}.stripComponents`, `${JSON.stringify(src.stripComponents)} must be an integer from 0 to ${MAX_STRIP}`);
+    const strip = src.stripComponents;
+    if (strip !== undefined && !(Number.isInteger(strip) && strip >= 0 && strip <= MAX_STRIP)) {
+      const problem = `${JSON.stringify(strip)} must be an integer from 0 to ${MAX_STRIP}`;
+      throw new DefinitionError(file, `${at}.stripComponents`, problem);
     }
     if (src.extract !== undefined && typeof src.extract !== 'boolean') {
       throw new DefinitionError(file, `${at}.extract`, 'must be true or false');
@@ -98,10 +109,13 @@ export function validateRecipe(spec: unknown, file: string): Recipe {
     throw new DefinitionError(file, 'dependencies', 'must be an array of recipe names');
   }
   const licenseFiles = s.licenseFiles ?? [];
-  if (!Array.isArray(licenseFiles)) throw new DefinitionError(file, 'licenseFiles', 'must be an array of paths inside the source tree');
+  if (!Array.isArray(licenseFiles)) {
+    throw new DefinitionError(file, 'licenseFiles', 'must be an array of paths inside the source tree');
+  }
   licenseFiles.forEach((f, i) => {
     if (typeof f !== 'string' || !isPlainRelative(f)) {
-      throw new DefinitionError(file, `licenseFiles[${i}]`, `${JSON.stringify(f)} must be a relative path inside the source tree (no leading /, no ..)`);
+      const problem = `${JSON.stringify(f)} must be a relative path inside the source tree (no leading /, no ..)`;
+      throw new DefinitionError(file, `licenseFiles[${i}]`, problem);
     }
   });
   const settings = s.settings;

@@ -6,7 +6,12 @@ import { DefinitionError } from './errors.js';
  * the caller as Record<keyof Spec, true>, so adding a field to the spec without listing it here is
  * a compile error, not a rejected definition.
  */
-export function rejectUnknownFields(file: string, at: string, value: object, known: Readonly<Record<string, true>>): void {
+export function rejectUnknownFields(
+  file: string,
+  at: string,
+  value: object,
+  known: Readonly<Record<string, true>>,
+): void {
   for (const key of Object.keys(value)) {
     if (!Object.hasOwn(known, key)) {
       const field = at ? `${at}.${key}` : key;
@@ -17,5 +22,6 @@ export function rejectUnknownFields(file: string, at: string, value: object, kno
 
 /** Asserts `value` is a plain object (not null, not an array) for a nested definition field. */
 export function requireObject(file: string, field: string, value: unknown): asserts value is Record<string, unknown> {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new DefinitionError(file, field, 'is required and must be an object');
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new DefinitionError(file, field, 'is required and must be an object');
 }

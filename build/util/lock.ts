@@ -82,7 +82,10 @@ export async function acquireLock(path: string, what: string): Promise<Release> 
  * Waits until the lock is free (or its holder gone), then takes it. `onWait` is called once, when
  * the lock is first found held.
  */
-export async function waitForLock(path: string, opts: { signal?: AbortSignal; onWait?: (holder: Owner) => void; pollMs?: number } = {}): Promise<Release> {
+export async function waitForLock(
+  path: string,
+  opts: { signal?: AbortSignal; onWait?: (holder: Owner) => void; pollMs?: number } = {},
+): Promise<Release> {
   let told = false;
   for (;;) {
     opts.signal?.throwIfAborted();

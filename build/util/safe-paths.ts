@@ -7,7 +7,12 @@ import { join } from 'node:path';
 
 /** A `/`-separated relative path with no empty, `.` or `..` component and no NUL byte. */
 export function isPlainRelative(path: string): boolean {
-  return path !== '' && !path.includes('\0') && !path.startsWith('/') && path.split('/').every((c) => c !== '' && c !== '.' && c !== '..');
+  return (
+    path !== '' &&
+    !path.includes('\0') &&
+    !path.startsWith('/') &&
+    path.split('/').every((c) => c !== '' && c !== '.' && c !== '..')
+  );
 }
 
 /**

@@ -21,7 +21,10 @@ describe('code that did not compile never runs', { timeout: 20 * 60_000 }, () =>
     const before = await readFile(compiled, 'utf8');
     await appendFile(join(repo, 'recipes/busybox/recipe.ts'), "\nexport const broken: number = 'not a number';\n");
 
-    const tsc = spawnSync(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-b'], { cwd: repo, encoding: 'utf8' });
+    const tsc = spawnSync(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-b'], {
+      cwd: repo,
+      encoding: 'utf8',
+    });
     assert.notEqual(tsc.status, 0, 'tsc must fail');
     assert.match(tsc.stdout, /recipes\/busybox\/recipe\.ts.*TS2322/);
     assert.equal(await readFile(compiled, 'utf8'), before, 'nothing emitted for the broken file');
@@ -34,7 +37,11 @@ describe('code that did not compile never runs', { timeout: 20 * 60_000 }, () =>
     // ...nor a test file.
     // (NODE_TEST_CONTEXT would make the inner runner report to this one instead of exiting non-zero.)
     const env = { ...process.env, NODE_TEST_CONTEXT: undefined };
-    const test = spawnSync(process.execPath, ['--test', join(repo, 'dist/test/unit/recipe-validation.test.js')], { cwd: repo, env, encoding: 'utf8' });
+    const test = spawnSync(process.execPath, ['--test', join(repo, 'dist/test/unit/recipe-validation.test.js')], {
+      cwd: repo,
+      env,
+      encoding: 'utf8',
+    });
     assert.notEqual(test.status, 0);
     assert.match(test.stdout + test.stderr, /last TypeScript compile failed/);
     // npm's entry points compile first and stop there.

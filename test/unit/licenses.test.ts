@@ -41,14 +41,29 @@ async function buildWith(name: string, entries: RawTarEntry[], licenseFiles: str
     },
     join(dir, 'recipe.ts'),
   );
-  const env = { profile: {} as never, version: '1', epoch: 1, sources, fetch: { ...defaultFetchOptions, offline: true, mirrors: [], debianArchive: 'http://127.0.0.1:9' }, hostTools: {} as never };
+  const env = {
+    profile: {} as never,
+    version: '1',
+    epoch: 1,
+    sources,
+    fetch: { ...defaultFetchOptions, offline: true, mirrors: [], debianArchive: 'http://127.0.0.1:9' },
+    hostTools: {} as never,
+  };
   const outDir = join(dir, name, 'out');
   const workDir = join(dir, name, 'work');
   await mkdir(outDir, { recursive: true });
   await mkdir(workDir, { recursive: true });
   const log = await StepLog.create(join(dir, name, 'step.log'));
   try {
-    await recipeStep(recipe, env).run({ outDir, workDir, depOutputs: new Map(), fingerprint: 'f', jobs: 1, log, signal: new AbortController().signal });
+    await recipeStep(recipe, env).run({
+      outDir,
+      workDir,
+      depOutputs: new Map(),
+      fingerprint: 'f',
+      jobs: 1,
+      log,
+      signal: new AbortController().signal,
+    });
   } finally {
     log.close();
   }
@@ -79,7 +94,10 @@ describe('license files', () => {
   it('rejects licenseFiles entries that are not plain relative paths', () => {
     const base = { name: 'demo', version: '1.0', license: 'MIT', description: 'd', build: async () => {} };
     for (const bad of [['/etc/passwd'], ['../x'], ['a/../../b'], [''], 'COPYING', [3]]) {
-      assert.throws(() => validateRecipe({ ...base, licenseFiles: bad }, '/r/recipe.ts'), /\/r\/recipe\.ts: licenseFiles/);
+      assert.throws(
+        () => validateRecipe({ ...base, licenseFiles: bad }, '/r/recipe.ts'),
+        /\/r\/recipe\.ts: licenseFiles/,
+      );
     }
   });
 });

@@ -83,7 +83,7 @@ describe('leftovers of killed builds', () => {
     const left = await readdir(root);
     assert.ok(left.includes(`recipe-x-0123456789ab.attempt-${liveTag}-AbC123`));
     assert.ok(!left.includes(`recipe-x-0123456789ab.attempt-${deadPid}.1-AbC123`));
-    assert.equal(left.length, 3, 'this process\'s own attempt dirs are kept');
+    assert.equal(left.length, 3, "this process's own attempt dirs are kept");
   });
 
   it('partial downloads of killed fetches are removed, live ones kept', async () => {
@@ -100,9 +100,21 @@ describe('leftovers of killed builds', () => {
 
 describe('step locks: builds share a cache', () => {
   const fp = (c: string) => c.repeat(64);
-  const graphOf = (steps: Step[]): Graph => ({ steps: new Map(steps.map((s) => [s.id, s])), order: steps.map((s) => s.id) });
+  const graphOf = (steps: Step[]): Graph => ({
+    steps: new Map(steps.map((s) => [s.id, s])),
+    order: steps.map((s) => s.id),
+  });
   const run = (store: StepStore, graph: Graph, fps: Record<string, string>) =>
-    runSteps({ graph, fingerprints: new Map(Object.entries(fps)), needed: new Set(graph.order), store, logDir: join(dir, 'logs'), workRoot: join(dir, 'swork'), jobs: 2, verbose: true });
+    runSteps({
+      graph,
+      fingerprints: new Map(Object.entries(fps)),
+      needed: new Set(graph.order),
+      store,
+      logDir: join(dir, 'logs'),
+      workRoot: join(dir, 'swork'),
+      jobs: 2,
+      verbose: true,
+    });
 
   it('two builds of the same step: one builds, the other waits and reuses its output', async () => {
     const store = new StepStore(join(dir, 'cache-same'));
@@ -117,7 +129,10 @@ describe('step locks: builds share a cache', () => {
         await writeFile(join(ctx.outDir, 'out'), 'built once');
       },
     };
-    const [a, b] = await Promise.all([run(store, graphOf([step]), { slow: fp('1') }), run(store, graphOf([step]), { slow: fp('1') })]);
+    const [a, b] = await Promise.all([
+      run(store, graphOf([step]), { slow: fp('1') }),
+      run(store, graphOf([step]), { slow: fp('1') }),
+    ]);
     assert.equal(runs, 1);
     assert.deepEqual([a.outcomes.get('slow'), b.outcomes.get('slow')].sort(), ['built', 'cached']);
     assert.equal(await readFile(join(store.pathOf(fp('1')), 'out'), 'utf8'), 'built once');
@@ -138,7 +153,10 @@ describe('step locks: builds share a cache', () => {
         await writeFile(join(ctx.outDir, 'out'), id);
       },
     });
-    const [ra, rb] = await Promise.all([run(store, graphOf([stepOf('a', 'b')]), { a: fp('a') }), run(store, graphOf([stepOf('b', 'a')]), { b: fp('b') })]);
+    const [ra, rb] = await Promise.all([
+      run(store, graphOf([stepOf('a', 'b')]), { a: fp('a') }),
+      run(store, graphOf([stepOf('b', 'a')]), { b: fp('b') }),
+    ]);
     assert.equal(ra.outcomes.get('a'), 'built');
     assert.equal(rb.outcomes.get('b'), 'built');
   });

@@ -55,15 +55,31 @@ describe('profile validation', () => {
     await rejects({ ...good(), packages: ['busybox', 3] }, 'packages[1]', /must be a string/);
     await rejects({ ...good(), packages: ['nope'] }, 'packages[0]', /unknown recipe "nope"/);
     await rejects({ ...good(), compression: 'bz2' }, 'compression', /must be one of xz/);
-    await rejects({ ...good(), kernel: { base: 'tinyconfig', fragments: ['../etc/passwd'] } }, 'kernel.fragments[0]', /relative to the repository/);
-    await rejects({ ...good(), kernel: { base: 'tinyconfig', fragments: ['kernel/nope.config'] } }, 'kernel.fragments[0]', /does not exist/);
-    await rejects({ ...good(), netboot: { baseUrl: '', runmode: 'test', farmId: '1 rdinit=/bin/sh', extraArgs: '' } }, 'netboot.farmId', /digits/);
+    await rejects(
+      { ...good(), kernel: { base: 'tinyconfig', fragments: ['../etc/passwd'] } },
+      'kernel.fragments[0]',
+      /relative to the repository/,
+    );
+    await rejects(
+      { ...good(), kernel: { base: 'tinyconfig', fragments: ['kernel/nope.config'] } },
+      'kernel.fragments[0]',
+      /does not exist/,
+    );
+    await rejects(
+      { ...good(), netboot: { baseUrl: '', runmode: 'test', farmId: '1 rdinit=/bin/sh', extraArgs: '' } },
+      'netboot.farmId',
+      /digits/,
+    );
     await rejects(null, 'default export', /defineProfile/);
   });
 
   it('refuses unknown (misspelt) fields at every level', async () => {
     await rejects({ ...good(), artefacts: ['efi'] }, 'artefacts', /unknown field/);
-    await rejects({ ...good(), kernel: { base: 'tinyconfig', fragments: [], module: true } }, 'kernel.module', /unknown field/);
+    await rejects(
+      { ...good(), kernel: { base: 'tinyconfig', fragments: [], module: true } },
+      'kernel.module',
+      /unknown field/,
+    );
     await rejects({ ...good(), agent: { pasword: 'x' } }, 'agent.pasword', /unknown field/);
   });
 });
