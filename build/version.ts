@@ -20,7 +20,7 @@ async function git(args: string[]): Promise<string | undefined> {
 
 /**
  * Who this build is. `ZOS_VERSION` and `SOURCE_DATE_EPOCH` override git (release jobs that build
- * from an exported tree, or a developer pinning both to keep the kernel cached across commits).
+ * from an exported tree, or a developer pinning both to keep the agent cached across commits).
  */
 export async function buildIdentity(): Promise<BuildIdentity> {
   const pkg = JSON.parse(await readFile(join(repoDir, 'package.json'), 'utf8')) as { version: string };

@@ -69,6 +69,7 @@ export function validateRecipe(spec: unknown, file: string): Recipe {
     dependencies,
     hostTools: s.hostTools ?? [],
     stampsProjectVersion: s.stampsProjectVersion ?? false,
+    usesVariant: s.usesVariant ?? false,
     build: s.build,
     file,
     settings: (profile) => {
