@@ -1,6 +1,8 @@
 import { lstat, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { create, extract, list } from 'tar';
+
+/** node-tar, loaded when a step output is packed or unpacked (never by a no-op build). */
+const tar = (): Promise<typeof import('tar')> => import('tar');
 
 /**
  * Deterministic tar archives of step output directories, and careful extraction of them.
@@ -36,6 +38,7 @@ export async function packTree(root: string, dest: string): Promise<void> {
     await writeFile(dest, Buffer.alloc(1024)); // an empty archive: two zero blocks
     return;
   }
+  const { create } = await tar();
   await create({ file: dest, cwd: root, portable: true, mtime: new Date(0), noDirRecurse: true, strict: true }, entries);
 }
 
@@ -61,6 +64,7 @@ async function checkArchive(file: string): Promise<void> {
     for (let i = 1; i < parts.length; i++) if (symlinks.has(parts.slice(0, i).join('/'))) return true;
     return false;
   };
+  const { list } = await tar();
   await list({
     file,
     strict: true,
@@ -86,6 +90,7 @@ async function checkArchive(file: string): Promise<void> {
 export async function unpackTree(file: string, dir: string): Promise<void> {
   await checkArchive(file);
   await mkdir(dir, { recursive: true });
+  const { extract } = await tar();
   await extract({
     file,
     cwd: dir,
