@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import semver from 'semver';
+import inc from 'semver/functions/inc.js';
+import valid from 'semver/functions/valid.js';
 import { execFile } from 'node:child_process';
 import { repoDir } from './paths.js';
 import { ZosError } from './util/errors.js';
@@ -36,15 +37,15 @@ export async function buildIdentity(): Promise<BuildIdentity> {
   ]);
   const [commit = 'unknown', commitTime = '0'] = head?.split(' ') ?? [];
   if (!version) {
-    if (exact && semver.valid(exact.slice(1))) {
+    if (exact && valid(exact.slice(1))) {
       version = exact.slice(1);
     } else {
       // After a release tag the next version is a patch up; before any tag, package.json's.
-      const base = tagged ? semver.inc(tagged, 'patch')! : pkg.version;
+      const base = tagged ? inc(tagged, 'patch')! : pkg.version;
       version = `${base}-dev.${count ?? '0'}+g${commit.slice(0, 7)}`;
     }
   }
-  if (!semver.valid(version)) throw new ZosError(`version "${version}" is not semver`, 'Set ZOS_VERSION to something like 1.2.3 or 1.2.3-dev.4, or tag the commit vX.Y.Z.');
+  if (!valid(version)) throw new ZosError(`version "${version}" is not semver`, 'Set ZOS_VERSION to something like 1.2.3 or 1.2.3-dev.4, or tag the commit vX.Y.Z.');
   const envEpoch = process.env.SOURCE_DATE_EPOCH;
   let epoch: number;
   if (envEpoch !== undefined) {
@@ -58,5 +59,5 @@ export async function buildIdentity(): Promise<BuildIdentity> {
 
 async function latestTagVersion(): Promise<string | undefined> {
   const tag = await git(['describe', '--tags', '--abbrev=0', '--match', 'v[0-9]*', 'HEAD']);
-  return tag && semver.valid(tag.slice(1)) ? tag.slice(1) : undefined;
+  return tag && valid(tag.slice(1)) ? tag.slice(1) : undefined;
 }

@@ -1,4 +1,6 @@
-import semver from 'semver';
+// The functions only, not semver's index (which loads every module of the package at start-up).
+import coerce from 'semver/functions/coerce.js';
+import valid from 'semver/functions/valid.js';
 import { DefinitionError } from '../util/errors.js';
 import { SHA256_RE } from '../util/hash.js';
 import type { Recipe, RecipeSpec } from './types.js';
@@ -23,7 +25,7 @@ export function validateRecipe(spec: unknown, file: string): Recipe {
   const name = str('name');
   if (!NAME_RE.test(name)) throw new DefinitionError(file, 'name', `"${name}" must be lowercase letters, digits and dashes`);
   const version = str('version');
-  if (!semver.valid(semver.coerce(version, { loose: false })) || !/^\d+(\.\d+)*([-+~][0-9A-Za-z.+~-]*)?$/.test(version)) {
+  if (!valid(coerce(version, { loose: false })) || !/^\d+(\.\d+)*([-+~][0-9A-Za-z.+~-]*)?$/.test(version)) {
     throw new DefinitionError(file, 'version', `"${version}" is not a version (expected something like 1.2.3)`);
   }
   str('license');
