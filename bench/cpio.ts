@@ -104,9 +104,12 @@ async function main(): Promise<void> {
     // just as `find` is part of "theirs".
     const collect = () => collectRootfs([tree], [], []);
     let entries = await collect();
-    const rows: string[][] = [['compression', 'ours s', 'theirs s', 'ours/theirs', 'target', 'ours bytes', 'theirs bytes']];
+    const rows: string[][] = [
+      ['compression', 'ours s', 'theirs s', 'ours/theirs', 'target', 'ours bytes', 'theirs bytes'],
+    ];
     // Median of --runs runs each, ours and theirs alternating: the build machines are shared and noisy.
-    const row = async (name: string, ours: () => Promise<unknown>, theirs: string, ourFile: string, theirFile: string) => {
+    type Run = () => Promise<unknown>;
+    const row = async (name: string, ours: Run, theirs: string, ourFile: string, theirFile: string) => {
       const t: number[][] = [[], []];
       for (let i = 0; i < runs; i++) {
         t[0]!.push(await timed(ours));
@@ -115,7 +118,8 @@ async function main(): Promise<void> {
       const [o, th] = t.map(median) as [number, number];
       const [ob, tb] = [(await stat(ourFile)).size, (await stat(theirFile)).size];
       const ok = o / th <= TARGET && ob <= tb;
-      rows.push([name, o.toFixed(3), th.toFixed(3), `${(o / th).toFixed(2)}x`, `${ok ? 'ok' : 'MISSED'} <= ${TARGET}x`, String(ob), String(tb)]);
+      const verdict = `${ok ? 'ok' : 'MISSED'} <= ${TARGET}x`;
+      rows.push([name, o.toFixed(3), th.toFixed(3), `${(o / th).toFixed(2)}x`, verdict, String(ob), String(tb)]);
       process.stderr.write(`${name} done\n`);
     };
 
@@ -130,7 +134,8 @@ async function main(): Promise<void> {
       const ours = join(work, `ours.${c}`);
       const theirs = join(work, `theirs.${c}`);
       const { tool, args: flags } = COMPRESSORS[c];
-      await row(c, async () => buildInitramfs({ entries: await collect(), epoch: EPOCH, compression: c, outFile: ours }),
+      const ourRun = async () => buildInitramfs({ entries: await collect(), epoch: EPOCH, compression: c, outFile: ours });
+      await row(c, ourRun,
         `find . | LC_ALL=C sort | cpio -o -H newc --quiet | ${tool} ${flags.join(' ')} > ${theirs}`, ours, theirs);
     }
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));

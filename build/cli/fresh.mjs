@@ -61,7 +61,8 @@ if (stamp() !== before) {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   const r = spawnSync(process.execPath, [tsc, '-b'], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) {
-    console.error(`error: the TypeScript compile failed (${relative(process.cwd(), root) || '.'}: tsc -b); nothing was run`);
+    const where = relative(process.cwd(), root) || '.';
+    console.error(`error: the TypeScript compile failed (tsc -b in ${where}); nothing was run`);
     process.exit(r.status ?? 1);
   }
   // Inputs as they were when tsc started: an edit made during the compile is seen next time.

@@ -129,7 +129,8 @@ function walkLayer(tree: Tree, spec: RootfsLayer): void {
       } else if (st.isFile()) {
         // Hard links in a staging tree become independent copies: the image never uses hard links.
         // The size saves the writer a second stat; it still checks it while reading.
-        tree.put({ path: childRel, type: 'file', mode: modeOf(st, false), data: { file: childAbs, size: st.size } }, layer);
+        const data = { file: childAbs, size: st.size };
+        tree.put({ path: childRel, type: 'file', mode: modeOf(st, false), data }, layer);
       } else {
         throw new ZosError(
           `${layer}: ${childRel} is a socket, FIFO or device node; a rootfs layer may only hold files, directories and symlinks`,

@@ -128,7 +128,9 @@ function qemuArgs(o: BootOptions, varsFile: string | undefined): string[] {
     a.push('-device', `${o.nic ?? 'e1000'},netdev=n0,bootindex=${bootNic ? 0 : 9}${rom}`);
   }
   // Entropy from the host, so the guest's random pool is ready at once (redis-server blocks on it).
-  if (o.rng !== false) a.push('-object', 'rng-random,id=rng0,filename=/dev/urandom', '-device', 'virtio-rng-pci,rng=rng0');
+  if (o.rng !== false) {
+    a.push('-object', 'rng-random,id=rng0,filename=/dev/urandom', '-device', 'virtio-rng-pci,rng=rng0');
+  }
   a.push(...(o.extraArgs ?? []));
   return a;
 }
