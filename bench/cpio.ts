@@ -64,11 +64,20 @@ async function makeSampleTree(root: string): Promise<void> {
   process.stderr.write(`sample tree: ${root} (~${Math.round(total / 1e6)} MB)\n`);
 }
 
-function sh(script: string, cwd: string): Promise<void> {
+/** Runs a shell pipeline (its output redirected by the script); resolves with its processes' CPU seconds. */
+function sh(script: string, cwd: string): Promise<number> {
   return new Promise((res, rej) => {
-    const c = spawn('bash', ['-o', 'pipefail', '-c', script], { cwd, stdio: ['ignore', 'ignore', 'inherit'] });
+    // `times` prints the shell's and then its children's user and system time.
+    const stdio = ['ignore', 'pipe', 'inherit'] as const;
+    const c = spawn('bash', ['-o', 'pipefail', '-c', `${script}\ntimes`], { cwd, stdio });
+    let out = '';
+    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
     c.on('error', rej);
-    c.on('close', (code) => (code === 0 ? res() : rej(new Error(`exit ${code}: ${script}`))));
+    c.on('close', (code) => {
+      if (code !== 0) return rej(new Error(`exit ${code}: ${script}`));
+      const secs = [...out.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
+      res(secs.reduce((a, b) => a + b, 0));
+    });
   });
 }
 
@@ -109,12 +118,23 @@ async function main(): Promise<void> {
     ];
     // Median of --runs runs each, ours and theirs alternating: the build machines are shared and noisy.
     type Run = () => Promise<unknown>;
+    let cpuNote = '';
     const row = async (name: string, ours: Run, theirs: string, ourFile: string, theirFile: string) => {
       const t: number[][] = [[], []];
+      const cpu: number[][] = [[], []];
       for (let i = 0; i < runs; i++) {
+        const c0 = process.cpuUsage();
         t[0]!.push(await timed(ours));
-        t[1]!.push(await timed(() => sh(theirs, tree)));
+        const c1 = process.cpuUsage(c0);
+        cpu[0]!.push((c1.user + c1.system) / 1e6);
+        let theirCpu = 0;
+        t[1]!.push(await timed(async () => (theirCpu = await sh(theirs, tree))));
+        cpu[1]!.push(theirCpu);
       }
+      // Without a compressor all of ours runs in this process: CPU time compares the writers even
+      // when a loaded machine makes wall times noisy.
+      const [oc, tc] = cpu.map((xs) => median(xs).toFixed(3));
+      if (name === 'none') cpuNote = `none, CPU seconds: ours ${oc}, find|sort|cpio ${tc}`;
       const [o, th] = t.map(median) as [number, number];
       const [ob, tb] = [(await stat(ourFile)).size, (await stat(theirFile)).size];
       const ok = o / th <= TARGET && ob <= tb;
@@ -134,12 +154,14 @@ async function main(): Promise<void> {
       const ours = join(work, `ours.${c}`);
       const theirs = join(work, `theirs.${c}`);
       const { tool, args: flags } = COMPRESSORS[c];
-      const ourRun = async () => buildInitramfs({ entries: await collect(), epoch: EPOCH, compression: c, outFile: ours });
+      const ourRun = async () =>
+        buildInitramfs({ entries: await collect(), epoch: EPOCH, compression: c, outFile: ours });
       await row(c, ourRun,
         `find . | LC_ALL=C sort | cpio -o -H newc --quiet | ${tool} ${flags.join(' ')} > ${theirs}`, ours, theirs);
     }
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     for (const r of rows) console.log(r.map((cell, i) => cell.padStart(widths[i]!)).join('  '));
+    if (cpuNote) console.log(cpuNote);
     console.log(`entries: ${entries.length}; tree: ${tree}`);
   } finally {
     if (keep) console.log(`kept: ${work}`);
