@@ -68,8 +68,10 @@ async function makeSampleTree(root: string): Promise<void> {
 function sh(script: string, cwd: string): Promise<number> {
   return new Promise((res, rej) => {
     // `times` prints the shell's and then its children's user and system time.
-    const stdio = ['ignore', 'pipe', 'inherit'] as const;
-    const c = spawn('bash', ['-o', 'pipefail', '-c', `${script}\ntimes`], { cwd, stdio });
+    const c = spawn('bash', ['-o', 'pipefail', '-c', `${script}\ntimes`], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     c.stdout.on('data', (d: Buffer) => (out += d.toString()));
     c.on('error', rej);
