@@ -1,7 +1,9 @@
 import { lstat, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { create } from 'tar';
 import { unpackGuarded } from '../steps/extract.js';
+
+/** node-tar, loaded when a step output is packed or unpacked (never by a no-op build). */
+const tar = (): Promise<typeof import('tar')> => import('tar');
 
 /**
  * Deterministic tar archives of step output directories, and careful extraction of them.
@@ -37,6 +39,7 @@ export async function packTree(root: string, dest: string): Promise<void> {
     await writeFile(dest, Buffer.alloc(1024)); // an empty archive: two zero blocks
     return;
   }
+  const { create } = await tar();
   await create({ file: dest, cwd: root, portable: true, mtime: new Date(0), noDirRecurse: true, strict: true }, entries);
 }
 

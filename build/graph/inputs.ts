@@ -1,6 +1,5 @@
 import { stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { $ } from 'zx';
 import { repoDir } from '../paths.js';
 import { ZosError } from '../util/errors.js';
 import { exists, writeFileAtomic } from '../util/fs.js';
@@ -96,6 +95,7 @@ export class HostToolVersions {
     const hit = this.memo[tool];
     if (hit?.key === key) return hit.version;
     const flag = tool === 'go' ? ['version'] : ['--version'];
+    const { $ } = await import('zx');
     const res = await $({ quiet: true, nothrow: true, verbose: false })`${path} ${flag}`;
     const version = `${res.stdout}${res.stderr}`.split('\n')[0]!.trim();
     this.memo[tool] = { key, version };

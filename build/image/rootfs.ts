@@ -1,5 +1,5 @@
 import type { Stats } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ZosError } from '../util/errors.js';
 import { sortEntries, type CpioEntry } from './cpio.js';
@@ -105,30 +105,32 @@ class Tree {
   }
 }
 
-async function walkLayer(tree: Tree, spec: RootfsLayer): Promise<void> {
+/**
+ * Walks a layer with synchronous calls: thousands of lstats through fs/promises cost a thread-pool
+ * round trip each, several times the walk itself (as for the cpio writer's reads).
+ */
+function walkLayer(tree: Tree, spec: RootfsLayer): void {
   const layer = typeof spec === 'string' ? spec : spec.dir;
   const modeOf = typeof spec !== 'string' && spec.modes === 'git' ? gitMode : normalizeMode;
-  const top = await lstat(layer).catch(() => undefined);
+  const top = lstatSync(layer, { throwIfNoEntry: false });
   if (!top?.isDirectory()) throw new ZosError(`rootfs layer ${layer} is not a directory`);
 
-  async function visit(abs: string, rel: string): Promise<void> {
+  function visit(abs: string, rel: string): void {
     // Sorted so that the first conflict reported is the same on every run.
-    const names = (await readdir(abs)).sort();
-    // Stat a directory's children concurrently (one round trip each otherwise), then apply them in
-    // sorted order so overrides and errors do not depend on timing.
-    const stats = await Promise.all(names.map((name) => lstat(join(abs, name))));
-    for (const [i, name] of names.entries()) {
+    for (const name of readdirSync(abs).sort()) {
       const childAbs = join(abs, name);
       const childRel = rel ? `${rel}/${name}` : name;
-      const st = stats[i]!;
+      const st = lstatSync(childAbs);
       if (st.isDirectory()) {
         tree.put({ path: childRel, type: 'dir', mode: modeOf(st, true) }, layer);
-        await visit(childAbs, childRel);
+        visit(childAbs, childRel);
       } else if (st.isSymbolicLink()) {
-        tree.put({ path: childRel, type: 'symlink', mode: 0o777, target: await readlink(childAbs) }, layer);
+        tree.put({ path: childRel, type: 'symlink', mode: 0o777, target: readlinkSync(childAbs) }, layer);
       } else if (st.isFile()) {
         // Hard links in a staging tree become independent copies: the image never uses hard links.
-        tree.put({ path: childRel, type: 'file', mode: modeOf(st, false), data: { file: childAbs } }, layer);
+        // The size saves the writer a second stat; it still checks it while reading.
+        const data = { file: childAbs, size: st.size };
+        tree.put({ path: childRel, type: 'file', mode: modeOf(st, false), data }, layer);
       } else {
         throw new ZosError(
           `${layer}: ${childRel} is a socket, FIFO or device node; a rootfs layer may only hold files, directories and symlinks`,
@@ -137,7 +139,7 @@ async function walkLayer(tree: Tree, spec: RootfsLayer): Promise<void> {
       }
     }
   }
-  await visit(layer, '');
+  visit(layer, '');
 }
 
 /**
@@ -151,7 +153,7 @@ export async function collectRootfs(
   devices: readonly DeviceNode[] = STANDARD_DEVICES,
 ): Promise<CpioEntry[]> {
   const tree = new Tree();
-  for (const layer of layers) await walkLayer(tree, layer);
+  for (const layer of layers) walkLayer(tree, layer);
   for (const g of generated) {
     checkRelPath(g.path, 'generated');
     tree.ensureParents(g.path, 'generated');

@@ -44,6 +44,8 @@ export interface BootOptions {
   nic?: 'e1000' | 'virtio-net-pci';
   /** Host 127.0.0.1:hostPort → guest guestPort (TCP). */
   hostfwd?: { hostPort: number; guestPort: number }[];
+  /** A virtio-rng device fed from the host's /dev/urandom (default true). */
+  rng?: boolean;
   memoryMb?: number;
   cpus?: number;
   /** Serial console is appended here (the file is truncated first). */
@@ -121,7 +123,13 @@ function qemuArgs(o: BootOptions, varsFile: string | undefined): string[] {
     const bootNic = o.netboot !== undefined && o.netboot.boot !== false;
     // A bootindex on the NIC even when it is not the boot device: OVMF connects only the devices in
     // QEMU's boot order, and GRUB's efinet needs the NIC's SNP connected.
-    a.push('-device', `${o.nic ?? 'e1000'},netdev=n0,bootindex=${bootNic ? 0 : 9}`);
+    // A direct kernel boot never runs the NIC's option ROM (iPXE): loading it costs firmware time.
+    const rom = o.kernel && !o.netboot ? ',romfile=' : '';
+    a.push('-device', `${o.nic ?? 'e1000'},netdev=n0,bootindex=${bootNic ? 0 : 9}${rom}`);
+  }
+  // Entropy from the host, so the guest's random pool is ready at once (redis-server blocks on it).
+  if (o.rng !== false) {
+    a.push('-object', 'rng-random,id=rng0,filename=/dev/urandom', '-device', 'virtio-rng-pci,rng=rng0');
   }
   a.push(...(o.extraArgs ?? []));
   return a;

@@ -70,6 +70,25 @@ function stampOf(recipe: Recipe, env: BuildEnv): { version: string; epoch: numbe
   return recipe.stampsProjectVersion ? { version: env.version, epoch: env.epoch } : { version: '', epoch: FIXED_EPOCH };
 }
 
+/**
+ * The profile as a recipe's build sees it: without `usesVariant` the variant is not in its
+ * fingerprint, so reading it is an error rather than a cache entry that silently ignores it.
+ */
+export function profileForRecipe(recipe: Recipe, profile: Profile): Profile {
+  if (recipe.usesVariant) return profile;
+  const guarded = { ...profile };
+  Object.defineProperty(guarded, 'variant', {
+    enumerable: true,
+    get(): never {
+      throw new ZosError(
+        `recipe ${recipe.name} reads the build variant but does not declare it`,
+        `Add \`usesVariant: true\` to ${recipe.file}, so the variant enters its fingerprint.`,
+      );
+    },
+  });
+  return guarded;
+}
+
 export function dependencyOutput(dir: string): DependencyOutput {
   return { rootfs: join(dir, 'rootfs'), export: join(dir, 'export'), boot: join(dir, 'boot') };
 }
@@ -91,7 +110,7 @@ export function recipeStep(recipe: Recipe, env: BuildEnv): Step {
         sources: recipe.sources.map((s) => ({ file: s.file, sha256: s.sha256, strip: s.stripComponents ?? 1, extract: s.extract ?? true })),
         files: await repoFilesHashes(settings.files),
         values: settings.values,
-        variant: env.profile.variant,
+        variant: recipe.usesVariant ? env.profile.variant : undefined,
         stamp: stampOf(recipe, env),
         hostTools: await env.hostTools.versions(recipe.hostTools),
       };
@@ -120,7 +139,7 @@ export function recipeStep(recipe: Recipe, env: BuildEnv): Step {
       const buildEnv = reproducibleEnv(stamp.epoch);
       const bctx: BuildContext = {
         recipe,
-        profile: env.profile,
+        profile: profileForRecipe(recipe, env.profile),
         repoDir,
         srcDir,
         workDir: ctx.workDir,

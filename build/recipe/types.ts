@@ -46,7 +46,7 @@ export interface BuildContext {
   jobs: number;
   /** Environment that makes builds reproducible (SOURCE_DATE_EPOCH, locale, TZ, ...). */
   env: Record<string, string>;
-  /** The project's version (semver), e.g. for LOCALVERSION and `-X main.version`. */
+  /** The project's version (semver), e.g. for `-X main.version`; empty unless stampsProjectVersion. */
   version: string;
   /** The recipe's profile-chosen values (see RecipeSettings.values). */
   values: Record<string, unknown>;
@@ -76,14 +76,20 @@ export interface RecipeSpec {
   sources?: Source[];
   dependencies?: string[];
   /**
-   * The output embeds the project's version and release date (kernel LOCALVERSION, the agent's
-   * version string). Other recipes are built with a fixed SOURCE_DATE_EPOCH and no version, so a
-   * new commit does not rebuild them.
+   * The output embeds the project's version and release date (the agent's version string). Other
+   * recipes (the kernel too) are built with a fixed SOURCE_DATE_EPOCH and no version, so a new
+   * commit does not rebuild them.
    */
   stampsProjectVersion?: boolean;
+  /**
+   * The output depends on the build variant (release strips, debug keeps symbols or turns on debug
+   * flags): the variant enters the fingerprint. A recipe without it that reads `profile.variant`
+   * fails, so a variant change rebuilds exactly the recipes it can change.
+   */
+  usesVariant?: boolean;
   /** Host commands whose version changes the output (their `--version` enters the fingerprint). */
   hostTools?: string[];
-  /** Inputs chosen by the profile; default: none beyond the build variant. */
+  /** Inputs chosen by the profile; default: none. */
   settings?: (profile: Profile) => Partial<RecipeSettings>;
   build: BuildFn;
 }

@@ -28,6 +28,7 @@ const RECIPE_FIELDS: Record<keyof RecipeSpec, true> = {
   sources: true,
   dependencies: true,
   stampsProjectVersion: true,
+  usesVariant: true,
   hostTools: true,
   settings: true,
   build: true,
@@ -130,6 +131,7 @@ export function validateRecipe(spec: unknown, file: string): Recipe {
     dependencies,
     hostTools: s.hostTools ?? [],
     stampsProjectVersion: s.stampsProjectVersion ?? false,
+    usesVariant: s.usesVariant ?? false,
     build: s.build,
     file,
     settings: (profile) => {

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { Listr, type ListrTask } from 'listr2';
+import type { ListrTask } from 'listr2';
 import type { StepStore } from '../cache/step-store.js';
 import type { Graph } from '../graph/types.js';
 import { buildAbort, StepLog } from '../util/exec.js';
@@ -145,6 +145,8 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
     },
   }));
 
+  // Loaded here, not at start-up: a no-op build never renders a task list.
+  const { Listr } = await import('listr2');
   const list = new Listr(tasks, {
     concurrent: true,
     exitOnError: true,

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rmdir, symlink } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
-import * as tar from 'tar';
+import type * as Tar from 'tar';
 import { ZosError, errorMessage } from '../util/errors.js';
 import { rmrf, tempSibling } from '../util/fs.js';
 
@@ -202,6 +202,8 @@ export async function unpackGuarded(
   opts: { strip: number; decompressor: { tool: string; pkg: string } | null; keepMtimes: boolean },
 ): Promise<void> {
   const { strip, decompressor } = opts;
+  // node-tar is loaded when a recipe is actually built, not by every command that plans a build.
+  const tar = await import('tar');
   const guard = new EntryGuard(strip);
   let rejected: UnsafeArchiveError | undefined;
   // `strict` turns node-tar's own warnings (its path checks, symlink checks, a corrupt archive)
@@ -215,7 +217,7 @@ export async function unpackGuarded(
     filter: (_path, entry) => {
       if (rejected) return false;
       try {
-        return guard.check(entry as tar.ReadEntry) !== null;
+        return guard.check(entry as Tar.ReadEntry) !== null;
       } catch (err) {
         if (!(err instanceof UnsafeEntry)) throw err;
         rejected = new UnsafeArchiveError(archive, err.entry, err.reason);

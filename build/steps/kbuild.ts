@@ -7,7 +7,7 @@ export interface KernelOptions {
   base: 'tinyconfig' | 'defconfig';
   /** Repository-relative fragments, merged in order. */
   fragments: string[];
-  /** Appended to the release string (`uname -r`), e.g. `-zos-0.1.0`. */
+  /** Appended to the release string (`uname -r`), e.g. `-zos`. */
   localVersion: string;
   /** Build and install modules (profiles with `CONFIG_MODULES=y`). */
   modules: boolean;

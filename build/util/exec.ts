@@ -2,8 +2,11 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { $, quote } from 'zx';
+import type { quote as Quote } from 'zx';
 import { CommandError } from './errors.js';
+
+/** zx is loaded on first use: commands that only compare fingerprints never spawn anything. */
+const zx = (): Promise<typeof import('zx')> => import('zx');
 
 /** Cancels every command still running when the build is interrupted or a sibling step fails hard. */
 export const buildAbort = new AbortController();
@@ -60,7 +63,8 @@ export class StepLog {
 
   /** Runs `cmd args...` (no shell interpretation of args) with stdout and stderr going to the log. */
   async run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<void> {
-    const shown = [cmd, ...args].map((a) => quote(a)).join(' ');
+    const { $, quote } = await zx();
+    const shown = [cmd, ...args].map((a) => (quote as typeof Quote)(a)).join(' ');
     this.note(`$ ${opts.cwd ? `(cd ${opts.cwd}) ` : ''}${shown}`);
     const env = { ...process.env, ...opts.env } as NodeJS.ProcessEnv;
     const result = await $({
@@ -100,6 +104,7 @@ export async function tailFile(path: string, lines = 40): Promise<string> {
 
 /** Runs a command and returns its trimmed stdout; for quick host queries (versions, git). */
 export async function capture(cmd: string, args: readonly string[], cwd?: string): Promise<string> {
+  const { $ } = await zx();
   const out = await $({ cwd, quiet: true, verbose: false, nothrow: true })`${cmd} ${args}`;
   if (out.exitCode !== 0) throw new CommandError([cmd, ...args].join(' '), out.exitCode, out.signal);
   return out.stdout.trim();

@@ -10,6 +10,8 @@ export default defineRecipe({
   // Built from this repository's agent/ folder: no download.
   stampsProjectVersion: true,
   hostTools: ['go'],
+  // Release strips symbols (-s -w).
+  usesVariant: true,
   settings: () => ({ files: ['agent'] }),
   async build(ctx) {
     const release = ctx.profile.variant === 'release';

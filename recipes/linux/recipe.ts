@@ -22,7 +22,6 @@ export default defineRecipe({
       ],
     },
   ],
-  stampsProjectVersion: true,
   hostTools: ['gcc', 'ld', 'make', 'bison', 'flex', 'perl', 'bc'],
   settings: (profile) => ({
     files: profile.kernel.fragments,
@@ -32,7 +31,8 @@ export default defineRecipe({
     kbuild(ctx, {
       base: ctx.values.base as 'tinyconfig' | 'defconfig',
       fragments: ctx.profile.kernel.fragments,
-      localVersion: `-zos-${ctx.version}`,
+      // The kernel carries only its own inputs' identity: a commit that leaves them alone reuses it.
+      localVersion: '-zos',
       modules: ctx.values.modules === true,
     }),
 });

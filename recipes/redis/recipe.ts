@@ -23,6 +23,8 @@ export default defineRecipe({
     },
   ],
   hostTools: ['musl-gcc', 'gcc', 'make'],
+  // Stripped in release images.
+  usesVariant: true,
   async build(ctx) {
     // jemalloc does not build against musl here; libc malloc is plenty for a command queue.
     await ctx.run('make', [`-j${ctx.jobs}`, '-C', 'src', 'redis-server', 'CC=musl-gcc', 'MALLOC=libc', 'BUILD_TLS=no', 'USE_SYSTEMD=no', 'LDFLAGS=-static', 'CFLAGS=-ffile-prefix-map=' + ctx.srcDir + '/=']);

@@ -59,7 +59,8 @@ describe('qemu profile: the agent in a booted node', { timeout: 20 * 60_000 }, (
     const r = await agent.system('uname', ['-r']);
     assert.equal(r.state, 'SUCCESS');
     assert.equal(r.streams[0].trim(), manifest.kernel.release);
-    assert.match(manifest.kernel.release, new RegExp(`-zos-${manifest.version.replace(/[.+]/g, '\\$&')}$`));
+    // The project version lives in the initramfs and the manifest; the kernel carries only its own inputs.
+    assert.match(manifest.kernel.release, /^\d+\.\d+\.\d+-zos$/);
   });
 
   it('reports sane memory, OS and NIC information', async () => {

@@ -45,6 +45,32 @@ describe('incremental rebuilds (qemu profile)', { timeout: 60 * 60_000 }, () => 
     assert.match(again.stdout, /is up to date/);
   });
 
+  it('rebuilds agent, initramfs and artifacts, never the kernel, for an agent edit or a new version', async () => {
+    const check = async (what: string) => {
+      const o = await outcomes();
+      const rebuilt = built(o);
+      const said = `${what}: ${JSON.stringify(o)}`;
+      assert.ok(rebuilt.includes('recipe:core0'), `agent not rebuilt, ${said}`);
+      assert.ok(rebuilt.includes('initramfs'), `initramfs not rebuilt, ${said}`);
+      assert.ok(rebuilt.some((id) => id.startsWith('artifact:')), `no artifact rebuilt, ${said}`);
+      for (const [id, outcome] of Object.entries(o)) {
+        if (id.startsWith('recipe:') && id !== 'recipe:core0') assert.equal(outcome, 'cached', `${id} rebuilt, ${said}`);
+      }
+    };
+    // Unique, so the shared cache cannot already hold these outputs from an earlier run.
+    await appendFile(join(repo, 'agent/cmd/core0/main.go'), `\n// edited by the rebuild test ${randomUUID()}\n`);
+    await build();
+    await check('agent edit');
+    const version = `9.9.9-dev.${Date.now()}`;
+    const r = await zosBuild(['build', '--profile', 'qemu', '--verbose'], { repo, env: { ZOS_VERSION: version } });
+    assert.equal(r.code, 0, `build failed:\n${r.stdout}\n${r.stderr}`);
+    await check(`version ${version}`);
+    type Manifest = { version: string; kernel: { release: string } };
+    const manifest = JSON.parse(await readFile(join(repo, 'out/qemu/manifest.json'), 'utf8')) as Manifest;
+    assert.equal(manifest.version, version);
+    assert.doesNotMatch(manifest.kernel.release, /9\.9\.9/, 'the kernel release does not carry the project version');
+  });
+
   it('plans to rebuild the kernel and its dependents, nothing else, after a fragment edit', async () => {
     await appendFile(join(repo, 'kernel/qemu.config'), '\nCONFIG_CRC32=y\n');
     const r = await zosBuild(['graph', '--profile', 'qemu', '--fingerprints'], { repo });

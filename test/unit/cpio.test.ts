@@ -151,6 +151,13 @@ describe('cpio newc writer: determinism', () => {
     for (const seed of [1, 2, 3]) assert.ok((await pack(seededShuffle(entries, seed))).equals(archive), `seed ${seed}`);
   });
 
+  it('in-memory data larger than an output chunk, and a known size, give the same bytes', async () => {
+    const big = entries.map((e) => (e.path === 'usr/big.bin' ? { ...e, data: BIG } : e));
+    assert.ok((await pack(big)).equals(archive));
+    const sized = entries.map((e) => (e.path === 'usr/big.bin' ? { ...e, data: { file: join(dir, 'src', 'big.bin'), size: BIG.length } } : e));
+    assert.ok((await pack(sized)).equals(archive));
+  });
+
   it('a different epoch changes only mtime fields', async () => {
     const other = await pack(entries, EPOCH + 1);
     assert.equal(other.length, archive.length);
@@ -176,6 +183,17 @@ describe('cpio newc writer: refuses bad lists before writing', () => {
         assert.ok(err instanceof ZosError, String(err));
         assert.match(err.message, /initramfs entry "/);
         assert.match(err.message, re);
+        return true;
+      });
+    });
+  }
+
+  for (const [what, size] of [['grew', SMALL.length - 1], ['shrank', SMALL.length + 1]] as const) {
+    it(`fails naming the source when it ${what} after its size was taken`, async () => {
+      const list: CpioEntry[] = [{ path: 'x', type: 'file', mode: 0o644, data: { file: join(dir, 'src', 'run.sh'), size } }];
+      await assert.rejects(pack(list), (err: unknown) => {
+        assert.ok(err instanceof ZosError, String(err));
+        assert.match(err.message, /initramfs entry "x": source .*run\.sh changed size while being archived/);
         return true;
       });
     });

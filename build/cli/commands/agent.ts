@@ -9,7 +9,9 @@
  *   zos-build agent reboot | poweroff
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { AgentClient, INFO_KINDS, type InfoKind } from '../../agent-client/client.js';
+// The Redis client is loaded only when a command talks to a node (it is most of the CLI's start-up).
+import type { AgentClient } from '../../agent-client/client.js';
+import { INFO_KINDS, type InfoKind } from '../../agent-client/types.js';
 import { ZosError } from '../../util/errors.js';
 
 const ACTIONS = ['ping', 'exec', 'info', 'jobs', 'kill', 'reboot', 'poweroff'] as const;
@@ -44,7 +46,8 @@ function trailing(argv: ArgumentsCamelCase<AgentArgs>): string[] {
 async function run(argv: ArgumentsCamelCase<AgentArgs>): Promise<void> {
   const password = argv.password ?? process.env.ZOS_PASSWORD;
   const opts = { host: argv.host, port: argv.port, password };
-  const agent = argv.wait > 0 ? await AgentClient.waitForAgent(opts, argv.wait * 1000) : await AgentClient.connect(opts);
+  const { AgentClient: Client } = await import('../../agent-client/client.js');
+  const agent = argv.wait > 0 ? await Client.waitForAgent(opts, argv.wait * 1000) : await Client.connect(opts);
   const timeoutMs = argv.timeout * 1000;
   try {
     const args = [...(argv.args ?? []).map(String), ...trailing(argv)];

@@ -1,4 +1,3 @@
-import { Listr } from 'listr2';
 import type { CommandModule } from 'yargs';
 import { fetchSource } from '../../fetch/fetch-source.js';
 import { ZosError } from '../../util/errors.js';
@@ -36,6 +35,7 @@ const command: CommandModule<object, FetchArgs> = {
       })),
     );
     // Try every source even if one fails, then report them all.
+    const { Listr } = await import('listr2');
     const list = new Listr(tasks, { concurrent: Math.max(1, argv.jobs), exitOnError: false, renderer: argv.verbose || !process.stdout.isTTY ? 'simple' : 'default' } as never);
     await list.run();
     if (failures.length > 0) {

@@ -1,0 +1,112 @@
+/**
+ * Boot-time benchmark: boots the built qemu profile straight from vmlinuz + initramfs (TCG, as the
+ * test suite does) and prints when each boot phase showed up, seen from the host, against the
+ * issue 12 target (QEMU start -> agent PONG <= 3.5 s). Not a test: it prints numbers.
+ *
+ *   node dist/bench/boot.js [--out out] [--runs 3] [--no-rng]
+ *
+ * --no-rng leaves the virtio-rng device out, to see what the kernel's random pool costs without it.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { AgentClient } from '../build/agent-client/client.js';
+import { readManifest } from '../build/publish/out-dir.js';
+import { bootVm, freePort } from '../build/qemu/index.js';
+import qemuProfile from '../config/qemu.js';
+
+const TARGET_S = 3.5;
+
+const args = process.argv.slice(2);
+const opt = (name: string, def: string) => (args.includes(name) ? args[args.indexOf(name) + 1]! : def);
+const outDir = join(resolve(opt('--out', 'out')), 'qemu');
+const runs = Number(opt('--runs', '1'));
+const rng = !args.includes('--no-rng');
+
+/** Console markers, in the order a healthy boot shows them. */
+const PHASES: ReadonlyArray<[string, RegExp]> = [
+  ['first console byte', /\S/],
+  ['Unpacking initramfs', /Unpacking initramfs|Trying to unpack rootfs/],
+  ['/init banner', /ZOS-BOOT: /],
+  ['redis-server started', /Redis is starting|Redis version=/],
+  ['crng init done', /random: crng init done/],
+];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Seconds from `t0` until the agent answers PING; polls every 50 ms (the client's wait polls slower). */
+async function pong(port: number, t0: number, deadline: number): Promise<number | undefined> {
+  while (Date.now() < deadline) {
+    let agent: AgentClient | undefined;
+    try {
+      const password = qemuProfile.agent.password;
+      agent = await AgentClient.connect({ host: '127.0.0.1', port, password, connectTimeoutMs: 1000 });
+      await agent.ping({ timeoutMs: 2000 });
+      return (Date.now() - t0) / 1000;
+    } catch {
+      await sleep(50);
+    } finally {
+      await agent?.close();
+    }
+  }
+  return undefined;
+}
+
+async function bootOnce(kernel: string, initrd: string, cmdline: string): Promise<Map<string, number | undefined>> {
+  const port = await freePort();
+  const dir = await mkdtemp(join(tmpdir(), 'zos-bench-boot-'));
+  const t0 = Date.now();
+  const vm = await bootVm({
+    firmware: 'bios',
+    kernel,
+    initrd,
+    append: `${cmdline} printk.time=1`,
+    network: true,
+    nic: 'virtio-net-pci',
+    hostfwd: [{ hostPort: port, guestPort: 6379 }],
+    memoryMb: 512,
+    rng,
+    consoleLog: join(dir, 'console.log'),
+    lifetimeMs: 180_000,
+  });
+  try {
+    const seen = new Map<string, number | undefined>();
+    const waits = PHASES.map(([name, re]) =>
+      vm.waitFor(re, 120_000).then(() => seen.set(name, (Date.now() - t0) / 1000), () => seen.set(name, undefined)));
+    seen.set('agent PONG', await pong(port, t0, t0 + 120_000));
+    // Markers still missing once the agent answered are not coming.
+    await Promise.race([Promise.all(waits), sleep(500)]);
+    return seen;
+  } finally {
+    await vm.kill();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const manifest = await readManifest(outDir);
+if (!manifest) throw new Error(`${outDir}/manifest.json is missing: build the qemu profile first`);
+const initramfs = manifest.artifacts.find((a) => a.file.startsWith('initramfs.cpio.'));
+if (!initramfs) throw new Error(`${outDir} has no initramfs`);
+const results: Array<Map<string, number | undefined>> = [];
+const [kernel, initrd] = [join(outDir, 'vmlinuz'), join(outDir, initramfs.file)];
+for (let i = 0; i < runs; i++) results.push(await bootOnce(kernel, initrd, manifest.cmdline));
+
+const names = [...PHASES.map(([n]) => n), 'agent PONG'];
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const image = `${initramfs.file} ${initramfs.size} bytes`;
+console.log(`qemu profile, direct kernel boot (TCG), ${image}, virtio-rng ${rng ? 'on' : 'off'}, median of ${runs}`);
+console.log(`${'phase'.padEnd(24)} ${'at s'.padStart(7)} ${'+s'.padStart(7)}`);
+let prev = 0;
+const seenAt = (n: string) => results.map((r) => r.get(n)).filter((x): x is number => x !== undefined);
+const rows = names.map((n) => [n, median(seenAt(n))] as const);
+for (const [name, at] of [...rows].sort((a, b) => (a[1] ?? Infinity) - (b[1] ?? Infinity))) {
+  if (at === undefined) {
+    console.log(`${name.padEnd(24)} ${'not seen'.padStart(7)}`);
+    continue;
+  }
+  console.log(`${name.padEnd(24)} ${at.toFixed(2).padStart(7)} ${(at - prev).toFixed(2).padStart(7)}`);
+  prev = at;
+}
+const total = rows.find(([n]) => n === 'agent PONG')![1];
+const verdict = total !== undefined && total <= TARGET_S ? 'ok' : 'MISSED';
+console.log(`QEMU start -> agent PONG: ${total === undefined ? 'no answer' : `${total.toFixed(2)} s`}, target <= ${TARGET_S} s: ${verdict}`);

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { SourceStore } from '../../build/cache/source-store.js';
+import { defaultFetchOptions } from '../../build/fetch/fetch-source.js';
+import { fingerprintGraph } from '../../build/graph/fingerprint.js';
+import { HostToolVersions } from '../../build/graph/inputs.js';
+import { planBuild } from '../../build/plan/plan.js';
+import { loadProfile } from '../../build/profile/load.js';
+import type { Profile } from '../../build/profile/types.js';
+import { loadRecipes } from '../../build/recipe/load.js';
+import { profileForRecipe, type BuildEnv } from '../../build/recipe/step.js';
+import type { Recipe } from '../../build/recipe/types.js';
+
+// What a commit or a variant change rebuilds, computed on the real recipes and the qemu profile: the
+// kernel carries only its own inputs, the project version only reaches what prints it.
+describe('what the version and the variant reach (real recipes, qemu profile)', () => {
+  let dir: string;
+  let recipes: Map<string, Recipe>;
+  let qemu: Profile;
+  let hostTools: HostToolVersions;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'zos-fp-scope-'));
+    recipes = await loadRecipes();
+    qemu = await loadProfile('qemu', recipes);
+    hostTools = new HostToolVersions(join(dir, 'host-tools.json'));
+  });
+  after(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const fps = async (over: { version?: string; epoch?: number; variant?: 'release' | 'debug' }) => {
+    const env: BuildEnv = {
+      profile: { ...qemu, variant: over.variant ?? qemu.variant },
+      version: over.version ?? '1.0.0',
+      epoch: over.epoch ?? 1_700_000_000,
+      sources: new SourceStore(join(dir, 'sources')),
+      fetch: { ...defaultFetchOptions, mirrors: [], debianArchive: 'http://127.0.0.1:9/debian' },
+      hostTools,
+    };
+    return fingerprintGraph(planBuild(env, recipes).graph);
+  };
+  const changed = (a: Map<string, string>, b: Map<string, string>) =>
+    [...a.keys()].filter((id) => a.get(id) !== b.get(id)).sort();
+
+  it('a new version and commit time rebuild the agent and the initramfs, not the kernel or other recipes', async () => {
+    const a = await fps({});
+    const b = await fps({ version: '1.0.1-dev.3+gabcdef0', epoch: 1_700_000_500 });
+    assert.deepEqual(changed(a, b), ['initramfs', 'recipe:core0']);
+  });
+
+  it('a variant change rebuilds only the recipes that declare usesVariant, and the initramfs', async () => {
+    const a = await fps({ variant: 'release' });
+    const b = await fps({ variant: 'debug' });
+    assert.equal(a.get('recipe:linux'), b.get('recipe:linux'), 'the kernel does not depend on the variant');
+    const declaring = [...recipes.values()].filter((r) => r.usesVariant).map((r) => `recipe:${r.name}`).filter((id) => a.has(id));
+    assert.deepEqual(changed(a, b), ['initramfs', ...declaring].sort());
+    assert.ok(declaring.includes('recipe:redis') && declaring.includes('recipe:core0'), declaring.join(', '));
+  });
+
+  it('a recipe that reads the variant without declaring it fails naming the recipe and the fix', () => {
+    const linux = recipes.get('linux')!;
+    const seen = profileForRecipe(linux, qemu);
+    assert.equal(seen.kernel, qemu.kernel);
+    assert.throws(() => seen.variant, /recipe linux reads the build variant but does not declare it/);
+    assert.equal(profileForRecipe(recipes.get('redis')!, qemu).variant, qemu.variant);
+  });
+});
