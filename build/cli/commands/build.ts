@@ -9,12 +9,13 @@ import { runSteps } from '../../scheduler/run.js';
 import { ZosError } from '../../util/errors.js';
 import { acquireLock } from '../../util/lock.js';
 import { writeFileAtomic } from '../../util/fs.js';
-import { withCommonOptions } from '../options.js';
-import { fingerprints, openSession, type CommonArgs } from '../session.js';
+import { compilerWrappersFor } from '../../compile/options.js';
+import { withCommonOptions, withCompileOptions } from '../options.js';
+import { fingerprints, openSession, type CommonArgs, type CompileArgs } from '../session.js';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
-interface BuildArgs extends CommonArgs {
+interface BuildArgs extends CommonArgs, CompileArgs {
   recipes: string[];
 }
 
@@ -22,7 +23,7 @@ const command: CommandModule<object, BuildArgs> = {
   command: 'build [recipes..]',
   describe: 'build the image of a profile into <out>/<profile>/ (or only the named recipes)',
   builder: (y) =>
-    withCommonOptions(y).positional('recipes', { type: 'string', array: true, default: [] as string[], describe: 'recipes to build (default: the whole image)' }) as never,
+    withCompileOptions(withCommonOptions(y)).positional('recipes', { type: 'string', array: true, default: [] as string[], describe: 'recipes to build (default: the whole image)' }) as never,
   async handler(argv) {
     const started = Date.now();
     const s = await openSession(argv);
@@ -45,6 +46,8 @@ const command: CommandModule<object, BuildArgs> = {
       const unlockOut = await acquireLock(join(s.outRoot, `.${s.profile.name}.lock`), 'output directory');
       try {
         await s.steps.sweepTemps();
+        s.env.compilers = await compilerWrappersFor(argv, s.cacheDir);
+        if (s.env.compilers && argv.verbose) console.log(`compilers: ${s.env.compilers.describe()}`);
         await mkdir(join(s.cacheDir, 'work'), { recursive: true });
         const targets = wholeImage ? s.plan.finals : argv.recipes.map(recipeStepId);
         const needed = closure(s.plan.graph, targets);
