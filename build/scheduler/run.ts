@@ -7,6 +7,7 @@ import type { Graph } from '../graph/types.js';
 import { buildAbort, StepLog } from '../util/exec.js';
 import { StepError, errorMessage } from '../util/errors.js';
 import { rmrf } from '../util/fs.js';
+import { Progress } from './progress.js';
 import { Semaphore } from './semaphore.js';
 
 export interface RunOptions {
@@ -30,11 +31,25 @@ export interface RunOptions {
   };
 }
 
+/** `cached`: found in the local step cache; `downloaded`: from the remote step cache. */
 export type StepOutcome = 'built' | 'cached' | 'downloaded';
+
+/** When a step did its own work (after its dependencies were done and it got a slot), in ms since the epoch. */
+export interface StepTiming {
+  outcome: StepOutcome;
+  start: number;
+  end: number;
+}
 
 export interface RunResult {
   outcomes: Map<string, StepOutcome>;
   outputs: Map<string, string>;
+  timings: Map<string, StepTiming>;
+}
+
+/** A terminal gets live lines; CI logs and pipes get a heartbeat line per running step. */
+function interactive(verbose: boolean): boolean {
+  return !verbose && process.stdout.isTTY === true && !process.env.CI;
 }
 
 export const defaultJobs = (): number => availableParallelism();
@@ -50,6 +65,9 @@ function logName(stepId: string): string {
 export async function runSteps(opts: RunOptions): Promise<RunResult> {
   const outcomes = new Map<string, StepOutcome>();
   const outputs = new Map<string, string>();
+  const timings = new Map<string, StepTiming>();
+  const tty = interactive(opts.verbose);
+  const progress = new Progress(tty ? 'terminal' : 'lines');
   const done = new Map<string, Promise<void>>();
   const slots = new Semaphore(opts.jobs);
   const order = opts.graph.order.filter((id) => opts.needed.has(id));
@@ -60,12 +78,17 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
     done.get(id)!.catch(() => undefined); // observed through the task that awaits it
   }
 
-  const runOne = async (id: string, setTitle: (t: string) => void): Promise<void> => {
+  const finish = (id: string, outcome: StepOutcome, start: number): void => {
+    outcomes.set(id, outcome);
+    timings.set(id, { outcome, start, end: Date.now() });
+  };
+
+  const runOne = async (id: string, setTitle: (t: string) => void, setOutput: (line: string) => void): Promise<void> => {
     const step = opts.graph.steps.get(id)!;
     const fp = opts.fingerprints.get(id)!;
     await Promise.all(step.deps.map((d) => done.get(d)!));
     if (await opts.store.has(fp)) {
-      outcomes.set(id, 'cached');
+      finish(id, 'cached', Date.now());
       outputs.set(id, opts.store.pathOf(fp));
       setTitle(`${id} (cached)`);
       // Share what this machine has and the remote lacks (a runner that built before the cache existed).
@@ -81,12 +104,13 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
         const tmp = opts.store.tempPath(fp);
         if (await opts.remote.get(fp, tmp)) {
           outputs.set(id, await opts.store.commit(tmp, fp));
-          outcomes.set(id, 'downloaded');
+          finish(id, 'downloaded', start);
           setTitle(`${id} (from remote cache)`);
           return;
         }
       }
       setTitle(`${id}: building`);
+      progress.begin(id, log.path, { setTitle, setOutput });
       log.note(`# step ${id}, fingerprint ${fp}`);
       const tmp = await opts.store.tempDir(fp);
       await rmrf(workDir);
@@ -106,11 +130,12 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
         throw new StepError(id, err instanceof Error ? err : new Error(errorMessage(err)), log.path);
       }
       outputs.set(id, await opts.store.commit(tmp, fp));
-      outcomes.set(id, 'built');
+      finish(id, 'built', start);
       log.note(`# done in ${((Date.now() - start) / 1000).toFixed(1)} s`);
       setTitle(`${id} (built in ${((Date.now() - start) / 1000).toFixed(1)} s)`);
       if (opts.remote) await opts.remote.put(fp, outputs.get(id)!);
     } finally {
+      progress.end(id);
       log.close();
       release();
       await rmrf(workDir);
@@ -121,7 +146,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
     title: id,
     task: async (_ctx, task) => {
       try {
-        await runOne(id, (t) => (task.title = t));
+        await runOne(id, (t) => (task.title = t), (line) => (task.output = line));
         resolvers.get(id)!.resolve();
       } catch (err) {
         resolvers.get(id)!.reject(err);
@@ -133,10 +158,11 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
   const list = new Listr(tasks, {
     concurrent: true,
     exitOnError: true,
-    renderer: opts.verbose || !process.stdout.isTTY ? 'simple' : 'default',
-    rendererOptions: { collapseErrors: false },
+    renderer: tty ? 'default' : 'simple',
+    // The last log line of a running step shows under it (set by Progress, terminal only).
+    rendererOptions: { collapseErrors: false, outputBar: 1 },
     registerSignalListeners: false,
   } as never);
   await list.run();
-  return { outcomes, outputs };
+  return { outcomes, outputs, timings };
 }

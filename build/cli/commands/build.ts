@@ -9,6 +9,7 @@ import { runSteps } from '../../scheduler/run.js';
 import { ZosError } from '../../util/errors.js';
 import { acquireLock } from '../../util/lock.js';
 import { writeFileAtomic } from '../../util/fs.js';
+import { writeReport } from '../../report/write.js';
 import { compilerWrappersFor } from '../../compile/options.js';
 import { withCommonOptions, withCompileOptions } from '../options.js';
 import { fingerprints, openSession, type CommonArgs, type CompileArgs } from '../session.js';
@@ -74,8 +75,17 @@ const command: CommandModule<object, BuildArgs> = {
         // What ran, for scripts and tests that check a rebuild did only what it should.
         await writeFileAtomic(join(s.logDir, 'last-build.json'), `${JSON.stringify({ outcomes: Object.fromEntries(result.outcomes) }, null, 2)}\n`);
         if (wholeImage) {
-          const manifest = await publish({ dir: s.outDir, profile: s.profile, plan: s.plan, identity: s.identity, fingerprints: fps, outputs: result.outputs, cmdline: bootArgs(kernelCmdline(s.env), s.profile.netboot) });
-          console.log(`zos ${manifest.version} (${s.profile.name}) -> ${s.outDir}`);
+          const manifest = await publish({
+            dir: s.outDir,
+            profile: s.profile,
+            plan: s.plan,
+            identity: s.identity,
+            fingerprints: fps,
+            outputs: result.outputs,
+            cmdline: bootArgs(kernelCmdline(s.env), s.profile.netboot),
+            extras: (dir, m) => writeReport(dir, m, { profile: s.profile, graph: s.plan.graph, timings: result.timings, outputs: result.outputs, started }),
+          });
+          console.log(`zos ${manifest.version} (${s.profile.name}) -> ${s.outDir} (build report: ${join(s.outDir, 'report.html')})`);
           for (const a of manifest.artifacts) console.log(`  ${a.file.padEnd(28)} ${String(a.size).padStart(10)}  ${a.sha256.slice(0, 16)}`);
         }
         console.log(`built: ${built.length ? built.join(', ') : 'nothing'} (${((Date.now() - started) / 1000).toFixed(1)} s)`);

@@ -1,0 +1,54 @@
+import { join } from 'node:path';
+import type { Graph } from '../graph/types.js';
+
+import { initramfsFileName } from '../image/compress.js';
+import type { Profile } from '../profile/types.js';
+import type { Manifest } from '../publish/out-dir.js';
+import { KERNEL_RECIPE, recipeStepId } from '../recipe/step.js';
+import type { StepTiming } from '../scheduler/run.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { criticalPath } from './critical-path.js';
+import { renderReport } from './html.js';
+import { OVERLAY_COMPONENT, imageSizes, type ComponentLayer } from './image-sizes.js';
+import { OVERLAY_DIR } from '../image/step.js';
+import { repoDir } from '../paths.js';
+
+export const REPORT_FILE = 'report.html';
+
+export interface ReportInput {
+  profile: Profile;
+  graph: Graph;
+  timings: ReadonlyMap<string, StepTiming>;
+  outputs: ReadonlyMap<string, string>;
+  started: number;
+}
+
+/**
+ * Writes `<dir>/report.html` for a published profile: the build's timeline with its critical path,
+ * and the image's size by component and by file (read back from `<dir>`'s initramfs).
+ */
+export async function writeReport(dir: string, manifest: Manifest, input: ReportInput): Promise<void> {
+  const { profile, graph, timings } = input;
+  const steps = [...timings].map(([id, t]) => ({ id, deps: [...graph.steps.get(id)!.deps], outcome: t.outcome, start: t.start, end: t.end }));
+  const critical = criticalPath(steps.map((s) => ({ id: s.id, deps: s.deps, duration: s.end - s.start })));
+  // The layers the initramfs step stacks, in its order: packages, the kernel's modules, the overlay.
+  const layers: ComponentLayer[] = [...profile.packages, KERNEL_RECIPE]
+    .filter((r, i, all) => all.indexOf(r) === i && input.outputs.has(recipeStepId(r)))
+    .map((r) => ({ component: r, dir: join(input.outputs.get(recipeStepId(r))!, 'rootfs') }));
+  layers.push({ component: OVERLAY_COMPONENT, dir: join(repoDir, OVERLAY_DIR) });
+  const initramfs = join(dir, initramfsFileName(profile.compression));
+  const image = await imageSizes(initramfs, profile.compression, layers, manifest.sourceDateEpoch);
+  const finished = Math.max(Date.now(), ...steps.map((s) => s.end));
+  const html = renderReport({
+    profile: manifest.profile,
+    version: manifest.version,
+    commit: manifest.commit,
+    started: input.started,
+    finished,
+    steps,
+    critical,
+    artifacts: manifest.artifacts,
+    image,
+  });
+  await writeFileAtomic(join(dir, REPORT_FILE), html);
+}
