@@ -31,7 +31,8 @@ export function criticalPath(steps: readonly TimedStep[]): string[] {
   };
   let end: string | undefined;
   for (const id of [...byId.keys()].sort()) {
-    if (end === undefined || visit(id) > visit(end)) end = id;
+    const total = visit(id);
+    if (end === undefined || total > visit(end)) end = id;
   }
   const path: string[] = [];
   for (let id = end; id !== undefined; id = finish.get(id)!.via) path.unshift(id);
