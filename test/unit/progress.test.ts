@@ -53,7 +53,7 @@ describe('build progress', () => {
       const count = printed.length;
       await sleep(250);
       assert.equal(printed.length, count, 'no heartbeat after the step ended');
-      assert.ok(count >= 4, printed.join('\n'));
+      assert.ok(count >= 2, printed.join('\n'));
       assert.match(printed[0]!, /^\[0s\] recipe:linux building — CC {6}kernel\/fork\.o$/);
       assert.match(printed.at(-1)!, /^\[0s\] recipe:linux building — LD {6}vmlinux$/);
     } finally {
