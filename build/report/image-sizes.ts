@@ -7,7 +7,20 @@ import type { CpioEntry } from '../image/cpio.js';
 import type { Compression } from '../profile/types.js';
 import { ZosError } from '../util/errors.js';
 import { rmrf } from '../util/fs.js';
-import { S_IFDIR, S_IFLNK, S_IFREG, fileType, readNewcMembers, type NewcMember } from './newc.js';
+import { parseNewc } from '../release/compare.js';
+
+/** A member of the image, as the report needs it. */
+interface NewcMember {
+  path: string;
+  /** Type and permission bits (st_mode). */
+  mode: number;
+  data: Buffer;
+}
+
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+const fileType = (mode: number): number => mode & 0o170000;
 
 /** Who put a file into the image: a recipe, rootfs-overlay/, or the image builder itself. */
 export const OVERLAY_COMPONENT = 'rootfs-overlay';
@@ -92,7 +105,9 @@ function withParents(members: readonly NewcMember[], dirs: ReadonlyMap<string, n
  */
 export async function imageSizes(initramfs: string, compression: Compression, layers: readonly ComponentLayer[], epoch: number): Promise<ImageSizes> {
   const archive = await decompress(initramfs, compression);
-  const members = readNewcMembers(archive);
+  const members: NewcMember[] = parseNewc(archive)
+    .filter((m) => m.name !== 'TRAILER!!!')
+    .map((m) => ({ path: m.name.replace(/^\.\//, ''), mode: m.header.mode, data: m.data }));
   const dirs = new Map(members.filter((m) => fileType(m.mode) === S_IFDIR).map((m) => [m.path, m.mode]));
   const content = members.filter((m) => fileType(m.mode) === S_IFREG || fileType(m.mode) === S_IFLNK);
   const files: ImageFile[] = [];
