@@ -9,7 +9,8 @@ export interface ReportData {
   /** Build start and end, ms since the epoch. */
   started: number;
   finished: number;
-  steps: Array<{ id: string; deps: string[]; outcome: StepOutcome; start: number; end: number }>;
+  /** `downloads`: source files a built step had to download first. */
+  steps: Array<{ id: string; deps: string[]; outcome: StepOutcome; start: number; end: number; downloads: string[] }>;
   /** Step ids on the critical path, first to last. */
   critical: string[];
   artifacts: Array<{ file: string; size: number; sha256: string }>;
@@ -74,7 +75,7 @@ function stepsTable(d: ReportData): string {
   const critical = new Set(d.critical);
   const rows = [...d.steps].sort((a, b) => a.start - b.start || (a.id < b.id ? -1 : 1)).map((s) =>
     `<tr data-step="${esc(s.id)}" data-outcome="${s.outcome}" data-critical="${critical.has(s.id)}">` +
-    `<td>${esc(s.id)}</td><td>${OUTCOME_LABEL[s.outcome]}</td><td class="num">${seconds(s.start - d.started)}</td>` +
+    `<td>${esc(s.id)}</td><td>${OUTCOME_LABEL[s.outcome]}${s.downloads.length ? `, downloaded ${s.downloads.map(esc).join(', ')}` : ''}</td><td class="num">${seconds(s.start - d.started)}</td>` +
     `<td class="num">${seconds(s.end - d.started)}</td><td class="num">${seconds(s.end - s.start)}</td>` +
     `<td>${critical.has(s.id) ? 'yes' : ''}</td><td>${s.deps.map(esc).join(', ')}</td></tr>`);
   return `<table id="steps"><thead><tr><th>step</th><th>status</th><th>start (s)</th><th>end (s)</th><th>took (s)</th>` +

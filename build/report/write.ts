@@ -4,8 +4,9 @@ import type { Graph } from '../graph/types.js';
 import { initramfsFileName } from '../image/compress.js';
 import type { Profile } from '../profile/types.js';
 import type { Manifest } from '../publish/out-dir.js';
-import { KERNEL_RECIPE, recipeStepId } from '../recipe/step.js';
-import type { StepTiming } from '../scheduler/run.js';
+import { DOWNLOADED_NOTE, KERNEL_RECIPE, recipeStepId } from '../recipe/step.js';
+import { logName, type StepTiming } from '../scheduler/run.js';
+import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../util/fs.js';
 import { criticalPath } from './critical-path.js';
 import { renderReport } from './html.js';
@@ -21,6 +22,13 @@ export interface ReportInput {
   timings: ReadonlyMap<string, StepTiming>;
   outputs: ReadonlyMap<string, string>;
   started: number;
+  /** Where the step logs are (a built step's log says which sources it downloaded). */
+  logDir: string;
+}
+
+async function downloadsOf(logDir: string, id: string): Promise<string[]> {
+  const log = await readFile(join(logDir, logName(id)), 'utf8').catch(() => '');
+  return log.split('\n').filter((l) => l.startsWith(DOWNLOADED_NOTE)).map((l) => l.slice(DOWNLOADED_NOTE.length));
 }
 
 /**
@@ -29,7 +37,14 @@ export interface ReportInput {
  */
 export async function writeReport(dir: string, manifest: Manifest, input: ReportInput): Promise<void> {
   const { profile, graph, timings } = input;
-  const steps = [...timings].map(([id, t]) => ({ id, deps: [...graph.steps.get(id)!.deps], outcome: t.outcome, start: t.start, end: t.end }));
+  const steps = await Promise.all([...timings].map(async ([id, t]) => ({
+    id,
+    deps: [...graph.steps.get(id)!.deps],
+    outcome: t.outcome,
+    start: t.start,
+    end: t.end,
+    downloads: t.outcome === 'built' ? await downloadsOf(input.logDir, id) : [],
+  })));
   const critical = criticalPath(steps.map((s) => ({ id: s.id, deps: s.deps, duration: s.end - s.start })));
   // The layers the initramfs step stacks, in its order: packages, the kernel's modules, the overlay.
   const layers: ComponentLayer[] = [...profile.packages, KERNEL_RECIPE]

@@ -54,7 +54,8 @@ function interactive(verbose: boolean): boolean {
 
 export const defaultJobs = (): number => availableParallelism();
 
-function logName(stepId: string): string {
+/** The file name of a step's log in the log dir. */
+export function logName(stepId: string): string {
   return `${stepId.replace(/[^A-Za-z0-9._-]+/g, '-')}.log`;
 }
 

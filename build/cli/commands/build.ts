@@ -83,7 +83,7 @@ const command: CommandModule<object, BuildArgs> = {
             fingerprints: fps,
             outputs: result.outputs,
             cmdline: bootArgs(kernelCmdline(s.env), s.profile.netboot),
-            extras: (dir, m) => writeReport(dir, m, { profile: s.profile, graph: s.plan.graph, timings: result.timings, outputs: result.outputs, started }),
+            extras: (dir, m) => writeReport(dir, m, { profile: s.profile, graph: s.plan.graph, timings: result.timings, outputs: result.outputs, started, logDir: s.logDir }),
           });
           console.log(`zos ${manifest.version} (${s.profile.name}) -> ${s.outDir} (build report: ${join(s.outDir, 'report.html')})`);
           for (const a of manifest.artifacts) console.log(`  ${a.file.padEnd(28)} ${String(a.size).padStart(10)}  ${a.sha256.slice(0, 16)}`);
