@@ -26,9 +26,6 @@ export interface BuildEnv {
   compilers?: CompilerWrappers;
 }
 
-/** The step log line that says a source was downloaded for this build (the build report shows it). */
-export const DOWNLOADED_NOTE = '# downloaded source ';
-
 export const recipeStepId = (name: string): string => `recipe:${name}`;
 
 /** The recipe every profile builds its kernel (and the UAPI headers other recipes use) with. */
@@ -104,9 +101,7 @@ export function recipeStep(recipe: Recipe, env: BuildEnv): Step {
       let extracted = 0;
       const plainFiles: Array<[string, string]> = [];
       for (const source of recipe.sources) {
-        const had = await env.sources.has(source.sha256);
         const cached = await fetchSource(recipe.name, source, env.sources, { ...env.fetch, signal: ctx.signal, note: (l) => ctx.log.note(l) });
-        if (!had) ctx.log.note(`${DOWNLOADED_NOTE}${source.file}`);
         if (source.extract ?? true) {
           ctx.log.note(`extract ${source.file}`);
           const dest = extracted++ === 0 ? srcDir : join(srcDir, 'extra', source.file);

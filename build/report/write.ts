@@ -4,7 +4,8 @@ import type { Graph } from '../graph/types.js';
 import { initramfsFileName } from '../image/compress.js';
 import type { Profile } from '../profile/types.js';
 import type { Manifest } from '../publish/out-dir.js';
-import { DOWNLOADED_NOTE, KERNEL_RECIPE, recipeStepId } from '../recipe/step.js';
+import { downloadedFile } from '../fetch/fetch-source.js';
+import { KERNEL_RECIPE, recipeStepId } from '../recipe/step.js';
 import { logName, type StepTiming } from '../scheduler/run.js';
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../util/fs.js';
@@ -28,7 +29,7 @@ export interface ReportInput {
 
 async function downloadsOf(logDir: string, id: string): Promise<string[]> {
   const log = await readFile(join(logDir, logName(id)), 'utf8').catch(() => '');
-  return log.split('\n').filter((l) => l.startsWith(DOWNLOADED_NOTE)).map((l) => l.slice(DOWNLOADED_NOTE.length));
+  return log.split('\n').map(downloadedFile).filter((f): f is string => f !== undefined);
 }
 
 /**
