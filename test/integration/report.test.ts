@@ -1,64 +1,29 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
+import { appendFile, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Manifest } from '../../build/publish/out-dir.js';
 import { repoCopy, zosBuild } from '../helpers/cli.js';
 import { readNewc } from '../helpers/newc-read.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-
-/** The page as a real browser renders it (DOM after parsing and any script), headless. */
-async function renderedDom(file: string, proxyPort: number): Promise<string> {
-  const profile = await mkdtemp(join(tmpdir(), 'zos-chromium-'));
-  try {
-    return await new Promise<string>((resolve, reject) => {
-      // Every request chromium would make over the network goes to our proxy port, where it is counted.
-      const child = spawn(CHROMIUM, ['--headless', '--disable-gpu', '--no-sandbox', '--no-first-run', `--user-data-dir=${profile}`,
-        `--proxy-server=http://127.0.0.1:${proxyPort}`, '--proxy-bypass-list=<-loopback>', '--dump-dom', `file://${file}`],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        if (code === 0 && out.includes('</html>')) resolve(out);
-        else reject(new Error(`chromium exited ${code}:\n${err.slice(-2000)}`));
-      });
-    });
-  } finally {
-    await rm(profile, { recursive: true, force: true });
-  }
-}
+import { chromiumSkipReason, NetworkTrap, renderedDom } from '../helpers/chromium.js';
 
 const attr = (html: string, row: string, key: string, name: string): string | undefined =>
   new RegExp(`<tr ${row}="${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"[^>]*>(.*?)</tr>`, 's').exec(html)?.[1]?.match(new RegExp(`${name}="(\\d+)"`))?.[1];
 
 // out/<profile>/report.html of a real qemu build, opened in Debian's chromium: it must render
 // every step of the build and sizes equal to manifest.json and to the image itself, offline.
-describe('build report (qemu profile, headless chromium)', { skip: existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not installed`, timeout: 60 * 60_000 }, () => {
+describe('build report (qemu profile, headless chromium)', { skip: chromiumSkipReason(), timeout: 60 * 60_000 }, () => {
   let repo: string;
   let dom: string;
   let html: string;
   let manifest: Manifest;
   let outcomes: Record<string, string>;
-  let proxy: Server;
-  let connections = 0;
+  let trap: NetworkTrap;
 
   before(async () => {
-    proxy = createServer((s) => {
-      connections++;
-      s.destroy();
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', () => resolve()));
+    trap = await NetworkTrap.start();
     repo = await repoCopy();
     // A unique overlay edit: the image and the artifacts really build, the recipes come from the cache.
     await appendFile(join(repo, 'rootfs-overlay/init'), `\n# report test ${randomUUID()}\n`);
@@ -69,10 +34,10 @@ describe('build report (qemu profile, headless chromium)', { skip: existsSync(CH
     manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as Manifest;
     outcomes = (JSON.parse(await readFile(join(repo, 'out/logs/qemu/last-build.json'), 'utf8')) as { outcomes: Record<string, string> }).outcomes;
     html = await readFile(join(out, 'report.html'), 'utf8');
-    dom = await renderedDom(join(out, 'report.html'), (proxy.address() as AddressInfo).port);
+    dom = await renderedDom(join(out, 'report.html'), trap);
   });
   after(async () => {
-    proxy?.close();
+    await trap?.stop();
     if (repo) await rm(repo, { recursive: true, force: true });
   });
 
@@ -122,6 +87,6 @@ describe('build report (qemu profile, headless chromium)', { skip: existsSync(CH
     assert.match(html, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">/);
     assert.doesNotMatch(html, /https?:\/\//, 'no URL at all in the page');
     assert.doesNotMatch(html, /<(script|link|img|iframe)\b[^>]*(src|href)=/i);
-    assert.equal(connections, 0, 'chromium tried to reach the network');
+    assert.deepEqual(trap.pageRequests(), [], 'the page made a network request');
   });
 });

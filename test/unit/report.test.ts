@@ -7,6 +7,7 @@ import { buildInitramfs } from '../../build/image/compress.js';
 import { collectRootfs } from '../../build/image/rootfs.js';
 import { renderReport } from '../../build/report/html.js';
 import { imageSizes } from '../../build/report/image-sizes.js';
+import { chromiumSkipReason, NetworkTrap, renderedDom } from '../helpers/chromium.js';
 
 describe('build report', () => {
   it('attributes every file of a real initramfs to the layer that put it there, with exact sizes', async () => {
@@ -54,6 +55,27 @@ describe('build report', () => {
       assert.match(html, /data-step="artifact:&#60;iso&#62;" data-outcome="downloaded"/, 'ids are escaped');
       assert.match(html, new RegExp(`<tr data-file="usr/bin/redis-server"><td>/usr/bin/redis-server</td><td>redis</td><td class="num" data-bytes="5000">`));
       assert.doesNotMatch(html, /<script|https?:/);
+
+      if (chromiumSkipReason()) return;
+      // What a browser shows: every step, every file with its exact size, and no request made.
+      const page = join(dir, 'report.html');
+      await writeFile(page, html);
+      const trap = await NetworkTrap.start();
+      try {
+        const dom = await renderedDom(page, trap);
+        for (const id of ['recipe:redis', 'initramfs', 'artifact:&lt;iso&gt;']) assert.ok(dom.includes(`<td>${id}</td>`), `step ${id} not rendered`);
+        for (const f of sizes.files) assert.match(dom, new RegExp(`<tr data-file="${f.path}"><td>/${f.path}</td><td>${f.component}</td><td class="num" data-bytes="${f.size}">${f.size}</td>`));
+        assert.match(dom, new RegExp(`<tr id="initramfs-total">.*?data-compressed="${sizes.compressedBytes}"`, 's'));
+        assert.match(dom, /<svg[^>]*aria-label="build timeline"/);
+        assert.deepEqual(trap.pageRequests(), [], 'the page made a network request');
+        // The trap does see a page's requests: the same check on a page that loads an image fails.
+        const leaky = join(dir, 'leaky.html');
+        await writeFile(leaky, '<!DOCTYPE html><html><body><img src="http://zos-report-probe.test/x.png"></body></html>');
+        await renderedDom(leaky, trap);
+        assert.ok(trap.pageRequests().some((r) => r.includes('zos-report-probe.test')), trap.requests.join('\n'));
+      } finally {
+        await trap.stop();
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
