@@ -65,6 +65,8 @@ export class CompilerWrappers {
       await symlink(target, link);
     }
     if (opts.ccacheDir) await mkdir(opts.ccacheDir, { recursive: true });
+    // distcc's lock and state files; it does not create the directory itself.
+    if (opts.distccHosts) await mkdir(join(opts.baseDir, 'distcc'), { recursive: true });
     return new CompilerWrappers(opts, binDir);
   }
 
@@ -96,7 +98,7 @@ export class CompilerWrappers {
     }
     if (distccHosts) {
       // A host that is down is an error, not a silent local compile: what was asked for is what ran.
-      Object.assign(env, { DISTCC_HOSTS: distccHosts, DISTCC_FALLBACK: '0', DISTCC_DIR: join(workDir, 'distcc') });
+      Object.assign(env, { DISTCC_HOSTS: distccHosts, DISTCC_FALLBACK: '0', DISTCC_DIR: join(baseDir, 'distcc') });
     }
     return env;
   }

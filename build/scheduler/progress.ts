@@ -39,12 +39,19 @@ export function formatElapsed(ms: number): string {
   return `${s}s`;
 }
 
+/**
+ * A log line as a heartbeat shows it: colours (redis's Makefile prints them) and other control
+ * codes would garble a terminal or a CI log; of carriage-return progress (xz, wget) the last state.
+ */
+export function plainLine(line: string): string {
+  const last = line.replace(/\r+$/, '').split('\r').pop() ?? '';
+  return last.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/[\x00-\x1f\x7f]/g, ' ').replace(/\s+/g, ' ').trim();
+}
+
 /** The last non-empty line of a log, without the `# `/`$ ` markers' noise, cut to `width`. */
 export async function lastLogLine(path: string, width = 100): Promise<string> {
   const tail = await tailFile(path, 5).catch(() => '');
-  const line = tail.split('\n').map((l) => l.replace(/\s+$/, '')).filter(Boolean).pop() ?? '';
-  // Carriage-return progress (xz, wget) and control codes would garble a terminal or a CI log.
-  const clean = (line.split('\r').pop() ?? '').replace(/[\x00-\x1f\x7f]/g, ' ').trim();
+  const clean = tail.split('\n').map(plainLine).filter(Boolean).pop() ?? '';
   return clean.length > width ? `${clean.slice(0, width - 1)}…` : clean;
 }
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultCacheDir } from '../../build/paths.js';
+import { plainLine } from '../../build/scheduler/progress.js';
 import { seedSources } from '../../build/util/repo-copy.js';
 import { sha256Tree } from '../../build/util/hash.js';
 import { zosBuild } from '../helpers/cli.js';
@@ -68,7 +69,7 @@ describe('compiler cache and distributed compiles (redis)', { skip, timeout: 60 
     const beats = [...reference.stdout.matchAll(/^\[(\d+m)?\d+s\] recipe:redis building — (.+)$/gm)];
     assert.ok(beats.length >= 3, `expected heartbeat lines every 2 s:\n${reference.stdout}`);
     // What a heartbeat quotes is a line the step's log really has (compiler output, CC ...).
-    const lines = reference.log.split('\n').map((l) => l.replace(/[\x00-\x1f\x7f]/g, ' ').trim());
+    const lines = reference.log.split('\n').map(plainLine);
     for (const b of beats) {
       const quoted = b[2]!.replace(/…$/, '');
       assert.ok(lines.some((l) => l.startsWith(quoted)), `heartbeat quotes a line that is not in the log: ${b[0]}`);
