@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { defaultJobs } from '../scheduler/run.js';
-import type { CommonArgs } from './session.js';
+import type { CommonArgs, CompileArgs } from './session.js';
 import { DEFAULT_PROFILE } from './session.js';
 
 /** The options of every command that builds or inspects a profile. */
@@ -22,4 +22,21 @@ export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
       if (!Number.isInteger(argv.jobs) || argv.jobs < 1) throw new Error(`--jobs ${argv.jobs}: must be a whole number >= 1`);
       return true;
     }) as unknown as Argv<T & CommonArgs>;
+}
+
+/** Compiler caching and distribution for commands that compile (none of it enters fingerprints). */
+export function withCompileOptions<T>(y: Argv<T>): Argv<T & CompileArgs> {
+  return y
+    .option('ccache', {
+      type: 'boolean',
+      default: process.env.ZOS_CCACHE === undefined ? undefined : process.env.ZOS_CCACHE !== '0',
+      describe: 'cache C/C++ compiles with ccache (default: on when ccache is installed; --no-ccache or ZOS_CCACHE=0: off)',
+    })
+    .option('ccache-dir', { type: 'string', default: process.env.ZOS_CCACHE_DIR, describe: "ccache's directory (default <cache-dir>/ccache); env ZOS_CCACHE_DIR" })
+    .option('ccache-remote', { type: 'string', default: process.env.ZOS_CCACHE_REMOTE, describe: "ccache's remote_storage, e.g. http://host:8080/ccache or redis://host; env ZOS_CCACHE_REMOTE" })
+    .option('distcc', { type: 'string', default: process.env.ZOS_DISTCC_HOSTS, describe: 'compile on these distcc hosts (DISTCC_HOSTS syntax, e.g. "127.0.0.1:3632/4 box2"); env ZOS_DISTCC_HOSTS' })
+    .check((argv) => {
+      if (argv.ccacheRemote && argv.ccache === false) throw new Error('--ccache-remote needs ccache: drop --no-ccache (or ZOS_CCACHE=0)');
+      return true;
+    }) as unknown as Argv<T & CompileArgs>;
 }

@@ -31,6 +31,15 @@ export interface CommonArgs {
   insecureDev: boolean;
 }
 
+/** Options of commands that compile; they change how fast, never what is built. */
+export interface CompileArgs {
+  /** undefined: on when ccache is installed. */
+  ccache?: boolean;
+  ccacheDir?: string;
+  ccacheRemote?: string;
+  distcc?: string;
+}
+
 export const DEFAULT_PROFILE = 'generic';
 
 /** Everything a command needs to reason about a build, loaded once. */

@@ -30,6 +30,14 @@ export const defaultFetchOptions: Omit<FetchOptions, keyof LocationOptions> = {
  * something to paper over by trying elsewhere), and nothing unverified ever enters the cache.
  * Throws the signal's reason if `opts.signal` aborts; the partial download is deleted.
  */
+/** The step log line of a source downloaded (not found in the cache) and verified. */
+export const downloadedNote = (file: string, bytes: number, sha256: string): string => `verified ${file}: ${bytes} bytes, sha256 ${sha256}`;
+
+/** The file a step log line says was downloaded, if it is such a line (see downloadedNote). */
+export function downloadedFile(line: string): string | undefined {
+  return /^verified (\S+): \d+ bytes, sha256 [0-9a-f]{64}$/.exec(line)?.[1];
+}
+
 export async function fetchSource(recipe: string, source: Source, store: SourceStore, opts: FetchOptions): Promise<string> {
   if (await store.has(source.sha256)) return store.pathOf(source.sha256);
   if (opts.offline) {
@@ -61,7 +69,7 @@ export async function fetchSource(recipe: string, source: Source, store: SourceS
           await store.discard(tmp);
           throw new HashMismatchError(recipe, url, source.sha256, result.sha256);
         }
-        opts.note?.(`verified ${source.file}: ${result.bytes} bytes, sha256 ${result.sha256}`);
+        opts.note?.(downloadedNote(source.file, result.bytes, result.sha256));
         return store.commit(tmp, source.sha256);
       }
       await store.discard(tmp);

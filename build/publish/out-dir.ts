@@ -24,7 +24,7 @@ export interface Manifest {
 }
 
 /** Bump when what publish writes changes, so existing out dirs are rewritten. */
-const PUBLISH_FORMAT = 2;
+const PUBLISH_FORMAT = 3;
 
 /** The commit is in: manifest.json names it, so a new commit (even with a pinned version) republishes. */
 export function outputFingerprint(plan: Plan, fingerprints: ReadonlyMap<string, string>, commit: string): string {
@@ -47,6 +47,8 @@ export interface PublishInput {
   fingerprints: ReadonlyMap<string, string>;
   outputs: ReadonlyMap<string, string>;
   cmdline: string;
+  /** Writes more files into the directory being published (report.html), after manifest.json. */
+  extras?: (dir: string, manifest: Manifest) => Promise<void>;
 }
 
 /**
@@ -98,6 +100,7 @@ export async function publish(input: PublishInput): Promise<Manifest> {
       artifacts,
     };
     await writeFileAtomic(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    await input.extras?.(tmp, manifest);
     const old = (await exists(input.dir)) ? tempSibling(input.dir) : undefined;
     if (old) await rename(input.dir, old);
     await rename(tmp, input.dir);

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { ZosError } from '../util/errors.js';
 import { notRegularFileInside } from '../util/safe-paths.js';
 import type { SourceStore } from '../cache/source-store.js';
+import type { CompilerWrappers } from '../compile/wrappers.js';
 import { fetchSource, type FetchOptions } from '../fetch/fetch-source.js';
 import type { HostToolVersions } from '../graph/inputs.js';
 import { importClosure, repoFilesHashes } from '../graph/inputs.js';
@@ -21,6 +22,8 @@ export interface BuildEnv {
   sources: SourceStore;
   fetch: Omit<FetchOptions, 'note'>;
   hostTools: HostToolVersions;
+  /** ccache / distcc in front of the compilers (set by `build`); never part of a fingerprint. */
+  compilers?: CompilerWrappers;
 }
 
 export const recipeStepId = (name: string): string => `recipe:${name}`;
@@ -136,7 +139,7 @@ export function recipeStep(recipe: Recipe, env: BuildEnv): Step {
       const out = dependencyOutput(ctx.outDir);
       await Promise.all([out.rootfs, out.export, out.boot].map((d) => mkdir(d, { recursive: true })));
       const stamp = stampOf(recipe, env);
-      const buildEnv = reproducibleEnv(stamp.epoch);
+      const buildEnv = { ...reproducibleEnv(stamp.epoch), ...env.compilers?.env(ctx.workDir) };
       const bctx: BuildContext = {
         recipe,
         profile: profileForRecipe(recipe, env.profile),
@@ -153,6 +156,8 @@ export function recipeStep(recipe: Recipe, env: BuildEnv): Step {
         run: (cmd, args, opts = {}) => ctx.log.run(cmd, args, { cwd: opts.cwd ?? srcDir, env: { ...buildEnv, ...opts.env }, input: opts.input }),
       };
       await recipe.build(bctx);
+      const compileStats = await env.compilers?.summary(ctx.workDir);
+      if (compileStats) ctx.log.note(`# ${compileStats}`);
       await collectLicenses(recipe, recipe.sources.length ? srcDir : repoDir, join(ctx.outDir, 'legal', recipe.name));
     },
   };

@@ -27,6 +27,8 @@ export interface CompareOptions {
   depth?: number;
   /** Scratch space for extraction; a temp dir by default (removed afterwards). */
   workDir?: string;
+  /** Top-level files not compared (the build report: it records when steps ran). */
+  ignore?: readonly string[];
 }
 
 export function formatDifference(d: Difference): string {
@@ -351,7 +353,7 @@ export async function explainFile(a: string, b: string, name: string, opts: Comp
       try {
         if (fa === 'iso') await Promise.all([extractIso(a, ta), extractIso(b, tb)]);
         else await Promise.all([extractFat(a, offA, ta), extractFat(b, offB, tb)]);
-        const inner = await compareDirs(ta, tb, { ...opts, depth: depth - 1 });
+        const inner = await compareDirs(ta, tb, { ...opts, ignore: [], depth: depth - 1 });
         if (inner.length) return { path: [name, ...inner[0]!.path], detail: inner[0]!.detail };
         const at = firstByteDiff(await readFile(a), await readFile(b));
         return { path: [name], detail: `the files inside are equal; the ${fa === 'iso' ? 'ISO 9660' : 'FAT'} metadata differs at byte ${at} (timestamps, serial, order?)` };
@@ -374,7 +376,9 @@ export async function compareDirs(a: string, b: string, opts: CompareOptions = {
   const ownWork = opts.workDir === undefined;
   const workDir = opts.workDir ?? (await mkdtemp(join(tmpdir(), 'zos-compare-')));
   try {
-    const [la, lb] = await Promise.all([listFiles(a), listFiles(b)]);
+    const ignored = new Set(opts.ignore ?? []);
+    const kept = async (dir: string) => (await listFiles(dir)).filter((f) => !ignored.has(f));
+    const [la, lb] = await Promise.all([kept(a), kept(b)]);
     const setB = new Set(lb);
     const setA = new Set(la);
     const diffs: Difference[] = [];

@@ -7,6 +7,7 @@ import { buildAbort, StepLog } from '../util/exec.js';
 import { StepError, errorMessage } from '../util/errors.js';
 import { rmrf } from '../util/fs.js';
 import { waitForLock } from '../util/lock.js';
+import { Progress } from './progress.js';
 import { Semaphore } from './semaphore.js';
 import { newWorkDir } from './work-dir.js';
 
@@ -31,16 +32,31 @@ export interface RunOptions {
   };
 }
 
+/** `cached`: found in the local step cache; `downloaded`: from the remote step cache. */
 export type StepOutcome = 'built' | 'cached' | 'downloaded';
+
+/** When a step did its own work (after its dependencies were done and it got a slot), in ms since the epoch. */
+export interface StepTiming {
+  outcome: StepOutcome;
+  start: number;
+  end: number;
+}
 
 export interface RunResult {
   outcomes: Map<string, StepOutcome>;
   outputs: Map<string, string>;
+  timings: Map<string, StepTiming>;
+}
+
+/** A terminal gets live lines; CI logs and pipes get a heartbeat line per running step. */
+function interactive(verbose: boolean): boolean {
+  return !verbose && process.stdout.isTTY === true && !process.env.CI;
 }
 
 export const defaultJobs = (): number => availableParallelism();
 
-function logName(stepId: string): string {
+/** The file name of a step's log in the log dir. */
+export function logName(stepId: string): string {
   return `${stepId.replace(/[^A-Za-z0-9._-]+/g, '-')}.log`;
 }
 
@@ -51,6 +67,9 @@ function logName(stepId: string): string {
 export async function runSteps(opts: RunOptions): Promise<RunResult> {
   const outcomes = new Map<string, StepOutcome>();
   const outputs = new Map<string, string>();
+  const timings = new Map<string, StepTiming>();
+  const tty = interactive(opts.verbose);
+  const progress = new Progress(tty ? 'terminal' : 'lines');
   const done = new Map<string, Promise<void>>();
   const slots = new Semaphore(opts.jobs);
   const order = opts.graph.order.filter((id) => opts.needed.has(id));
@@ -61,12 +80,17 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
     done.get(id)!.catch(() => undefined); // observed through the task that awaits it
   }
 
-  const runOne = async (id: string, setTitle: (t: string) => void): Promise<void> => {
+  const finish = (id: string, outcome: StepOutcome, start: number): void => {
+    outcomes.set(id, outcome);
+    timings.set(id, { outcome, start, end: Date.now() });
+  };
+
+  const runOne = async (id: string, setTitle: (t: string) => void, setOutput: (line: string) => void): Promise<void> => {
     const step = opts.graph.steps.get(id)!;
     const fp = opts.fingerprints.get(id)!;
     await Promise.all(step.deps.map((d) => done.get(d)!));
     const useCached = async (): Promise<void> => {
-      outcomes.set(id, 'cached');
+      finish(id, 'cached', Date.now());
       outputs.set(id, opts.store.pathOf(fp));
       setTitle(`${id} (cached)`);
       // Share what this machine has and the remote lacks (a runner that built before the cache existed).
@@ -80,13 +104,18 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
     });
     try {
       if (await opts.store.has(fp)) return await useCached();
-      await buildLocked(id, fp, setTitle);
+      await buildLocked(id, fp, setTitle, setOutput);
     } finally {
       await unlockStep();
     }
   };
 
-  const buildLocked = async (id: string, fp: string, setTitle: (t: string) => void): Promise<void> => {
+  const buildLocked = async (
+    id: string,
+    fp: string,
+    setTitle: (t: string) => void,
+    setOutput: (line: string) => void,
+  ): Promise<void> => {
     const step = opts.graph.steps.get(id)!;
     const release = await slots.acquire();
     const log = await StepLog.create(join(opts.logDir, logName(id)));
@@ -97,12 +126,13 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
         const tmp = opts.store.tempPath(fp);
         if (await opts.remote.get(fp, tmp)) {
           outputs.set(id, await opts.store.commit(tmp, fp));
-          outcomes.set(id, 'downloaded');
+          finish(id, 'downloaded', start);
           setTitle(`${id} (from remote cache)`);
           return;
         }
       }
       setTitle(`${id}: building`);
+      progress.begin(id, log.path, { setTitle, setOutput });
       log.note(`# step ${id}, fingerprint ${fp}`);
       const tmp = await opts.store.tempDir(fp);
       workDir = await newWorkDir(opts.workRoot, `${logName(id).replace(/\.log$/, '')}-${fp.slice(0, 12)}`);
@@ -121,11 +151,12 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
         throw new StepError(id, err instanceof Error ? err : new Error(errorMessage(err)), log.path);
       }
       outputs.set(id, await opts.store.commit(tmp, fp));
-      outcomes.set(id, 'built');
+      finish(id, 'built', start);
       log.note(`# done in ${((Date.now() - start) / 1000).toFixed(1)} s`);
       setTitle(`${id} (built in ${((Date.now() - start) / 1000).toFixed(1)} s)`);
       if (opts.remote) await opts.remote.put(fp, outputs.get(id)!);
     } finally {
+      progress.end(id);
       log.close();
       release();
       if (workDir) await rmrf(workDir);
@@ -136,7 +167,7 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
     title: id,
     task: async (_ctx, task) => {
       try {
-        await runOne(id, (t) => (task.title = t));
+        await runOne(id, (t) => (task.title = t), (line) => (task.output = line));
         resolvers.get(id)!.resolve();
       } catch (err) {
         resolvers.get(id)!.reject(err);
@@ -150,10 +181,11 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
   const list = new Listr(tasks, {
     concurrent: true,
     exitOnError: true,
-    renderer: opts.verbose || !process.stdout.isTTY ? 'simple' : 'default',
-    rendererOptions: { collapseErrors: false },
+    renderer: tty ? 'default' : 'simple',
+    // The last log line of a running step shows under it (set by Progress, terminal only).
+    rendererOptions: { collapseErrors: false, outputBar: 1 },
     registerSignalListeners: false,
   } as never);
   await list.run();
-  return { outcomes, outputs };
+  return { outcomes, outputs, timings };
 }

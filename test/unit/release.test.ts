@@ -274,3 +274,13 @@ test('the newc parser reads what GNU cpio writes, and compareCpioBuffers sees a 
   assert.equal(d?.member, 'a/x');
   assert.match(d!.detail, /only in the first archive/);
 });
+
+test('compare leaves out the files it is told to ignore (the build report), and only those', async () => {
+  const [a, b] = await initramfsPair(async () => {});
+  await writeFile(join(a, 'report.html'), 'built in 10 s');
+  await writeFile(join(b, 'report.html'), 'built in 12 s');
+  assert.deepEqual(await compareDirs(a, b, { ignore: ['report.html'] }), []);
+  assert.deepEqual((await compareDirs(a, b)).map((d) => d.path[0]), ['report.html']);
+  await writeFile(join(b, 'vmlinuz'), 'other kernel');
+  assert.deepEqual((await compareDirs(a, b, { ignore: ['report.html'] })).map((d) => d.path[0]), ['vmlinuz']);
+});

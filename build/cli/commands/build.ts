@@ -11,12 +11,14 @@ import { acquireLock } from '../../util/lock.js';
 import { shareCache } from '../../cache/cache-lock.js';
 import { sweepWorkDirs } from '../../scheduler/work-dir.js';
 import { writeFileAtomic } from '../../util/fs.js';
-import { withCommonOptions } from '../options.js';
-import { fingerprints, openSession, type CommonArgs } from '../session.js';
+import { writeReport } from '../../report/write.js';
+import { compilerWrappersFor } from '../../compile/options.js';
+import { withCommonOptions, withCompileOptions } from '../options.js';
+import { fingerprints, openSession, type CommonArgs, type CompileArgs } from '../session.js';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
-interface BuildArgs extends CommonArgs {
+interface BuildArgs extends CommonArgs, CompileArgs {
   recipes: string[];
 }
 
@@ -24,7 +26,7 @@ const command: CommandModule<object, BuildArgs> = {
   command: 'build [recipes..]',
   describe: 'build the image of a profile into <out>/<profile>/ (or only the named recipes)',
   builder: (y) =>
-    withCommonOptions(y).positional('recipes', { type: 'string', array: true, default: [] as string[], describe: 'recipes to build (default: the whole image)' }) as never,
+    withCompileOptions(withCommonOptions(y)).positional('recipes', { type: 'string', array: true, default: [] as string[], describe: 'recipes to build (default: the whole image)' }) as never,
   async handler(argv) {
     const started = Date.now();
     const s = await openSession(argv);
@@ -49,6 +51,8 @@ const command: CommandModule<object, BuildArgs> = {
       try {
         // Leftovers of killed builds and fetches; only those whose owner is provably gone.
         await Promise.all([s.steps.sweepTemps(), s.env.sources.sweepTemps(), sweepWorkDirs(join(s.cacheDir, 'work'))]);
+        s.env.compilers = await compilerWrappersFor(argv, s.cacheDir);
+        if (s.env.compilers && argv.verbose) console.log(`compilers: ${s.env.compilers.describe()}`);
         await mkdir(join(s.cacheDir, 'work'), { recursive: true });
         const targets = wholeImage ? s.plan.finals : argv.recipes.map(recipeStepId);
         const needed = closure(s.plan.graph, targets);
@@ -75,8 +79,17 @@ const command: CommandModule<object, BuildArgs> = {
         // What ran, for scripts and tests that check a rebuild did only what it should.
         await writeFileAtomic(join(s.logDir, 'last-build.json'), `${JSON.stringify({ outcomes: Object.fromEntries(result.outcomes) }, null, 2)}\n`);
         if (wholeImage) {
-          const manifest = await publish({ dir: s.outDir, profile: s.profile, plan: s.plan, identity: s.identity, fingerprints: fps, outputs: result.outputs, cmdline: bootArgs(kernelCmdline(s.env), s.profile.netboot) });
-          console.log(`zos ${manifest.version} (${s.profile.name}) -> ${s.outDir}`);
+          const manifest = await publish({
+            dir: s.outDir,
+            profile: s.profile,
+            plan: s.plan,
+            identity: s.identity,
+            fingerprints: fps,
+            outputs: result.outputs,
+            cmdline: bootArgs(kernelCmdline(s.env), s.profile.netboot),
+            extras: (dir, m) => writeReport(dir, m, { profile: s.profile, graph: s.plan.graph, timings: result.timings, outputs: result.outputs, started, logDir: s.logDir }),
+          });
+          console.log(`zos ${manifest.version} (${s.profile.name}) -> ${s.outDir} (build report: ${join(s.outDir, 'report.html')})`);
           for (const a of manifest.artifacts) console.log(`  ${a.file.padEnd(28)} ${String(a.size).padStart(10)}  ${a.sha256.slice(0, 16)}`);
         }
         console.log(`built: ${built.length ? built.join(', ') : 'nothing'} (${((Date.now() - started) / 1000).toFixed(1)} s)`);

@@ -32,6 +32,10 @@ export const HOST_TOOLS: ReadonlyArray<{ cmd: string; pkg: string; why: string }
   { cmd: 'grub-mkstandalone', pkg: 'grub-common', why: 'UEFI netboot and USB' },
   { cmd: 'objcopy', pkg: 'binutils', why: 'zos.efi' },
   { cmd: 'nginx', pkg: 'nginx-light', why: 'tests: remote cache server' },
+  { cmd: 'ccache', pkg: 'ccache', why: 'compiler cache (--ccache, on by default when present)' },
+  { cmd: 'distcc', pkg: 'distcc', why: 'distributed compiles (--distcc)' },
+  { cmd: 'distccd', pkg: 'distcc', why: 'tests: a distcc daemon on 127.0.0.1' },
+  { cmd: 'chromium', pkg: 'chromium', why: 'tests: the build report in a headless browser' },
 ];
 
 const command: CommandModule<object, object> = {

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { defaultCacheDir, repoDir } from '../../paths.js';
 import { compareDirs, formatDifference } from '../../release/compare.js';
+import { REPORT_FILE } from '../../report/write.js';
 import { ZosError } from '../../util/errors.js';
 import { exists, rmrf } from '../../util/fs.js';
 import { copyRepo, seedSources } from '../../util/repo-copy.js';
@@ -86,7 +87,8 @@ const command: CommandModule<object, VerifyReproArgs> = {
       outs.push(join(out, profile));
     }
     console.log(`\n== comparing ${outs[0]} and ${outs[1]}`);
-    const diffs = await compareDirs(outs[0]!, outs[1]!, { workDir: join(work, 'compare') });
+    // report.html records when each step ran: a log of the build, not a build output.
+    const diffs = await compareDirs(outs[0]!, outs[1]!, { workDir: join(work, 'compare'), ignore: [REPORT_FILE] });
     if (diffs.length) {
       for (const d of diffs) console.log(`DIFFERS ${formatDifference(d)}`);
       throw new ZosError(
