@@ -51,7 +51,8 @@ export class CompilerWrappers {
       if (!(await which(t))) {
         throw new ZosError(
           `${t} is not installed (asked for by ${t === 'ccache' ? '--ccache' : '--distcc'})`,
-          `Install it with \`apt-get install -y ${t}\` (ci/install-host-deps does), or build with ${t === 'ccache' ? '--no-ccache' : 'no --distcc'}.`,
+          `Install it with \`apt-get install -y ${t}\` (ci/install-host-deps does), ` +
+            `or build with ${t === 'ccache' ? '--no-ccache' : 'no --distcc'}.`,
         );
       }
     }
@@ -73,7 +74,8 @@ export class CompilerWrappers {
   /** One line for the build's header, e.g. `ccache /c/ccache + remote http://..., distcc 127.0.0.1:3632`. */
   describe(): string {
     const parts: string[] = [];
-    if (this.opts.ccacheDir) parts.push(`ccache ${this.opts.ccacheDir}${this.opts.ccacheRemote ? ` + remote ${this.opts.ccacheRemote}` : ''}`);
+    const { ccacheDir, ccacheRemote } = this.opts;
+    if (ccacheDir) parts.push(`ccache ${ccacheDir}${ccacheRemote ? ` + remote ${ccacheRemote}` : ''}`);
     if (this.opts.distccHosts) parts.push(`distcc ${this.opts.distccHosts}`);
     return parts.join(', ');
   }

@@ -58,9 +58,10 @@ function timeline(d: ReportData): string {
     const w = Math.max(2, ((s.end - s.start) / total) * plotW);
     const y = 24 + i * rowH;
     const stroke = critical.has(s.id) ? ' stroke="#b00020" stroke-width="2"' : '';
+    const when = `${seconds(s.start - d.started)} s → ${seconds(s.end - d.started)} s`;
     return `<text x="4" y="${y + 14}">${esc(s.id)}</text>` +
       `<rect x="${x.toFixed(1)}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 6}" fill="${OUTCOME_COLOR[s.outcome]}"${stroke}>` +
-      `<title>${esc(s.id)}: ${OUTCOME_LABEL[s.outcome]}, ${seconds(s.start - d.started)} s → ${seconds(s.end - d.started)} s</title></rect>`;
+      `<title>${esc(s.id)}: ${OUTCOME_LABEL[s.outcome]}, ${when}</title></rect>`;
   });
   const ticks: string[] = [];
   for (let i = 0; i <= 10; i++) {
@@ -68,44 +69,57 @@ function timeline(d: ReportData): string {
     ticks.push(`<line x1="${x.toFixed(1)}" y1="18" x2="${x.toFixed(1)}" y2="${24 + rows.length * rowH}" class="tick"/>` +
       `<text x="${x.toFixed(1)}" y="12" text-anchor="middle">${seconds((total * i) / 10)} s</text>`);
   }
-  return `<svg width="${width}" height="${30 + rows.length * rowH}" role="img" aria-label="build timeline">${ticks.join('')}${bars.join('')}</svg>`;
+  const height = 30 + rows.length * rowH;
+  return `<svg width="${width}" height="${height}" role="img" aria-label="build timeline">${ticks.join('')}${bars.join('')}</svg>`;
+}
+
+const num = (content: string | number, attrs = ''): string => `<td class="num"${attrs}>${content}</td>`;
+
+function table(id: string, head: string, body: string[], foot = ''): string {
+  return `<table id="${id}"><thead><tr>${head}</tr></thead><tbody>${body.join('')}</tbody>${foot ? `<tfoot>${foot}</tfoot>` : ''}</table>`;
 }
 
 function stepsTable(d: ReportData): string {
   const critical = new Set(d.critical);
-  const rows = [...d.steps].sort((a, b) => a.start - b.start || (a.id < b.id ? -1 : 1)).map((s) =>
-    `<tr data-step="${esc(s.id)}" data-outcome="${s.outcome}" data-critical="${critical.has(s.id)}">` +
-    `<td>${esc(s.id)}</td><td>${OUTCOME_LABEL[s.outcome]}${s.downloads.length ? `, downloaded ${s.downloads.map(esc).join(', ')}` : ''}</td><td class="num">${seconds(s.start - d.started)}</td>` +
-    `<td class="num">${seconds(s.end - d.started)}</td><td class="num">${seconds(s.end - s.start)}</td>` +
-    `<td>${critical.has(s.id) ? 'yes' : ''}</td><td>${s.deps.map(esc).join(', ')}</td></tr>`);
-  return `<table id="steps"><thead><tr><th>step</th><th>status</th><th>start (s)</th><th>end (s)</th><th>took (s)</th>` +
-    `<th>critical path</th><th>needs</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  const rows = [...d.steps].sort((a, b) => a.start - b.start || (a.id < b.id ? -1 : 1)).map((s) => {
+    const status = `${OUTCOME_LABEL[s.outcome]}${s.downloads.length ? `, downloaded ${s.downloads.map(esc).join(', ')}` : ''}`;
+    return `<tr data-step="${esc(s.id)}" data-outcome="${s.outcome}" data-critical="${critical.has(s.id)}">` +
+      `<td>${esc(s.id)}</td><td>${status}</td>` +
+      num(seconds(s.start - d.started)) + num(seconds(s.end - d.started)) + num(seconds(s.end - s.start)) +
+      `<td>${critical.has(s.id) ? 'yes' : ''}</td><td>${s.deps.map(esc).join(', ')}</td></tr>`;
+  });
+  const head = '<th>step</th><th>status</th><th>start (s)</th><th>end (s)</th><th>took (s)</th><th>critical path</th><th>needs</th>';
+  return table('steps', head, rows);
 }
+
+const compressedCells = (n: number): string => num(n, ` data-compressed="${n}"`) + num(humanBytes(n));
 
 function componentsTable(d: ReportData): string {
   const img = d.image;
   const max = Math.max(1, ...img.components.map((c) => c.bytes));
+  const bar = (bytes: number) => `<td><svg width="200" height="12"><rect width="${((bytes / max) * 200).toFixed(1)}" height="12" fill="#5b9bd5"/></svg></td>`;
   const rows = img.components.map((c) =>
-    `<tr data-component="${esc(c.component)}"><td>${esc(c.component)}</td><td class="num">${c.files}</td>${bytesCell(c.bytes)}` +
-    `<td class="num" data-compressed="${c.compressed}">${c.compressed}</td><td class="num">${humanBytes(c.compressed)}</td>` +
-    `<td><svg width="200" height="12"><rect width="${((c.bytes / max) * 200).toFixed(1)}" height="12" fill="#5b9bd5"/></svg></td></tr>`);
-  return `<table id="components"><thead><tr><th>component</th><th>files</th><th colspan="2">uncompressed</th>` +
-    `<th colspan="2">${esc(img.compression)}, alone (estimate)</th><th></th></tr></thead><tbody>${rows.join('')}</tbody>` +
-    `<tfoot><tr id="image-total"><td>all files</td><td class="num">${img.files.length}</td>${bytesCell(img.bytes)}<td></td><td></td><td></td></tr>` +
-    `<tr id="archive-total"><td>cpio archive</td><td></td>${bytesCell(img.archiveBytes)}<td></td><td></td><td></td></tr>` +
-    `<tr id="initramfs-total"><td>initramfs (real, ${esc(img.compression)})</td><td></td><td></td><td></td>` +
-    `<td class="num" data-compressed="${img.compressedBytes}">${img.compressedBytes}</td><td class="num">${humanBytes(img.compressedBytes)}</td><td></td></tr></tfoot></table>`;
+    `<tr data-component="${esc(c.component)}"><td>${esc(c.component)}</td>${num(c.files)}${bytesCell(c.bytes)}` +
+    `${compressedCells(c.compressed)}${bar(c.bytes)}</tr>`);
+  const empty = (n: number) => '<td></td>'.repeat(n);
+  const foot =
+    `<tr id="image-total"><td>all files</td>${num(img.files.length)}${bytesCell(img.bytes)}${empty(3)}</tr>` +
+    `<tr id="archive-total"><td>cpio archive</td><td></td>${bytesCell(img.archiveBytes)}${empty(3)}</tr>` +
+    `<tr id="initramfs-total"><td>initramfs (real, ${esc(img.compression)})</td>${empty(3)}${compressedCells(img.compressedBytes)}<td></td></tr>`;
+  const head = `<th>component</th><th>files</th><th colspan="2">uncompressed</th><th colspan="2">${esc(img.compression)}, alone (estimate)</th><th></th>`;
+  return table('components', head, rows, foot);
 }
 
 function filesTable(d: ReportData): string {
   const rows = d.image.files.map((f) => `<tr data-file="${esc(f.path)}"><td>/${esc(f.path)}</td><td>${esc(f.component)}</td>${bytesCell(f.size)}</tr>`);
   return `<details><summary>every file of the image (${d.image.files.length}), largest first</summary>` +
-    `<table id="files"><thead><tr><th>file</th><th>component</th><th colspan="2">size</th></tr></thead><tbody>${rows.join('')}</tbody></table></details>`;
+    `${table('files', '<th>file</th><th>component</th><th colspan="2">size</th>', rows)}</details>`;
 }
 
 function artifactsTable(d: ReportData): string {
-  const rows = d.artifacts.map((a) => `<tr data-artifact="${esc(a.file)}"><td>${esc(a.file)}</td>${bytesCell(a.size)}<td><code>${a.sha256.slice(0, 16)}</code></td></tr>`);
-  return `<table id="artifacts"><thead><tr><th>file</th><th colspan="2">size</th><th>sha256</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  const rows = d.artifacts.map((a) =>
+    `<tr data-artifact="${esc(a.file)}"><td>${esc(a.file)}</td>${bytesCell(a.size)}<td><code>${a.sha256.slice(0, 16)}</code></td></tr>`);
+  return table('artifacts', '<th>file</th><th colspan="2">size</th><th>sha256</th>', rows);
 }
 
 const STYLE = `body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}
@@ -115,9 +129,10 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}svg text{font:11px sys
 
 /** The whole page: self-contained (inline style and SVG, no script, no external resource). */
 export function renderReport(d: ReportData): string {
-  const legend = (Object.keys(OUTCOME_LABEL) as StepOutcome[]).map((o) => `<span style="background:${OUTCOME_COLOR[o]}">${OUTCOME_LABEL[o]}</span>`).join('') +
+  const outcomes = Object.keys(OUTCOME_LABEL) as StepOutcome[];
+  const legend = outcomes.map((o) => `<span style="background:${OUTCOME_COLOR[o]}">${OUTCOME_LABEL[o]}</span>`).join('') +
     '<span style="border:2px solid #b00020">critical path</span>';
-  const counts = (Object.keys(OUTCOME_LABEL) as StepOutcome[]).map((o) => `${d.steps.filter((s) => s.outcome === o).length} ${OUTCOME_LABEL[o]}`).join(', ');
+  const counts = outcomes.map((o) => `${d.steps.filter((s) => s.outcome === o).length} ${OUTCOME_LABEL[o]}`).join(', ');
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">

@@ -68,7 +68,10 @@ async function decompress(file: string, compression: Compression): Promise<Buffe
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     child.on('error', (e) => reject(new ZosError(`report: cannot run ${tool}: ${e.message}`)));
-    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new ZosError(`report: ${tool} -d ${file} failed: ${err.trim()}`))));
+    child.on('close', (code) => {
+      if (code === 0) resolve(Buffer.concat(chunks));
+      else reject(new ZosError(`report: ${tool} -d ${file} failed: ${err.trim()}`));
+    });
   });
 }
 
@@ -103,7 +106,12 @@ function withParents(members: readonly NewcMember[], dirs: ReadonlyMap<string, n
  * Sizes of the image by component and by file, uncompressed and compressed, read back from the
  * initramfs itself (so they are the image's bytes, not a guess from the staging dirs).
  */
-export async function imageSizes(initramfs: string, compression: Compression, layers: readonly ComponentLayer[], epoch: number): Promise<ImageSizes> {
+export async function imageSizes(
+  initramfs: string,
+  compression: Compression,
+  layers: readonly ComponentLayer[],
+  epoch: number,
+): Promise<ImageSizes> {
   const archive = await decompress(initramfs, compression);
   const members: NewcMember[] = parseNewc(archive)
     .filter((m) => m.name !== 'TRAILER!!!')
