@@ -122,19 +122,20 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
     assert.equal(r.state, 'SUCCESS');
     assert.equal(r.code, 0);
     assert.equal(r.streams[0].trim(), release());
-    assert.equal(r.level, 20);
+    assert.equal(r.level, 0, 'a process result carries no JSON data (level 0, as 0-core)');
     assert.equal(typeof r.starttime, 'number');
   });
 
   it('reports exit codes, stderr, stdin and tags', async () => {
     const r = await agent!.system('sh', ['-c', 'cat; echo oops >&2; exit 3'], { stdin: 'hello\n', tags: { a: [1] } });
     assert.equal(r.state, 'ERROR');
-    assert.equal(r.code, 3);
+    assert.equal(r.code, 1003, '0-core reports a process exit code as 1000 + code');
     assert.deepEqual(r.streams, ['hello\n', 'oops\n']);
     assert.deepEqual(r.tags, { a: [1] });
     const nf = await agent!.system('/nonexistent/program');
     assert.equal(nf.state, 'ERROR');
-    assert.equal(nf.code, 127);
+    assert.equal(nf.code, 404);
+    assert.match(String(nf.value), /no such file/);
   });
 
   it('streams output while the job runs', async () => {
@@ -143,14 +144,60 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
       onLine: (l) => lines.push({ l, at: Date.now() }),
     });
     assert.equal(r.state, 'SUCCESS');
-    assert.deepEqual(lines.map((x) => x.l), [{ stream: 'stdout', line: 'first' }, { stream: 'stderr', line: 'second' }]);
+    assert.deepEqual(lines.map((x) => x.l), [
+      { stream: 'stdout', level: 1, line: 'first' },
+      { stream: 'stderr', level: 2, line: 'second' },
+    ]);
     const end = r.starttime + r.time;
     assert.ok(lines[0]!.at < end - 1000, `first line arrived ${end - lines[0]!.at} ms before the end; expected ~2 s`);
-    // A late reader still gets the whole stream.
+  });
+
+  it('keeps a stream list for a late reader, in 0-core\'s message format', async () => {
+    const r = await agent!.system('sh', ['-c', 'echo a; echo b >&2; exit 2'], { stream: true });
+    const raw = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false }, password: PASSWORD });
+    raw.on('error', () => {});
+    await raw.connect();
+    try {
+      assert.equal(await raw.type(`stream:${r.id}`), 'list');
+      const ttl = await raw.ttl(`stream:${r.id}`);
+      assert.ok(ttl > 0 && ttl <= 60, `stream TTL ${ttl}`);
+      const entries = (await raw.lRange(`stream:${r.id}`, 0, -1)).map((e) => JSON.parse(e));
+      assert.deepEqual(entries.map((e) => [e.core, e.command, e.message.message, e.message.meta]), [
+        [0, r.id, 'a', 1 << 16],
+        [0, r.id, 'b', 2 << 16],
+        [0, r.id, '', (2 << 16) | 0x4],
+      ]);
+      assert.ok(entries.every((e) => typeof e.message.epoch === 'number' && e.message.epoch > 1e18), 'epoch in ns');
+      // Job flag: present, expiring with the result.
+      const flagTtl = await raw.ttl(`result:${r.id}:flag`);
+      assert.ok(flagTtl > 0 && flagTtl <= 300, `flag TTL ${flagTtl}`);
+    } finally {
+      raw.destroy();
+    }
     const late: string[] = [];
     const fin = await agent!.streamOutput(r.id, (l) => late.push(l.line), { timeoutMs: 5000 });
-    assert.deepEqual(late, ['first', 'second']);
-    assert.equal(fin.state, 'SUCCESS');
+    assert.deepEqual(late, ['a', 'b']);
+    assert.equal(fin.success, false);
+    // The result stays readable (BRPOPLPUSH), as upstream's Response.get() expects.
+    assert.equal((await agent!.waitResult(r.id, 1000)).code, 1002);
+  });
+
+  it('honours max_restart, log_levels and refuses stats_interval', async () => {
+    const dir2 = await mkdtemp(join(tmpdir(), 'core0-restart-'));
+    const r = await agent!.system('sh', ['-c', `echo run >> ${dir2}/runs; echo out; echo err >&2; exit 1`], {
+      maxRestart: 2,
+      logLevels: [2],
+    });
+    assert.equal(r.state, 'ERROR');
+    assert.deepEqual(r.streams, ['', 'err\n']);
+    const runs = spawnSync('cat', [join(dir2, 'runs')], { encoding: 'utf8' }).stdout;
+    assert.equal(runs, 'run\nrun\n');
+    await rm(dir2, { recursive: true, force: true });
+    const id = randomUUID();
+    await agent!.push(JSON.stringify({ id, command: 'core.ping', stats_interval: 5 }));
+    const s = await agent!.waitResult(id, 10_000);
+    assert.equal(s.state, 'ERROR');
+    assert.match(String(s.value), /stats_interval is not supported/);
   });
 
   it('kills a job that exceeds max_time', async () => {
@@ -173,16 +220,24 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
     assert.equal((await pending).state, 'KILLED');
   });
 
-  it('answers UNKNOWN_CMD and DUPLICATE_ID', async () => {
+  it('answers UNKNOWN_CMD and drops a duplicate id as 0-core does', async () => {
     const u = await agent!.call('no.such.command');
     assert.equal(u.state, 'UNKNOWN_CMD');
     const id = randomUUID();
     await agent!.push({ id, command: 'core.system', arguments: { name: 'sleep', args: ['1'] } });
-    await sleep(200);
-    const dup = await agent!.call('core.ping', undefined, { id, timeoutMs: 10_000 });
-    assert.equal(dup.state, 'DUPLICATE_ID');
+    await agent!.waitAccepted(id);
+    await agent!.push({ id, command: 'core.system', arguments: { name: 'false' } });
     const orig = await agent!.waitResult(id, 10_000);
     assert.equal(orig.state, 'SUCCESS');
+    await sleep(500);
+    const raw = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false }, password: PASSWORD });
+    raw.on('error', () => {});
+    await raw.connect();
+    try {
+      assert.equal(await raw.lLen(`result:${id}`), 1, 'the duplicate must not add a result');
+    } finally {
+      raw.destroy();
+    }
   });
 
   it('refuses a wrong password', async () => {

@@ -132,15 +132,12 @@ func (t *tail) String() string {
 // maxLine bounds one streamed line; longer lines are split.
 const maxLine = 64 << 10
 
-func pump(r io.Reader, t *tail, onLine func(string)) {
+func pump(r io.Reader, onChunk func([]byte)) {
 	br := bufio.NewReaderSize(r, maxLine)
 	for {
 		chunk, err := br.ReadSlice('\n')
 		if len(chunk) > 0 {
-			t.Write(chunk)
-			if onLine != nil {
-				onLine(strings.TrimRight(string(chunk), "\n"))
-			}
+			onChunk(chunk)
 		}
 		if err == bufio.ErrBufferFull {
 			continue
@@ -166,15 +163,15 @@ func (j *Job) RunProcess(ctx context.Context, spec ProcessSpec) Outcome {
 	}
 	bin, err := LookPath(spec.Name, path)
 	if err != nil {
-		code := 127
+		code := protocol.CodeNotFound
 		if os.IsPermission(err) || strings.Contains(err.Error(), "not executable") {
-			code = 126
+			code = protocol.CodeForbidden
 		}
-		return Outcome{State: protocol.StateError, Code: code, Data: err.Error()}
+		return failMsg(protocol.StateError, code, err.Error())
 	}
 	if spec.Dir != "" {
 		if st, err := os.Stat(spec.Dir); err != nil || !st.IsDir() {
-			return Outcome{State: protocol.StateError, Code: protocol.CodeBadRequest, Data: fmt.Sprintf("dir %q is not a directory", spec.Dir)}
+			return failMsg(protocol.StateError, protocol.CodeBadRequest, fmt.Sprintf("dir %q is not a directory", spec.Dir))
 		}
 	}
 
@@ -183,7 +180,7 @@ func (j *Job) RunProcess(ctx context.Context, spec ProcessSpec) Outcome {
 	case m.slots <- struct{}{}:
 		defer func() { <-m.slots }()
 	case <-ctx.Done():
-		return Outcome{State: protocol.StateError, Code: protocol.CodeBusy, Data: "cancelled while waiting for a process slot"}
+		return failMsg(protocol.StateError, protocol.CodeBusy, "cancelled while waiting for a process slot")
 	}
 
 	outR, outW, err := os.Pipe()
@@ -223,7 +220,7 @@ func (j *Job) RunProcess(ctx context.Context, spec ProcessSpec) Outcome {
 				f.Close()
 			}
 		}
-		return Outcome{State: protocol.StateKilled, Code: protocol.CodeOK, Data: "killed before the process started"}
+		return failMsg(protocol.StateKilled, protocol.CodeOK, "killed before the process started")
 	}
 	proc, exitc, err := m.reaper.Start(bin, argv, attr)
 	if err == nil {
@@ -239,7 +236,7 @@ func (j *Job) RunProcess(ctx context.Context, spec ProcessSpec) Outcome {
 		if inW != nil {
 			inW.Close()
 		}
-		return Fail(126, err)
+		return Fail(protocol.CodeForbidden, err)
 	}
 	pid := proc.Pid
 	if inW != nil {
@@ -251,16 +248,10 @@ func (j *Job) RunProcess(ctx context.Context, spec ProcessSpec) Outcome {
 
 	stdout := &tail{limit: m.cfg.OutputLimit}
 	stderr := &tail{limit: m.cfg.OutputLimit}
-	var lineOut, lineErr func(string)
-	if j.Cmd.Stream && m.sinks.Line != nil {
-		id := j.Cmd.ID
-		lineOut = func(l string) { m.sinks.Line(id, "stdout", l) }
-		lineErr = func(l string) { m.sinks.Line(id, "stderr", l) }
-	}
 	var pumps sync.WaitGroup
 	pumps.Add(2)
-	go func() { defer pumps.Done(); pump(outR, stdout, lineOut) }()
-	go func() { defer pumps.Done(); pump(errR, stderr, lineErr) }()
+	go func() { defer pumps.Done(); pump(outR, j.capture(stdout, protocol.LevelStdout)) }()
+	go func() { defer pumps.Done(); pump(errR, j.capture(stderr, protocol.LevelStderr)) }()
 
 	var exit = func() (e reaperExit) {
 		done := ctx.Done()
@@ -296,13 +287,28 @@ func (j *Job) RunProcess(ctx context.Context, spec ProcessSpec) Outcome {
 	outR.Close()
 	errR.Close()
 
-	o := Outcome{Code: exit.code, Data: "", Streams: [2]string{stdout.String(), stderr.String()}}
+	o := Outcome{Level: protocol.LevelNone, Data: "", Streams: [2]string{stdout.String(), stderr.String()}}
 	if exit.code == 0 {
 		o.State = protocol.StateSuccess
 	} else {
 		o.State = protocol.StateError
+		o.Code = protocol.ExitCodeBase + exit.code
 	}
 	return o
+}
+
+// capture returns what to do with one line of output of level lvl: keep it
+// for the result (if log_levels wants it) and stream it to the job's own
+// stream (with stream: true) and to its subscribers.
+func (j *Job) capture(t *tail, lvl int) func(chunk []byte) {
+	wanted := j.Cmd.WantsLevel(lvl)
+	return func(chunk []byte) {
+		if !wanted {
+			return
+		}
+		t.Write(chunk)
+		j.m.emit(j, lvl, strings.TrimRight(string(chunk), "\n"))
+	}
 }
 
 type reaperExit struct {

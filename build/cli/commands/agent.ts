@@ -29,6 +29,11 @@ export interface AgentArgs {
   '--'?: string[];
 }
 
+/** The remote program's exit code (the agent reports 1000 + code, as 0-core); 1 for agent errors. */
+function exitCodeOf(code: number): number {
+  return code > 1000 && code < 1256 ? code - 1000 : 1;
+}
+
 function printJson(v: unknown): void {
   process.stdout.write(JSON.stringify(v, null, 2) + '\n');
 }
@@ -74,7 +79,7 @@ async function run(argv: ArgumentsCamelCase<AgentArgs>): Promise<void> {
           // The program did not run (not found, bad arguments): say why.
           process.stderr.write(`agent: ${r.value}\n`);
         }
-        process.exitCode = r.state === 'SUCCESS' ? 0 : r.code > 0 && r.code < 256 ? r.code : 1;
+        process.exitCode = r.state === 'SUCCESS' ? 0 : exitCodeOf(r.code);
         return;
       }
       case 'info': {
