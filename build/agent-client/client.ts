@@ -33,6 +33,9 @@ export const streamKey = (id: string): string => `stream:${id}`;
 /** How long the agent may take to accept (flag) a pushed command, as upstream's client (10 s). */
 const ACCEPT_TIMEOUT_S = 10;
 
+/** Bytes per filesystem.write (upstream's client uses 512 KiB). */
+const UPLOAD_BLOCK = 512 * 1024;
+
 type Redis = ReturnType<typeof createClient>;
 
 /** destroy() throws on a client that already closed itself (e.g. after a failed AUTH). */
@@ -362,6 +365,51 @@ export class AgentClient {
   async kill(id: string, signal?: number): Promise<void> {
     if (signal === undefined) await this.callOk('core.kill', { id }, { timeoutMs: 30_000 });
     else await this.callOk('job.kill', { id, signal }, { timeoutMs: 30_000 });
+  }
+
+  /** Subscribes to a running job's output: resolves when it ends; onLine gets its lines from now on. */
+  async subscribe(jobId: string, onLine: (line: StreamLine) => void, opts: { timeoutMs?: number } = {}): Promise<void> {
+    const id = randomUUID();
+    const timeoutMs = opts.timeoutMs ?? 60_000;
+    const streaming = this.streamOutput(id, onLine, { timeoutMs });
+    streaming.catch(() => {});
+    const r = await this.call('core.subscribe', { id: jobId }, { id, stream: true, timeoutMs });
+    if (r.state !== 'SUCCESS') throw new AgentCommandError(r);
+    await streaming;
+  }
+
+  /** Sends signal (default SIGTERM) to a process of the node (process.kill). */
+  async killProcess(pid: number, signal = 15): Promise<void> {
+    await this.callOk('process.kill', { pid, signal }, { timeoutMs: 30_000 });
+  }
+
+  /** Writes data to a file of the node (filesystem.open/write/close, 512 KiB per block, as upstream's client). */
+  async upload(remotePath: string, data: Buffer, perm = 0o644): Promise<void> {
+    const fd = await this.callOk<string>('filesystem.open', { file: remotePath, mode: 'w', perm }, { timeoutMs: 30_000 });
+    try {
+      for (let off = 0; off < data.length; off += UPLOAD_BLOCK) {
+        const block = data.subarray(off, off + UPLOAD_BLOCK).toString('base64');
+        await this.callOk('filesystem.write', { fd, block }, { timeoutMs: 60_000 });
+      }
+    } finally {
+      await this.callOk('filesystem.close', { fd }, { timeoutMs: 30_000 });
+    }
+  }
+
+  /** Reads a file of the node (filesystem.open/read/close). */
+  async download(remotePath: string): Promise<Buffer> {
+    const fd = await this.callOk<string>('filesystem.open', { file: remotePath, mode: 'r' }, { timeoutMs: 30_000 });
+    const parts: Buffer[] = [];
+    try {
+      for (;;) {
+        const chunk = Buffer.from(await this.callOk<string>('filesystem.read', { fd }, { timeoutMs: 60_000 }), 'base64');
+        if (chunk.length === 0) break;
+        parts.push(chunk);
+      }
+    } finally {
+      await this.callOk('filesystem.close', { fd }, { timeoutMs: 30_000 });
+    }
+    return Buffer.concat(parts);
   }
 
   /** Asks the node to reboot; resolves once the agent accepted (it answers before it acts). */

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { release, tmpdir } from 'node:os';
@@ -238,6 +239,92 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
     } finally {
       raw.destroy();
     }
+  });
+
+  it('runs bash scripts with stdin (sh -c, as 0-core)', async () => {
+    const r = await agent!.bash('read x; echo "got $x"; echo warn >&2; exit 4', { stdin: 'hello\n' });
+    assert.equal(r.state, 'ERROR');
+    assert.equal(r.code, 1004);
+    assert.deepEqual(r.streams, ['got hello\n', 'warn\n']);
+    const bad = await agent!.call('bash', { script: '' });
+    assert.equal(bad.code, 400);
+    assert.match(String(bad.value), /script is required/);
+  });
+
+  it('round-trips a file through filesystem upload/download and manages paths', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'core0-fs-'));
+    try {
+      const data = Buffer.alloc(1_300_000);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 9)) & 0xff;
+      await agent!.upload(join(base, 'blob'), data, 0o600);
+      assert.ok((await agent!.download(join(base, 'blob'))).equals(data), 'downloaded bytes differ');
+      assert.equal(statSync(join(base, 'blob')).mode & 0o777, 0o600);
+      await agent!.callOk('filesystem.mkdir', { path: join(base, 'a/b') });
+      await agent!.callOk('filesystem.move', { path: join(base, 'a'), destination: join(base, 'c') });
+      await agent!.callOk('filesystem.chmod', { path: join(base, 'c'), mode: 0o711, recursive: true });
+      assert.equal(statSync(join(base, 'c/b')).mode & 0o777, 0o711);
+      await agent!.callOk('filesystem.chown', { path: join(base, 'c'), user: 'root', group: '0', recursive: false });
+      const list = await agent!.callOk<{ name: string; is_dir: boolean; size: number }[]>('filesystem.list', { path: base });
+      assert.deepEqual(list.map((e) => [e.name, e.is_dir]).sort(), [['blob', false], ['c', true]]);
+      assert.equal(await agent!.callOk('filesystem.exists', { path: join(base, 'c/b') }), true);
+      await agent!.callOk('filesystem.remove', { path: join(base, 'c') });
+      assert.equal(await agent!.callOk('filesystem.exists', { path: join(base, 'c') }), false);
+      // Bad input: clear 400s, nothing touched.
+      for (const [cmd, args, re] of [
+        ['filesystem.remove', { path: 'relative/path' }, /absolute path/],
+        ['filesystem.remove', { path: '/etc' }, /top-level directory/],
+        ['filesystem.open', { file: join(base, 'x'), mode: 'rw' }, /exactly one of r, w, a, x/],
+        ['filesystem.chmod', { path: base, mode: 0o17777 }, /not a permission/],
+        ['filesystem.read', { fd: 'nope' }, /unknown file descriptor/],
+        ['filesystem.list', { path: base, extra: 1 }, /unknown field "extra"/],
+      ] as const) {
+        const r = await agent!.call(cmd, args as Record<string, unknown>);
+        assert.equal(r.state, 'ERROR', cmd);
+        assert.match(String(r.value), re, cmd);
+      }
+      const missing = await agent!.call('filesystem.list', { path: join(base, 'nope') });
+      assert.equal(missing.code, 404);
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
+  });
+
+  it('lists and kills processes, subscribes to a job, kills all jobs', async () => {
+    const child = spawn('sleep', ['60']);
+    const mine = await agent!.callOk<{ pid: number; name: string }[]>('process.list', { pid: child.pid });
+    assert.equal(mine[0]!.name, 'sleep');
+    await agent!.killProcess(child.pid!, 9);
+    assert.ok(await waitExit(child, 5000), 'process.kill did not kill');
+    const self = await agent!.call('process.kill', { pid: 1 });
+    assert.equal(self.code, 400);
+    const gone = await agent!.call('process.kill', { pid: 4_000_000 });
+    assert.equal(gone.code, 404);
+
+    const id = randomUUID();
+    const job = agent!.system('sh', ['-c', 'sleep 1; echo late; echo late-err >&2'], { id });
+    await agent!.waitAccepted(id);
+    const seen: StreamLine[] = [];
+    await agent!.subscribe(id, (l) => seen.push(l));
+    assert.deepEqual(seen.map((l) => [l.level, l.line]).sort(), [[1, 'late'], [2, 'late-err']]);
+    assert.equal((await job).state, 'SUCCESS');
+
+    const a = agent!.system('sleep', ['60'], { timeoutMs: 20_000 });
+    const b = agent!.system('sleep', ['60'], { timeoutMs: 20_000 });
+    await sleep(300);
+    assert.ok((await agent!.callOk<number>('core.killall')) >= 2);
+    assert.deepEqual([(await a).state, (await b).state], ['KILLED', 'KILLED']);
+  });
+
+  it('reports listening ports with their process', async () => {
+    const ports = await agent!.callOk<{ network: string; port: number; pid: number }[]>('info.port');
+    const redisPort = ports.find((p) => p.network === 'tcp' && p.port === port);
+    assert.ok(redisPort, `port ${port} not listed`);
+    const st = await agent!.state<{ redis_pid: number }>();
+    assert.equal(redisPort.pid, st.redis_pid);
+    const dmi = await agent!.call('info.dmi', { types: ['bios', 1] });
+    assert.equal(dmi.state, 'SUCCESS');
+    const badDmi = await agent!.call('info.dmi', { types: ['memory'] });
+    assert.equal(badDmi.code, 400);
   });
 
   it('refuses a wrong password', async () => {

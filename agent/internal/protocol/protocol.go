@@ -44,16 +44,17 @@ const (
 
 // Agent-level result codes (process commands use the exit code instead).
 const (
-	CodeOK         = 0
-	CodeBadRequest = 400
-	CodeForbidden  = 403 // program not executable
-	CodeNotFound   = 404 // program, file or job not found
-	CodeUnknownCmd = 404
-	CodeDuplicate  = 409
-	CodeTooLarge   = 413
-	CodeInternal   = 500
-	CodeBusy       = 503
-	CodeTimeout    = 504
+	CodeOK          = 0
+	CodeBadRequest  = 400
+	CodeForbidden   = 403 // program not executable
+	CodeNotFound    = 404 // program, file or job not found
+	CodeUnknownCmd  = 404
+	CodeDuplicate   = 409
+	CodeTooLarge    = 413
+	CodeInternal    = 500
+	CodeBusy        = 503
+	CodeUnavailable = 503 // a tool the command needs is not in this image
+	CodeTimeout     = 504
 )
 
 // Message levels (0-core's): a builtin command's result is JSON (20); a
