@@ -327,6 +327,39 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
     assert.equal(badDmi.code, 400);
   });
 
+  // Only invalid input here: valid disk/network/nft commands would change the host (they run in test/boot/).
+  it('refuses bad disk, btrfs, bridge, ip and nft arguments before touching anything', async () => {
+    const cases: [string, Record<string, unknown>, RegExp][] = [
+      ['disk.mktable', { disk: '/dev/../etc/passwd' }, /block device path/],
+      ['disk.mktable', { disk: '/etc/passwd' }, /block device path/],
+      ['disk.mktable', { disk: '/dev/null', table_type: 'gpt' }, /not a block device/],
+      ['disk.mkpart', { disk: '/dev/nonexistent-zos', start: '1MiB', end: '100%' }, /does not exist/],
+      ['disk.mount', { source: '/dev/nonexistent-zos', target: '/mnt/x', options: '' }, /does not exist/],
+      ['disk.umount', { source: '/' }, /refusing to unmount/],
+      ['disk.rmpart', { disk: '/dev/null', number: 1 }, /not a block device/],
+      ['btrfs.create', { label: 'x', devices: [] }, /at least one device/],
+      ['btrfs.create', { label: '-f', devices: ['/dev/vdb'] }, /argument label/],
+      ['btrfs.create', { label: 'ok', data: 'raid9', devices: ['/dev/vdb'] }, /argument data must be one of/],
+      ['btrfs.subvol_create', { path: 'rel' }, /absolute path/],
+      ['bridge.create', { name: 'br;reboot' }, /interface name/],
+      ['bridge.create', { name: 'zbr0', network: { mode: 'static', nat: false, settings: { cidr: 'nonsense' } } }, /settings.cidr/],
+      ['bridge.create', { name: 'zbr0', network: { mode: 'dnsmasq', nat: false, settings: {} } }, /dnsmasq is not supported/],
+      ['bridge.nic-add', { name: 'zbr0', nic: 'eth0 up' }, /interface name/],
+      ['ip.link.mtu', { name: 'lo', mtu: 10 }, /mtu must be/],
+      ['ip.addr.add', { name: 'lo', ip: '10.0.0.1' }, /prefix length/],
+      ['ip.route.add', { dev: 'lo', dst: '10.0.0.0/8', gw: 'gw' }, /argument gw/],
+      ['nft.open_port', { port: 70000 }, /port must be/],
+      ['nft.open_port', { port: 22, interface: 'eth0" accept' }, /interface name/],
+      ['nft.open_port', { port: 22, subnet: '10.0.0.0/99' }, /subnet/],
+    ];
+    for (const [cmd, args, re] of cases) {
+      const r = await agent!.call(cmd, args);
+      assert.equal(r.state, 'ERROR', `${cmd} ${JSON.stringify(args)}`);
+      assert.equal(r.code, 400, `${cmd} ${JSON.stringify(args)}: ${r.data}`);
+      assert.match(String(r.value), re, cmd);
+    }
+  });
+
   it('refuses a wrong password', async () => {
     await assert.rejects(AgentClient.connect({ ...opts(), password: 'wrong' }), (err: unknown) => {
       assert.ok(err instanceof ZosError);

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -50,3 +51,5 @@ func builtin[A any](s *Server, name string, fn func(ctx context.Context, j *jobs
 
 // noArgs is the argument type of commands without arguments.
 type noArgs struct{}
+
+func jsonString(b []byte, dst *string) error { return json.Unmarshal(b, dst) }

@@ -137,4 +137,7 @@ func (s *Server) register() {
 	m.Handle("core.poweroff", halt(true))
 	s.registerNode()
 	s.registerFS()
+	s.registerStorage()
+	s.registerNetwork()
+	s.registerNft()
 }

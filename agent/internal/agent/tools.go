@@ -52,6 +52,11 @@ func (e *toolError) Error() string {
 // nil.
 func (s *Server) runTool(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, error) {
 	bin, err := jobs.LookPath(name, jobs.DefaultPath)
+	if err == nil && toolPackage[name] != "" && isBusybox(bin) {
+		// busybox's applets of the same name lack what these commands use
+		// (ip -j, nft, parted); insist on the real tool.
+		err = errors.New("busybox applet")
+	}
 	if err != nil {
 		pkg := toolPackage[name]
 		if pkg == "" {
@@ -118,4 +123,18 @@ func (s *Server) runTool(ctx context.Context, stdin []byte, name string, args ..
 		return stdout.Bytes(), &toolError{argv: argv, code: c, stderr: stderr.String()}
 	}
 	return stdout.Bytes(), nil
+}
+
+// isBusybox tells whether bin is the busybox binary (a link to it).
+func isBusybox(bin string) bool {
+	st, err := os.Stat(bin)
+	if err != nil {
+		return false
+	}
+	for _, bb := range []string{"/bin/busybox", "/usr/bin/busybox", "/sbin/busybox"} {
+		if bst, err := os.Stat(bb); err == nil && os.SameFile(st, bst) {
+			return true
+		}
+	}
+	return false
 }
