@@ -29,7 +29,7 @@ func (s *Server) register() {
 		if spec.Name == "" {
 			return badArgs(errors.New("argument name is required"))
 		}
-		return j.RunProcess(ctx, spec)
+		return s.runProcess(ctx, j, spec)
 	})
 	kill := func(withSignal bool) jobs.Handler {
 		return func(ctx context.Context, j *jobs.Job) jobs.Outcome {
@@ -140,4 +140,5 @@ func (s *Server) register() {
 	s.registerStorage()
 	s.registerNetwork()
 	s.registerNft()
+	s.registerContainers()
 }

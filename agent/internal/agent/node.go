@@ -27,7 +27,7 @@ func (s *Server) registerNode() {
 		if a.Script == "" {
 			return badArgs(errors.New("argument script is required"))
 		}
-		return j.RunProcess(ctx, jobs.ProcessSpec{Name: "sh", Args: []string{"-c", a.Script}, Stdin: a.Stdin})
+		return s.runProcess(ctx, j, jobs.ProcessSpec{Name: "sh", Args: []string{"-c", a.Script}, Stdin: a.Stdin})
 	})
 	builtin(s, "core.subscribe", func(ctx context.Context, j *jobs.Job, a *struct {
 		ID string `json:"id"`

@@ -66,8 +66,8 @@ type streamMessage struct {
 	Meta    uint32 `json:"meta"`  // level << 16 | flags
 }
 
-func record(id string, level int, flags uint32, line string) string {
-	b, _ := json.Marshal(streamRecord{Command: id,
+func record(core int, id string, level int, flags uint32, line string) string {
+	b, _ := json.Marshal(streamRecord{Core: core, Command: id,
 		Message: streamMessage{Message: line, Epoch: time.Now().UnixNano(), Meta: uint32(level)<<16 | flags}})
 	return string(b)
 }
@@ -108,7 +108,7 @@ func (s *Server) pushLine(id string, level int, line string) {
 	if len(b.pending) >= maxPendingLines {
 		b.dropped++
 	} else {
-		b.pending = append(b.pending, record(id, level, 0, line))
+		b.pending = append(b.pending, record(s.coreOf(id), id, level, 0, line))
 	}
 	start := !b.flushing
 	b.flushing = true
@@ -170,9 +170,9 @@ func (s *Server) pushEnd(id string, r *protocol.Result) {
 	if dropped > 0 {
 		clog.Warnf("job %s: %d output lines were not streamed (redis too slow)", id, dropped)
 	}
-	end := record(id, protocol.LevelStdout, protocol.FlagEOFSuccess, "")
+	end := record(s.coreOf(id), id, protocol.LevelStdout, protocol.FlagEOFSuccess, "")
 	if r.State != protocol.StateSuccess {
-		end = record(id, protocol.LevelStderr, protocol.FlagEOFError, "")
+		end = record(s.coreOf(id), id, protocol.LevelStderr, protocol.FlagEOFError, "")
 	}
 	vs, err := s.Pool.Pipeline(5*time.Second, appendCmds(id, []string{end}))
 	if err == nil && vs[0].Kind == '-' {
@@ -181,4 +181,13 @@ func (s *Server) pushEnd(id string, r *protocol.Result) {
 	if err != nil {
 		clog.Debugf("job %s: stream end marker lost: %v", id, err)
 	}
+}
+
+// coreOf is the "core" of a stream message: the container a job runs in,
+// 0 for the node.
+func (s *Server) coreOf(id string) int {
+	if j := s.Jobs.Get(id); j != nil {
+		return j.Cmd.Container
+	}
+	return 0
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"zos-build/agent/internal/clog"
+	"zos-build/agent/internal/container"
 	"zos-build/agent/internal/jobs"
 	"zos-build/agent/internal/protocol"
 	"zos-build/agent/internal/reaper"
@@ -35,6 +36,8 @@ type Server struct {
 	Shutdown func(poweroff bool)
 	// State reports extra fields for core.state (redis pid, restarts...).
 	State func() map[string]interface{}
+	// ContainerDir holds container images and writable layers.
+	ContainerDir string
 
 	started  time.Time
 	stop     chan struct{}
@@ -44,6 +47,9 @@ type Server struct {
 	haltOnce sync.Once
 	connMu   sync.Mutex
 	conn     *resp.Conn // the blocking connection, closed by Stop
+
+	ctrs     *container.Manager
+	ctrsOnce sync.Once
 
 	streamsMu sync.Mutex
 	streams   map[string]*streamBuf

@@ -108,6 +108,7 @@ type procInfo struct {
 	name   string
 	args   []string
 	exited bool
+	signal func(syscall.Signal) // signals the process group
 }
 
 // Info is the public view of a job, for job.list.
@@ -478,10 +479,10 @@ func (m *Manager) Kill(id string, sig syscall.Signal) error {
 		return nil
 	}
 	j.killed = true
-	for pid, p := range j.procs {
+	for _, p := range j.procs {
 		if !p.exited {
-			// Negative pid: the whole process group the job started.
-			syscall.Kill(-pid, sig)
+			// The whole process group the job started.
+			p.signal(sig)
 		}
 	}
 	return nil

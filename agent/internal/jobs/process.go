@@ -148,12 +148,22 @@ func pump(r io.Reader, onChunk func([]byte)) {
 	}
 }
 
-// RunProcess runs spec as part of job j and returns its outcome: SUCCESS on
-// exit 0, ERROR otherwise, streams = [stdout, stderr], code = exit code (or
-// 128+signal). Cancelling ctx sends SIGTERM to the process group, then
-// SIGKILL after the grace period.
+// Started is a process a Starter started.
+type Started struct {
+	Pid    int
+	Exit   <-chan int               // receives the exit code (128+signal if killed) once
+	Signal func(sig syscall.Signal) // signals the process group
+}
+
+// Starter starts argv with files as stdin, stdout, stderr; it may run the
+// process somewhere else than the host (in a container).
+type Starter func(spec ProcessSpec, files []*os.File) (Started, error)
+
+// RunProcess runs spec on the host as part of job j and returns its outcome:
+// SUCCESS on exit 0, ERROR otherwise, streams = [stdout, stderr], code =
+// 1000 + exit code (or + 128+signal). Cancelling ctx sends SIGTERM to the
+// process group, then SIGKILL after the grace period.
 func (j *Job) RunProcess(ctx context.Context, spec ProcessSpec) Outcome {
-	m := j.m
 	env := buildEnv(spec.Env)
 	path := DefaultPath
 	for _, kv := range env {
@@ -174,6 +184,27 @@ func (j *Job) RunProcess(ctx context.Context, spec ProcessSpec) Outcome {
 			return failMsg(protocol.StateError, protocol.CodeBadRequest, fmt.Sprintf("dir %q is not a directory", spec.Dir))
 		}
 	}
+	return j.RunWith(ctx, spec, func(spec ProcessSpec, files []*os.File) (Started, error) {
+		argv := append([]string{spec.Name}, spec.Args...)
+		attr := &os.ProcAttr{
+			Dir: spec.Dir, Env: env, Files: files,
+			// Own process group, so kill reaches the children the job spawns.
+			Sys: &syscall.SysProcAttr{Setpgid: true},
+		}
+		proc, exitc, err := j.m.reaper.Start(bin, argv, attr)
+		if err != nil {
+			return Started{}, err
+		}
+		codes := make(chan int, 1)
+		go func() { codes <- (<-exitc).Code() }()
+		pid := proc.Pid
+		return Started{Pid: pid, Exit: codes, Signal: func(sig syscall.Signal) { syscall.Kill(-pid, sig) }}, nil
+	})
+}
+
+// RunWith runs spec with start as part of job j (see RunProcess).
+func (j *Job) RunWith(ctx context.Context, spec ProcessSpec, start Starter) Outcome {
+	m := j.m
 
 	// Wait for a process slot (bounded concurrency).
 	select {
@@ -206,12 +237,6 @@ func (j *Job) RunProcess(ctx context.Context, spec ProcessSpec) Outcome {
 		errW.Close()
 		return Fail(protocol.CodeInternal, err)
 	}
-	argv := append([]string{spec.Name}, spec.Args...)
-	attr := &os.ProcAttr{
-		Dir: spec.Dir, Env: env, Files: []*os.File{inR, outW, errW},
-		// Own process group, so kill reaches the children the job spawns.
-		Sys: &syscall.SysProcAttr{Setpgid: true},
-	}
 	j.mu.Lock()
 	if j.reason != reasonNone {
 		j.mu.Unlock()
@@ -222,9 +247,9 @@ func (j *Job) RunProcess(ctx context.Context, spec ProcessSpec) Outcome {
 		}
 		return failMsg(protocol.StateKilled, protocol.CodeOK, "killed before the process started")
 	}
-	proc, exitc, err := m.reaper.Start(bin, argv, attr)
+	proc, err := start(spec, []*os.File{inR, outW, errW})
 	if err == nil {
-		j.procs[proc.Pid] = &procInfo{name: spec.Name, args: spec.Args}
+		j.procs[proc.Pid] = &procInfo{name: spec.Name, args: spec.Args, signal: proc.Signal}
 	}
 	j.mu.Unlock()
 	inR.Close()
@@ -258,8 +283,8 @@ func (j *Job) RunProcess(ctx context.Context, spec ProcessSpec) Outcome {
 		var escalate <-chan time.Time
 		for {
 			select {
-			case ex := <-exitc:
-				return reaperExit{code: ex.Code(), signaled: ex.Status.Signaled()}
+			case code := <-proc.Exit:
+				return reaperExit{code: code}
 			case <-done:
 				done = nil
 				j.signalLocked(pid, syscall.SIGTERM)
@@ -322,6 +347,6 @@ func (j *Job) signalLocked(pid int, sig syscall.Signal) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if p := j.procs[pid]; p != nil && !p.exited {
-		syscall.Kill(-pid, sig)
+		p.signal(sig)
 	}
 }

@@ -101,6 +101,9 @@ type Command struct {
 	// LogLevels: which output levels (1 stdout, 2 stderr) are captured in
 	// streams and streamed; empty means all.
 	LogLevels []int `json:"log_levels,omitempty"`
+	// Container is set by corex.dispatch: the job runs in that container
+	// (0: on the node).
+	Container int `json:"-"`
 }
 
 // WantsLevel tells whether output of level lvl is captured.
