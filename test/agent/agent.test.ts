@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { release, tmpdir } from 'node:os';
@@ -450,6 +450,37 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
     assert.equal(out[0], 'from-node\n');
     assert.equal(code, 4);
     assert.ok((JSON.parse(out.slice(1).join('')) as { total: number }).total > 0);
+  });
+
+  it('zos-build agent bash, call, upload and download', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'core0-cli-'));
+    const out: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    const savedExit = process.exitCode;
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
+      typeof chunk === 'string' ? (out.push(chunk), true) : write(chunk, ...rest)) as typeof process.stdout.write;
+    // fail(false): a failing handler rejects instead of ending the process.
+    const cli = (...a: string[]) =>
+      yargs([]).command(agentCommand).strict().fail(false).parseAsync(['agent', ...a, '--port', String(port), '--password', PASSWORD]);
+    let code: typeof process.exitCode;
+    try {
+      await cli('bash', 'echo $((6*7)); exit 5');
+      code = process.exitCode;
+      process.exitCode = savedExit;
+      await writeFile(join(base, 'src'), 'payload\n');
+      await cli('upload', join(base, 'src'), join(base, 'remote'));
+      await cli('download', join(base, 'remote'), join(base, 'back'));
+      await cli('call', 'filesystem.exists', JSON.stringify({ path: join(base, 'back') }));
+      await assert.rejects(cli('call', 'filesystem.list', '{"path":"relative"}'), /absolute path/);
+    } finally {
+      process.stdout.write = write;
+      process.exitCode = savedExit;
+    }
+    assert.equal(out[0], '42\n');
+    assert.equal(code, 5);
+    assert.equal(readFileSync(join(base, 'back'), 'utf8'), 'payload\n');
+    assert.equal(out.at(-1), 'true\n');
+    await rm(base, { recursive: true, force: true });
   });
 
   it('restarts redis-server when it dies and answers again', async () => {
