@@ -330,8 +330,9 @@ func (m *Manager) cleanup(c *Container) error {
 	}
 	var errs []string
 	for _, v := range c.Veths {
-		if _, err := os.Stat("/sys/class/net/" + v); err == nil {
-			if err := m.Tool(context.Background(), "ip", "link", "del", "dev", v); err != nil {
+		// The pair usually vanished with the network namespace already.
+		if err := m.Tool(context.Background(), "ip", "link", "del", "dev", v); err != nil {
+			if _, serr := os.Stat("/sys/class/net/" + v); serr == nil {
 				errs = append(errs, err.Error())
 			}
 		}

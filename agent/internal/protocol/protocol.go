@@ -143,7 +143,12 @@ func NewResult(cmd *Command, state string, code int, payload interface{}) *Resul
 
 // SetData stores the JSON encoding of payload in Data.
 func (r *Result) SetData(payload interface{}) {
-	b, err := json.Marshal(payload)
+	// Without HTML escaping: messages keep their < > & readable.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(payload)
+	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	if err != nil {
 		b, _ = json.Marshal("cannot encode result: " + err.Error())
 		r.State, r.Code = StateError, CodeInternal
