@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -373,7 +374,9 @@ func TestSubscribe(t *testing.T) {
 	c.wait(t, "src", 5*time.Second)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if strings.Join(c.lines["sub"], ",") != "stdout:one,stderr:two" || len(c.lines["src"]) != 0 {
+	got := append([]string(nil), c.lines["sub"]...)
+	sort.Strings(got) // stdout and stderr are read by separate goroutines
+	if strings.Join(got, ",") != "stderr:two,stdout:one" || len(c.lines["src"]) != 0 {
 		t.Fatalf("sub %q src %q", c.lines["sub"], c.lines["src"])
 	}
 	if _, err := m.Subscribe("nope", "sub"); err != ErrNoJob {
