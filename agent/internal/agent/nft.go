@@ -96,7 +96,14 @@ func (s *Server) registerNft() {
 		if err != nil {
 			return nil, err
 		}
-		rules[text] = handleOf(out)
+		h := handleOf(out)
+		if h == 0 {
+			// Older nft: no JSON echo. Find the rule in the chain's listing.
+			if listing, err := s.runTool(ctx, nil, "nft", "-a", "list", "chain", nftFamily, nftTable, nftChain); err == nil {
+				h = handleInListing(string(listing), text)
+			}
+		}
+		rules[text] = h
 		return nil, nil
 	})
 	builtin(s, "nft.drop_port", func(ctx context.Context, _ *jobs.Job, a *portArgs) (interface{}, error) {
@@ -171,4 +178,21 @@ func handleOf(out []byte) int {
 		}
 	}
 	return 0
+}
+
+// handleInListing finds "<rule text> # handle N" in `nft -a list chain`
+// output (the last match: the rule just added).
+func handleInListing(listing, text string) int {
+	h := 0
+	for _, line := range strings.Split(listing, "\n") {
+		line = strings.TrimSpace(line)
+		i := strings.LastIndex(line, " # handle ")
+		if i < 0 || strings.TrimSpace(line[:i]) != text {
+			continue
+		}
+		if n, err := strconv.Atoi(strings.TrimSpace(line[i+len(" # handle "):])); err == nil {
+			h = n
+		}
+	}
+	return h
 }

@@ -41,6 +41,11 @@ func TestNftHandleAndRule(t *testing.T) {
 	if h := handleOf([]byte(out)); h != 7 {
 		t.Fatalf("handle %d", h)
 	}
+	listing := "table inet filter { # handle 1\n\tchain input { # handle 1\n\t\ttype filter hook input priority filter; policy accept;\n" +
+		"\t\ttcp dport 8080 accept # handle 3\n\t\tiifname \"eth0\" tcp dport 22 accept # handle 5\n\t}\n}\n"
+	if h := handleInListing(listing, `iifname "eth0" tcp dport 22 accept`); h != 5 {
+		t.Fatalf("listing handle %d", h)
+	}
 	a := portArgs{Port: 8080, Interface: "eth0", Subnet: "10.0.0.0/8"}
 	text, words, err := a.rule()
 	if err != nil || text != `iifname "eth0" ip saddr 10.0.0.0/8 tcp dport 8080 accept` || len(words) != 9 {
