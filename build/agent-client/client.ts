@@ -1,6 +1,8 @@
 /**
- * Host-side client for the core0 agent of a booted node. Speaks the protocol of docs/protocol.md over
- * the node's Redis: RPUSH a command to `core:default`, BLPOP `result:<id>`.
+ * Host-side client for the core0 agent of a booted node. Speaks upstream 0-core's wire protocol
+ * (docs/protocol.md) over the node's Redis: RPUSH a command to `core:default`, wait for the job flag
+ * `result:<id>:flag`, then BRPOPLPUSH `result:<id>` (the result stays readable); live output is the
+ * list `stream:<id>` of JSON messages.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,6 +18,7 @@ import type {
   RawResult,
   StreamEnd,
   StreamLine,
+  StreamMessage,
   SystemOptions,
 } from './types.js';
 import { RESULT_STATES } from './types.js';
@@ -24,7 +27,14 @@ export * from './types.js';
 
 export const COMMAND_QUEUE = 'core:default';
 export const resultKey = (id: string): string => `result:${id}`;
+export const flagKey = (id: string): string => `result:${id}:flag`;
 export const streamKey = (id: string): string => `stream:${id}`;
+
+/** How long the agent may take to accept (flag) a pushed command, as upstream's client (10 s). */
+const ACCEPT_TIMEOUT_S = 10;
+
+/** Bytes per filesystem.write (upstream's client uses 512 KiB). */
+const UPLOAD_BLOCK = 512 * 1024;
 
 type Redis = ReturnType<typeof createClient>;
 
@@ -82,6 +92,20 @@ function decode(raw: string, where: string): AgentResult {
     }
   }
   return { ...r, streams: Array.isArray(r.streams) ? r.streams : ['', ''], value };
+}
+
+/** Flags in the low 16 bits of a stream message's meta. */
+export const STREAM_EOF_SUCCESS = 0x2;
+export const STREAM_EOF_ERROR = 0x4;
+
+function parseStreamMessage(raw: string, where: string): StreamMessage['message'] {
+  try {
+    const m = (JSON.parse(raw) as StreamMessage).message;
+    if (typeof m.message === 'string' && typeof m.meta === 'number') return m;
+  } catch {
+    // reported below
+  }
+  throw new ZosError(`agent at ${where} sent a malformed stream message: ${raw.slice(0, 200)}`);
 }
 
 export class AgentClient {
@@ -196,15 +220,31 @@ export class AgentClient {
     }
   }
 
-  /** Waits for the result of a pushed command. */
+  /** Waits until the agent flags job id as accepted (upstream's `result:<id>:flag`). */
+  async waitAccepted(id: string, command = '?', timeoutS = ACCEPT_TIMEOUT_S): Promise<void> {
+    await this.withBlocking(async (c, healthy) => {
+      const reply = await c.brPopLPush(flagKey(id), flagKey(id), timeoutS);
+      healthy();
+      if (reply === null) {
+        throw new ZosError(`agent at ${this.address} did not accept ${command} (id ${id}) within ${timeoutS}s`, 'Is core0 running on the node?');
+      }
+    });
+  }
+
+  /**
+   * Waits for the result of a command. Like upstream's Response.get(), the result is read with
+   * BRPOPLPUSH so it stays in `result:<id>` for other readers until it expires.
+   */
   async waitResult(id: string, timeoutMs: number, command = '?'): Promise<AgentResult> {
     return this.withBlocking(async (c, healthy) => {
-      const reply = await c.blPop(resultKey(id), Math.max(0.01, timeoutMs / 1000));
+      const reply = await c.brPopLPush(resultKey(id), resultKey(id), Math.max(0.01, timeoutMs / 1000));
       healthy();
-      if (!reply) {
-        throw new ZosError(`agent at ${this.address} gave no result for ${command} (id ${id}) within ${Math.round(timeoutMs / 1000)}s`);
+      if (reply === null) {
+        const known = (await this.client.exists(flagKey(id))) === 1;
+        const why = known ? '' : ' (the agent does not know this job id: it expired or was never accepted)';
+        throw new ZosError(`agent at ${this.address} gave no result for ${command} (id ${id}) within ${Math.round(timeoutMs / 1000)}s${why}`);
       }
-      return decode(reply.element, this.address);
+      return decode(reply, this.address);
     });
   }
 
@@ -217,8 +257,12 @@ export class AgentClient {
     if (opts.maxTime !== undefined) cmd.max_time = opts.maxTime;
     if (opts.stream) cmd.stream = true;
     if (opts.tags !== undefined) cmd.tags = opts.tags;
+    if (opts.maxRestart !== undefined) cmd.max_restart = opts.maxRestart;
+    if (opts.recurringPeriod !== undefined) cmd.recurring_period = opts.recurringPeriod;
+    if (opts.logLevels !== undefined) cmd.log_levels = opts.logLevels;
     const timeoutMs = opts.timeoutMs ?? (opts.maxTime ? opts.maxTime * 1000 + 30_000 : 60_000);
     await this.push(cmd);
+    await this.waitAccepted(id, command);
     return (await this.waitResult(id, timeoutMs, command)) as AgentResult<T>;
   }
 
@@ -234,47 +278,53 @@ export class AgentClient {
    * non-zero exit is not thrown. With onLine, output lines are delivered while the program runs.
    */
   async system(name: string, args: string[] = [], opts: SystemOptions = {}): Promise<AgentResult> {
+    return this.runProcess('core.system', { name, args }, opts);
+  }
+
+  /**
+   * Runs a shell script with `bash` (on a node without bash: busybox `sh -c`). Same result shape as
+   * system().
+   */
+  async bash(script: string, opts: Omit<SystemOptions, 'env' | 'dir'> = {}): Promise<AgentResult> {
+    return this.runProcess('bash', { script }, opts);
+  }
+
+  private async runProcess(command: string, base: Record<string, unknown>, opts: SystemOptions): Promise<AgentResult> {
     const { env, dir, stdin, onLine, ...callOpts } = opts;
-    const a: Record<string, unknown> = { name, args };
+    const a: Record<string, unknown> = { ...base };
     if (env) a.env = env;
     if (dir) a.dir = dir;
     if (stdin !== undefined) a.stdin = stdin;
-    if (!onLine) return this.call('core.system', a, callOpts);
+    if (!onLine) return this.call(command, a, callOpts);
     const id = callOpts.id ?? randomUUID();
     const timeoutMs = callOpts.timeoutMs ?? (callOpts.maxTime ? callOpts.maxTime * 1000 + 30_000 : 60_000);
     const streaming = this.streamOutput(id, onLine, { timeoutMs });
     streaming.catch(() => {}); // awaited below; avoid an unhandled rejection if call fails first
-    const result = await this.call('core.system', a, { ...callOpts, id, stream: true, timeoutMs });
+    const result = await this.call(command, a, { ...callOpts, id, stream: true, timeoutMs });
     // The agent ends the stream before it stores the result, so this returns promptly.
     await streaming;
     return result;
   }
 
   /**
-   * Reads `stream:<id>` from the beginning and calls onLine for each output line until the job's end
-   * marker; resolves with the final state. Works for a job that already finished (within the stream's TTL).
+   * Consumes `stream:<id>` (a list of 0-core stream messages, popped with BLPOP as upstream's
+   * Response.stream() does) and calls onLine for each output line until the end-of-stream message;
+   * resolves with whether the job succeeded. Entries are consumed: one reader per stream.
    */
   async streamOutput(id: string, onLine: (line: StreamLine) => void, opts: { timeoutMs?: number } = {}): Promise<StreamEnd> {
     const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
     return this.withBlocking(async (c, healthy) => {
-      let last = '0-0';
       while (Date.now() < deadline) {
-        const block = Math.max(1, Math.min(1000, deadline - Date.now()));
-        const reply = (await c.sendCommand(['XREAD', 'COUNT', '500', 'BLOCK', String(block), 'STREAMS', streamKey(id), last])) as
-          | [string, [string, string[]][]][]
-          | null;
-        for (const [, entries] of reply ?? []) {
-          for (const [entryId, flat] of entries) {
-            last = entryId;
-            const f: Record<string, string> = {};
-            for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i]!] = flat[i + 1]!;
-            if (f.eof !== undefined) {
-              healthy();
-              return { state: f.state as StreamEnd['state'], code: Number(f.code) };
-            }
-            onLine({ stream: f.stream === 'stderr' ? 'stderr' : 'stdout', line: f.line ?? '' });
-          }
+        const wait = Math.max(0.01, Math.min(1, (deadline - Date.now()) / 1000));
+        const reply = await c.blPop(streamKey(id), wait);
+        if (!reply) continue;
+        const msg = parseStreamMessage(reply.element, this.address);
+        const level = msg.meta >>> 16;
+        if ((msg.meta & (STREAM_EOF_SUCCESS | STREAM_EOF_ERROR)) !== 0) {
+          healthy();
+          return { success: (msg.meta & STREAM_EOF_SUCCESS) !== 0 };
         }
+        onLine({ stream: level === 2 ? 'stderr' : 'stdout', level, line: msg.message });
       }
       healthy();
       throw new ZosError(`output stream of job ${id} on ${this.address} did not end in time`);
@@ -315,6 +365,51 @@ export class AgentClient {
   async kill(id: string, signal?: number): Promise<void> {
     if (signal === undefined) await this.callOk('core.kill', { id }, { timeoutMs: 30_000 });
     else await this.callOk('job.kill', { id, signal }, { timeoutMs: 30_000 });
+  }
+
+  /** Subscribes to a running job's output: resolves when it ends; onLine gets its lines from now on. */
+  async subscribe(jobId: string, onLine: (line: StreamLine) => void, opts: { timeoutMs?: number } = {}): Promise<void> {
+    const id = randomUUID();
+    const timeoutMs = opts.timeoutMs ?? 60_000;
+    const streaming = this.streamOutput(id, onLine, { timeoutMs });
+    streaming.catch(() => {});
+    const r = await this.call('core.subscribe', { id: jobId }, { id, stream: true, timeoutMs });
+    if (r.state !== 'SUCCESS') throw new AgentCommandError(r);
+    await streaming;
+  }
+
+  /** Sends signal (default SIGTERM) to a process of the node (process.kill). */
+  async killProcess(pid: number, signal = 15): Promise<void> {
+    await this.callOk('process.kill', { pid, signal }, { timeoutMs: 30_000 });
+  }
+
+  /** Writes data to a file of the node (filesystem.open/write/close, 512 KiB per block, as upstream's client). */
+  async upload(remotePath: string, data: Buffer, perm = 0o644): Promise<void> {
+    const fd = await this.callOk<string>('filesystem.open', { file: remotePath, mode: 'w', perm }, { timeoutMs: 30_000 });
+    try {
+      for (let off = 0; off < data.length; off += UPLOAD_BLOCK) {
+        const block = data.subarray(off, off + UPLOAD_BLOCK).toString('base64');
+        await this.callOk('filesystem.write', { fd, block }, { timeoutMs: 60_000 });
+      }
+    } finally {
+      await this.callOk('filesystem.close', { fd }, { timeoutMs: 30_000 });
+    }
+  }
+
+  /** Reads a file of the node (filesystem.open/read/close). */
+  async download(remotePath: string): Promise<Buffer> {
+    const fd = await this.callOk<string>('filesystem.open', { file: remotePath, mode: 'r' }, { timeoutMs: 30_000 });
+    const parts: Buffer[] = [];
+    try {
+      for (;;) {
+        const chunk = Buffer.from(await this.callOk<string>('filesystem.read', { fd }, { timeoutMs: 60_000 }), 'base64');
+        if (chunk.length === 0) break;
+        parts.push(chunk);
+      }
+    } finally {
+      await this.callOk('filesystem.close', { fd }, { timeoutMs: 30_000 });
+    }
+    return Buffer.concat(parts);
   }
 
   /** Asks the node to reboot; resolves once the agent accepted (it answers before it acts). */

@@ -18,6 +18,12 @@ export interface AgentCommand {
   max_time?: number;
   stream?: boolean;
   tags?: unknown;
+  /** Run again (1 s later) while it fails, at most this many runs. */
+  max_restart?: number;
+  /** Run again this many seconds after each run, until killed. */
+  recurring_period?: number;
+  /** Output levels to capture and stream (1 stdout, 2 stderr); all when absent. */
+  log_levels?: number[];
 }
 
 /** A result exactly as the agent stores it in `result:<id>`. */
@@ -28,9 +34,10 @@ export interface RawResult {
   data: string;
   /** [stdout, stderr] of process commands; empty strings otherwise. */
   streams: [string, string];
+  /** 20 (JSON data) for builtin commands, 0 for process commands (core.system, bash). */
   level: number;
   state: ResultState;
-  /** Exit code (process commands) or agent error code (400, 404, 409, 413, 500, 503, 504). */
+  /** 1000 + exit code when a process failed (0 on success), else an agent code (400, 403, 404, 413, 500, 503, 504). */
   code: number;
   /** Milliseconds since the epoch. */
   starttime: number;
@@ -63,6 +70,9 @@ export interface CallOptions {
   /** Publish output lines to `stream:<id>` while the job runs. */
   stream?: boolean;
   tags?: unknown;
+  maxRestart?: number;
+  recurringPeriod?: number;
+  logLevels?: number[];
   /** How long to wait for the result, in ms (default: maxTime + 30 s, or 60 s). */
   timeoutMs?: number;
 }
@@ -75,16 +85,27 @@ export interface SystemOptions extends CallOptions {
   onLine?: (line: StreamLine) => void;
 }
 
-/** One entry of `stream:<id>`. */
+/** One output line of `stream:<id>`. */
 export interface StreamLine {
   stream: 'stdout' | 'stderr';
+  /** The message level: 1 stdout, 2 stderr. */
+  level: number;
   line: string;
 }
 
-/** Marker that ends `stream:<id>`. */
+/** An entry of the list `stream:<id>` as the agent writes it (0-core's format). */
+export interface StreamMessage {
+  /** 0 for the node, a container id for a container's job. */
+  core: number;
+  /** The job id. */
+  command: string;
+  /** meta = level << 16 | flags (0x2 end, success; 0x4 end, error). epoch in ns. */
+  message: { message: string; epoch: number; meta: number };
+}
+
+/** How `stream:<id>` ended. */
 export interface StreamEnd {
-  state: ResultState;
-  code: number;
+  success: boolean;
 }
 
 export type InfoKind = 'cpu' | 'mem' | 'disk' | 'nic' | 'os' | 'version';

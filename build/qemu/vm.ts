@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -52,6 +52,13 @@ export interface BootOptions {
   consoleLog: string;
   /** Hard limit: the VM is killed after this long (default 300 s). */
   lifetimeMs?: number;
+  /**
+   * Blank virtio disks (sparse files in the VM's temp dir, deleted with it), after `disk`: with a
+   * direct kernel boot the guest sees them as /dev/vda, /dev/vdb, ... in this order.
+   */
+  extraDisks?: { sizeMb: number }[];
+  /** A second NIC (virtio-net on a user network of its own, no host forwards): the guest's second interface. */
+  secondNic?: boolean;
   /** Extra QEMU arguments, appended last. */
   extraArgs?: string[];
   qemu?: string;
@@ -92,7 +99,7 @@ export function stripEscapes(s: string): string {
   return s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\x1b[()][A-Z0-9]/g, '').replace(/\x1b[=>cDEHMNOZ78]/g, '').replace(/\r/g, '');
 }
 
-function qemuArgs(o: BootOptions, varsFile: string | undefined): string[] {
+function qemuArgs(o: BootOptions, varsFile: string | undefined, extraDisks: string[]): string[] {
   const a = ['-accel', 'tcg', '-nographic', '-monitor', 'none', '-serial', 'stdio', '-no-reboot', '-nodefaults'];
   a.push('-machine', 'pc', '-m', String(o.memoryMb ?? 512), '-smp', String(o.cpus ?? 1));
   a.push('-boot', 'menu=off,strict=on');
@@ -131,6 +138,10 @@ function qemuArgs(o: BootOptions, varsFile: string | undefined): string[] {
   if (o.rng !== false) {
     a.push('-object', 'rng-random,id=rng0,filename=/dev/urandom', '-device', 'virtio-rng-pci,rng=rng0');
   }
+  extraDisks.forEach((file, i) => {
+    a.push('-drive', `file=${file},format=raw,if=none,id=xdisk${i}`, '-device', `virtio-blk-pci,drive=xdisk${i}`);
+  });
+  if (o.secondNic) a.push('-netdev', 'user,id=n1,restrict=on', '-device', 'virtio-net-pci,netdev=n1');
   a.push(...(o.extraArgs ?? []));
   return a;
 }
@@ -142,7 +153,14 @@ export async function bootVm(o: BootOptions): Promise<Vm> {
     varsFile = join(tmp, 'OVMF_VARS.fd');
     await copyFile(OVMF_VARS, varsFile);
   }
-  const argv = [o.qemu ?? 'qemu-system-x86_64', ...qemuArgs(o, varsFile)];
+  const extraDisks: string[] = [];
+  for (const [i, d] of (o.extraDisks ?? []).entries()) {
+    const file = join(tmp, `disk${i}.img`);
+    await writeFile(file, '');
+    await truncate(file, d.sizeMb * 1024 * 1024);
+    extraDisks.push(file);
+  }
+  const argv = [o.qemu ?? 'qemu-system-x86_64', ...qemuArgs(o, varsFile, extraDisks)];
   await mkdir(dirname(o.consoleLog), { recursive: true });
   const logStream: WriteStream = createWriteStream(o.consoleLog, { flags: 'w' });
   logStream.write(`# ${argv.join(' ')}\n`);

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { release, tmpdir } from 'node:os';
@@ -122,19 +123,20 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
     assert.equal(r.state, 'SUCCESS');
     assert.equal(r.code, 0);
     assert.equal(r.streams[0].trim(), release());
-    assert.equal(r.level, 20);
+    assert.equal(r.level, 0, 'a process result carries no JSON data (level 0, as 0-core)');
     assert.equal(typeof r.starttime, 'number');
   });
 
   it('reports exit codes, stderr, stdin and tags', async () => {
     const r = await agent!.system('sh', ['-c', 'cat; echo oops >&2; exit 3'], { stdin: 'hello\n', tags: { a: [1] } });
     assert.equal(r.state, 'ERROR');
-    assert.equal(r.code, 3);
+    assert.equal(r.code, 1003, '0-core reports a process exit code as 1000 + code');
     assert.deepEqual(r.streams, ['hello\n', 'oops\n']);
     assert.deepEqual(r.tags, { a: [1] });
     const nf = await agent!.system('/nonexistent/program');
     assert.equal(nf.state, 'ERROR');
-    assert.equal(nf.code, 127);
+    assert.equal(nf.code, 404);
+    assert.match(String(nf.value), /no such file/);
   });
 
   it('streams output while the job runs', async () => {
@@ -143,14 +145,60 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
       onLine: (l) => lines.push({ l, at: Date.now() }),
     });
     assert.equal(r.state, 'SUCCESS');
-    assert.deepEqual(lines.map((x) => x.l), [{ stream: 'stdout', line: 'first' }, { stream: 'stderr', line: 'second' }]);
+    assert.deepEqual(lines.map((x) => x.l), [
+      { stream: 'stdout', level: 1, line: 'first' },
+      { stream: 'stderr', level: 2, line: 'second' },
+    ]);
     const end = r.starttime + r.time;
     assert.ok(lines[0]!.at < end - 1000, `first line arrived ${end - lines[0]!.at} ms before the end; expected ~2 s`);
-    // A late reader still gets the whole stream.
+  });
+
+  it('keeps a stream list for a late reader, in 0-core\'s message format', async () => {
+    const r = await agent!.system('sh', ['-c', 'echo a; echo b >&2; exit 2'], { stream: true });
+    const raw = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false }, password: PASSWORD });
+    raw.on('error', () => {});
+    await raw.connect();
+    try {
+      assert.equal(await raw.type(`stream:${r.id}`), 'list');
+      const ttl = await raw.ttl(`stream:${r.id}`);
+      assert.ok(ttl > 0 && ttl <= 60, `stream TTL ${ttl}`);
+      const entries = (await raw.lRange(`stream:${r.id}`, 0, -1)).map((e) => JSON.parse(e));
+      assert.deepEqual(entries.map((e) => [e.core, e.command, e.message.message, e.message.meta]), [
+        [0, r.id, 'a', 1 << 16],
+        [0, r.id, 'b', 2 << 16],
+        [0, r.id, '', (2 << 16) | 0x4],
+      ]);
+      assert.ok(entries.every((e) => typeof e.message.epoch === 'number' && e.message.epoch > 1e18), 'epoch in ns');
+      // Job flag: present, expiring with the result.
+      const flagTtl = await raw.ttl(`result:${r.id}:flag`);
+      assert.ok(flagTtl > 0 && flagTtl <= 300, `flag TTL ${flagTtl}`);
+    } finally {
+      raw.destroy();
+    }
     const late: string[] = [];
     const fin = await agent!.streamOutput(r.id, (l) => late.push(l.line), { timeoutMs: 5000 });
-    assert.deepEqual(late, ['first', 'second']);
-    assert.equal(fin.state, 'SUCCESS');
+    assert.deepEqual(late, ['a', 'b']);
+    assert.equal(fin.success, false);
+    // The result stays readable (BRPOPLPUSH), as upstream's Response.get() expects.
+    assert.equal((await agent!.waitResult(r.id, 1000)).code, 1002);
+  });
+
+  it('honours max_restart, log_levels and refuses stats_interval', async () => {
+    const dir2 = await mkdtemp(join(tmpdir(), 'core0-restart-'));
+    const r = await agent!.system('sh', ['-c', `echo run >> ${dir2}/runs; echo out; echo err >&2; exit 1`], {
+      maxRestart: 2,
+      logLevels: [2],
+    });
+    assert.equal(r.state, 'ERROR');
+    assert.deepEqual(r.streams, ['', 'err\n']);
+    const runs = spawnSync('cat', [join(dir2, 'runs')], { encoding: 'utf8' }).stdout;
+    assert.equal(runs, 'run\nrun\n');
+    await rm(dir2, { recursive: true, force: true });
+    const id = randomUUID();
+    await agent!.push(JSON.stringify({ id, command: 'core.ping', stats_interval: 5 }));
+    const s = await agent!.waitResult(id, 10_000);
+    assert.equal(s.state, 'ERROR');
+    assert.match(String(s.value), /stats_interval is not supported/);
   });
 
   it('kills a job that exceeds max_time', async () => {
@@ -173,16 +221,143 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
     assert.equal((await pending).state, 'KILLED');
   });
 
-  it('answers UNKNOWN_CMD and DUPLICATE_ID', async () => {
+  it('answers UNKNOWN_CMD and drops a duplicate id as 0-core does', async () => {
     const u = await agent!.call('no.such.command');
     assert.equal(u.state, 'UNKNOWN_CMD');
     const id = randomUUID();
     await agent!.push({ id, command: 'core.system', arguments: { name: 'sleep', args: ['1'] } });
-    await sleep(200);
-    const dup = await agent!.call('core.ping', undefined, { id, timeoutMs: 10_000 });
-    assert.equal(dup.state, 'DUPLICATE_ID');
+    await agent!.waitAccepted(id);
+    await agent!.push({ id, command: 'core.system', arguments: { name: 'false' } });
     const orig = await agent!.waitResult(id, 10_000);
     assert.equal(orig.state, 'SUCCESS');
+    await sleep(500);
+    const raw = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false }, password: PASSWORD });
+    raw.on('error', () => {});
+    await raw.connect();
+    try {
+      assert.equal(await raw.lLen(`result:${id}`), 1, 'the duplicate must not add a result');
+    } finally {
+      raw.destroy();
+    }
+  });
+
+  it('runs bash scripts with stdin (sh -c, as 0-core)', async () => {
+    const r = await agent!.bash('read x; echo "got $x"; echo warn >&2; exit 4', { stdin: 'hello\n' });
+    assert.equal(r.state, 'ERROR');
+    assert.equal(r.code, 1004);
+    assert.deepEqual(r.streams, ['got hello\n', 'warn\n']);
+    const bad = await agent!.call('bash', { script: '' });
+    assert.equal(bad.code, 400);
+    assert.match(String(bad.value), /script is required/);
+  });
+
+  it('round-trips a file through filesystem upload/download and manages paths', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'core0-fs-'));
+    try {
+      const data = Buffer.alloc(1_300_000);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 9)) & 0xff;
+      await agent!.upload(join(base, 'blob'), data, 0o600);
+      assert.ok((await agent!.download(join(base, 'blob'))).equals(data), 'downloaded bytes differ');
+      assert.equal(statSync(join(base, 'blob')).mode & 0o777, 0o600);
+      await agent!.callOk('filesystem.mkdir', { path: join(base, 'a/b') });
+      await agent!.callOk('filesystem.move', { path: join(base, 'a'), destination: join(base, 'c') });
+      await agent!.callOk('filesystem.chmod', { path: join(base, 'c'), mode: 0o711, recursive: true });
+      assert.equal(statSync(join(base, 'c/b')).mode & 0o777, 0o711);
+      await agent!.callOk('filesystem.chown', { path: join(base, 'c'), user: 'root', group: '0', recursive: false });
+      const list = await agent!.callOk<{ name: string; is_dir: boolean; size: number }[]>('filesystem.list', { path: base });
+      assert.deepEqual(list.map((e) => [e.name, e.is_dir]).sort(), [['blob', false], ['c', true]]);
+      assert.equal(await agent!.callOk('filesystem.exists', { path: join(base, 'c/b') }), true);
+      await agent!.callOk('filesystem.remove', { path: join(base, 'c') });
+      assert.equal(await agent!.callOk('filesystem.exists', { path: join(base, 'c') }), false);
+      // Bad input: clear 400s, nothing touched.
+      for (const [cmd, args, re] of [
+        ['filesystem.remove', { path: 'relative/path' }, /absolute path/],
+        ['filesystem.remove', { path: '/etc' }, /top-level directory/],
+        ['filesystem.open', { file: join(base, 'x'), mode: 'rw' }, /exactly one of r, w, a, x/],
+        ['filesystem.chmod', { path: base, mode: 0o17777 }, /not a permission/],
+        ['filesystem.read', { fd: 'nope' }, /unknown file descriptor/],
+        ['filesystem.list', { path: base, extra: 1 }, /unknown field "extra"/],
+      ] as const) {
+        const r = await agent!.call(cmd, args as Record<string, unknown>);
+        assert.equal(r.state, 'ERROR', cmd);
+        assert.match(String(r.value), re, cmd);
+      }
+      const missing = await agent!.call('filesystem.list', { path: join(base, 'nope') });
+      assert.equal(missing.code, 404);
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
+  });
+
+  it('lists and kills processes, subscribes to a job, kills all jobs', async () => {
+    const child = spawn('sleep', ['60']);
+    const mine = await agent!.callOk<{ pid: number; name: string }[]>('process.list', { pid: child.pid });
+    assert.equal(mine[0]!.name, 'sleep');
+    await agent!.killProcess(child.pid!, 9);
+    assert.ok(await waitExit(child, 5000), 'process.kill did not kill');
+    const self = await agent!.call('process.kill', { pid: 1 });
+    assert.equal(self.code, 400);
+    const gone = await agent!.call('process.kill', { pid: 4_000_000 });
+    assert.equal(gone.code, 404);
+
+    const id = randomUUID();
+    const job = agent!.system('sh', ['-c', 'sleep 1; echo late; echo late-err >&2'], { id });
+    await agent!.waitAccepted(id);
+    const seen: StreamLine[] = [];
+    await agent!.subscribe(id, (l) => seen.push(l));
+    assert.deepEqual(seen.map((l) => [l.level, l.line]).sort(), [[1, 'late'], [2, 'late-err']]);
+    assert.equal((await job).state, 'SUCCESS');
+
+    const a = agent!.system('sleep', ['60'], { timeoutMs: 20_000 });
+    const b = agent!.system('sleep', ['60'], { timeoutMs: 20_000 });
+    await sleep(300);
+    assert.ok((await agent!.callOk<number>('core.killall')) >= 2);
+    assert.deepEqual([(await a).state, (await b).state], ['KILLED', 'KILLED']);
+  });
+
+  it('reports listening ports with their process', async () => {
+    const ports = await agent!.callOk<{ network: string; port: number; pid: number }[]>('info.port');
+    const redisPort = ports.find((p) => p.network === 'tcp' && p.port === port);
+    assert.ok(redisPort, `port ${port} not listed`);
+    const st = await agent!.state<{ redis_pid: number }>();
+    assert.equal(redisPort.pid, st.redis_pid);
+    const dmi = await agent!.call('info.dmi', { types: ['bios', 1] });
+    assert.equal(dmi.state, 'SUCCESS');
+    const badDmi = await agent!.call('info.dmi', { types: ['memory'] });
+    assert.equal(badDmi.code, 400);
+  });
+
+  // Only invalid input here: valid disk/network/nft commands would change the host (they run in test/boot/).
+  it('refuses bad disk, btrfs, bridge, ip and nft arguments before touching anything', async () => {
+    const cases: [string, Record<string, unknown>, RegExp][] = [
+      ['disk.mktable', { disk: '/dev/../etc/passwd' }, /block device path/],
+      ['disk.mktable', { disk: '/etc/passwd' }, /block device path/],
+      ['disk.mktable', { disk: '/dev/null', table_type: 'gpt' }, /not a block device/],
+      ['disk.mkpart', { disk: '/dev/nonexistent-zos', start: '1MiB', end: '100%' }, /does not exist/],
+      ['disk.mount', { source: '/dev/nonexistent-zos', target: '/mnt/x', options: '' }, /does not exist/],
+      ['disk.umount', { source: '/' }, /refusing to unmount/],
+      ['disk.rmpart', { disk: '/dev/null', number: 1 }, /not a block device/],
+      ['btrfs.create', { label: 'x', devices: [] }, /at least one device/],
+      ['btrfs.create', { label: '-f', devices: ['/dev/vdb'] }, /argument label/],
+      ['btrfs.create', { label: 'ok', data: 'raid9', devices: ['/dev/vdb'] }, /argument data must be one of/],
+      ['btrfs.subvol_create', { path: 'rel' }, /absolute path/],
+      ['bridge.create', { name: 'br;reboot' }, /interface name/],
+      ['bridge.create', { name: 'zbr0', network: { mode: 'static', nat: false, settings: { cidr: 'nonsense' } } }, /settings.cidr/],
+      ['bridge.create', { name: 'zbr0', network: { mode: 'dnsmasq', nat: false, settings: {} } }, /dnsmasq is not supported/],
+      ['bridge.nic-add', { name: 'zbr0', nic: 'eth0 up' }, /interface name/],
+      ['ip.link.mtu', { name: 'lo', mtu: 10 }, /mtu must be/],
+      ['ip.addr.add', { name: 'lo', ip: '10.0.0.1' }, /prefix length/],
+      ['ip.route.add', { dev: 'lo', dst: '10.0.0.0/8', gw: 'gw' }, /argument gw/],
+      ['nft.open_port', { port: 70000 }, /port must be/],
+      ['nft.open_port', { port: 22, interface: 'eth0" accept' }, /interface name/],
+      ['nft.open_port', { port: 22, subnet: '10.0.0.0/99' }, /subnet/],
+    ];
+    for (const [cmd, args, re] of cases) {
+      const r = await agent!.call(cmd, args);
+      assert.equal(r.state, 'ERROR', `${cmd} ${JSON.stringify(args)}`);
+      assert.equal(r.code, 400, `${cmd} ${JSON.stringify(args)}: ${r.data}`);
+      assert.match(String(r.value), re, cmd);
+    }
   });
 
   it('refuses a wrong password', async () => {
@@ -275,6 +450,37 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
     assert.equal(out[0], 'from-node\n');
     assert.equal(code, 4);
     assert.ok((JSON.parse(out.slice(1).join('')) as { total: number }).total > 0);
+  });
+
+  it('zos-build agent bash, call, upload and download', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'core0-cli-'));
+    const out: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    const savedExit = process.exitCode;
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
+      typeof chunk === 'string' ? (out.push(chunk), true) : write(chunk, ...rest)) as typeof process.stdout.write;
+    // fail(false): a failing handler rejects instead of ending the process.
+    const cli = (...a: string[]) =>
+      yargs([]).command(agentCommand).strict().fail(false).parseAsync(['agent', ...a, '--port', String(port), '--password', PASSWORD]);
+    let code: typeof process.exitCode;
+    try {
+      await cli('bash', 'echo $((6*7)); exit 5');
+      code = process.exitCode;
+      process.exitCode = savedExit;
+      await writeFile(join(base, 'src'), 'payload\n');
+      await cli('upload', join(base, 'src'), join(base, 'remote'));
+      await cli('download', join(base, 'remote'), join(base, 'back'));
+      await cli('call', 'filesystem.exists', JSON.stringify({ path: join(base, 'back') }));
+      await assert.rejects(cli('call', 'filesystem.list', '{"path":"relative"}'), /absolute path/);
+    } finally {
+      process.stdout.write = write;
+      process.exitCode = savedExit;
+    }
+    assert.equal(out[0], '42\n');
+    assert.equal(code, 5);
+    assert.equal(readFileSync(join(base, 'back'), 'utf8'), 'payload\n');
+    assert.equal(out.at(-1), 'true\n');
+    await rm(base, { recursive: true, force: true });
   });
 
   it('restarts redis-server when it dies and answers again', async () => {

@@ -16,6 +16,7 @@ import (
 
 	"zos-build/agent/internal/agent"
 	"zos-build/agent/internal/clog"
+	"zos-build/agent/internal/container"
 	"zos-build/agent/internal/jobs"
 	"zos-build/agent/internal/reaper"
 	"zos-build/agent/internal/redisd"
@@ -60,6 +61,9 @@ func parseFlags(pid1 bool) flags {
 }
 
 func main() {
+	if os.Getenv(container.InitEnv) != "" {
+		container.RunInit() // a container's PID 1; never returns
+	}
 	pid1 := os.Getpid() == 1
 	f := parseFlags(pid1)
 	if f.showVersion {
@@ -180,6 +184,7 @@ func run(pid1 bool, f flags) {
 	pool := resp.NewPool(sup.DialOptions(), 16)
 	srv := agent.New(version, pool, r, jobs.DefaultConfig)
 	srv.Shutdown = func(poweroff bool) { halt <- poweroff }
+	srv.ContainerDir = filepath.Join(f.runDir, "containers")
 	srv.State = func() map[string]interface{} {
 		return map[string]interface{}{"redis_pid": sup.Pid(), "redis_restarts": sup.Restarts(), "pid1": pid1}
 	}

@@ -29,7 +29,7 @@ func (s *Server) register() {
 		if spec.Name == "" {
 			return badArgs(errors.New("argument name is required"))
 		}
-		return j.RunProcess(ctx, spec)
+		return s.runProcess(ctx, j, spec)
 	})
 	kill := func(withSignal bool) jobs.Handler {
 		return func(ctx context.Context, j *jobs.Job) jobs.Outcome {
@@ -116,7 +116,6 @@ func (s *Server) register() {
 	m.Handle("info.version", func(ctx context.Context, j *jobs.Job) jobs.Outcome {
 		return jobs.OK(map[string]interface{}{"version": s.Version, "go": runtime.Version(), "commands": s.Jobs.Commands()})
 	})
-	m.Handle("process.list", func(ctx context.Context, j *jobs.Job) jobs.Outcome { return jobs.OK(info.Processes()) })
 	halt := func(poweroff bool) jobs.Handler {
 		return func(ctx context.Context, j *jobs.Job) jobs.Outcome {
 			if s.Shutdown == nil {
@@ -136,4 +135,10 @@ func (s *Server) register() {
 	}
 	m.Handle("core.reboot", halt(false))
 	m.Handle("core.poweroff", halt(true))
+	s.registerNode()
+	s.registerFS()
+	s.registerStorage()
+	s.registerNetwork()
+	s.registerNft()
+	s.registerContainers()
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"zos-build/agent/internal/clog"
+	"zos-build/agent/internal/container"
 	"zos-build/agent/internal/jobs"
 	"zos-build/agent/internal/protocol"
 	"zos-build/agent/internal/reaper"
@@ -17,10 +18,10 @@ import (
 
 // Tunables (seconds where the protocol says so).
 const (
-	ResultTTL      = 300 // EXPIRE of result:<id>
-	StreamTTL      = 300 // EXPIRE of stream:<id>, refreshed by every line
-	StreamMaxLen   = 10000
-	blpopTimeout   = 5 // server-side BLPOP timeout
+	ResultTTL      = 300  // EXPIRE of result:<id> and result:<id>:flag once the job ended
+	StreamTTL      = 60   // EXPIRE of stream:<id>, refreshed by every batch (as 0-core)
+	StreamMaxLen   = 1000 // stream:<id> is trimmed to its last entries (as 0-core)
+	blpopTimeout   = 5    // server-side BLPOP timeout
 	resultDeadline = 60 * time.Second
 )
 
@@ -35,6 +36,8 @@ type Server struct {
 	Shutdown func(poweroff bool)
 	// State reports extra fields for core.state (redis pid, restarts...).
 	State func() map[string]interface{}
+	// ContainerDir holds container images and writable layers.
+	ContainerDir string
 
 	started  time.Time
 	stop     chan struct{}
@@ -45,6 +48,9 @@ type Server struct {
 	connMu   sync.Mutex
 	conn     *resp.Conn // the blocking connection, closed by Stop
 
+	ctrs     *container.Manager
+	ctrsOnce sync.Once
+
 	streamsMu sync.Mutex
 	streams   map[string]*streamBuf
 }
@@ -53,7 +59,7 @@ type Server struct {
 func New(version string, pool *resp.Pool, r *reaper.Reaper, cfg jobs.Config) *Server {
 	s := &Server{Version: version, Pool: pool, Reaper: r, started: time.Now(),
 		stop: make(chan struct{}), loopDone: make(chan struct{})}
-	s.Jobs = jobs.NewManager(cfg, r, jobs.Sinks{Result: s.pushResult, Line: s.pushLine, End: s.pushEnd})
+	s.Jobs = jobs.NewManager(cfg, r, jobs.Sinks{Accept: s.pushFlag, Result: s.pushResult, Line: s.pushLine, End: s.pushEnd})
 	s.register()
 	return s
 }
@@ -199,135 +205,5 @@ func (s *Server) Stop(timeout time.Duration) {
 	select {
 	case <-s.loopDone:
 	case <-time.After(timeout):
-	}
-}
-
-// pushResult stores a result, retrying while redis is restarting.
-func (s *Server) pushResult(r *protocol.Result) {
-	key := protocol.ResultPrefix + r.ID
-	body := string(r.Marshal())
-	deadline := time.Now().Add(resultDeadline)
-	for delay := 100 * time.Millisecond; ; delay *= 2 {
-		vs, err := s.Pool.Pipeline(5*time.Second, [][]string{
-			{"RPUSH", key, body},
-			{"EXPIRE", key, strconv.Itoa(ResultTTL)},
-		})
-		if err == nil && vs[0].Kind != '-' {
-			return
-		}
-		if err == nil {
-			err = resp.Error(vs[0].Str)
-		}
-		if time.Now().After(deadline) {
-			clog.Errorf("job %s: result lost: %v", r.ID, err)
-			return
-		}
-		if delay > 2*time.Second {
-			delay = 2 * time.Second
-		}
-		time.Sleep(delay)
-	}
-}
-
-// streamBuf batches the lines of one streaming job so a chatty process is
-// not slowed down by one redis round trip per line.
-type streamBuf struct {
-	mu       sync.Mutex
-	pending  [][]string
-	dropped  int
-	flushing bool
-	idle     *sync.Cond
-}
-
-const maxPendingLines = 20000
-
-func (s *Server) streamFor(id string) *streamBuf {
-	s.streamsMu.Lock()
-	defer s.streamsMu.Unlock()
-	if s.streams == nil {
-		s.streams = map[string]*streamBuf{}
-	}
-	b := s.streams[id]
-	if b == nil {
-		b = &streamBuf{}
-		b.idle = sync.NewCond(&b.mu)
-		s.streams[id] = b
-	}
-	return b
-}
-
-func xaddArgs(id string, fields ...string) []string {
-	return append([]string{"XADD", protocol.StreamPrefix + id, "MAXLEN", "~", strconv.Itoa(StreamMaxLen), "*"}, fields...)
-}
-
-func (s *Server) pushLine(id, stream, line string) {
-	b := s.streamFor(id)
-	b.mu.Lock()
-	if len(b.pending) >= maxPendingLines {
-		b.dropped++
-	} else {
-		b.pending = append(b.pending, xaddArgs(id, "stream", stream, "line", line))
-	}
-	start := !b.flushing
-	b.flushing = true
-	b.mu.Unlock()
-	if start {
-		go s.flush(id, b)
-	}
-}
-
-// flush writes pending entries in pipelined batches until none are left.
-func (s *Server) flush(id string, b *streamBuf) {
-	for {
-		b.mu.Lock()
-		batch := b.pending
-		if len(batch) > 500 {
-			batch = batch[:500]
-		}
-		b.pending = b.pending[len(batch):]
-		if len(batch) == 0 {
-			b.flushing = false
-			b.idle.Broadcast()
-			b.mu.Unlock()
-			return
-		}
-		b.mu.Unlock()
-		// A fresh slice: appending to batch would overwrite the next
-		// pending entry, which shares batch's backing array.
-		cmds := make([][]string, 0, len(batch)+1)
-		cmds = append(cmds, batch...)
-		cmds = append(cmds, []string{"EXPIRE", protocol.StreamPrefix + id, strconv.Itoa(StreamTTL)})
-		vs, err := s.Pool.Pipeline(10*time.Second, cmds)
-		if err == nil && vs[0].Kind == '-' {
-			err = resp.Error(vs[0].Str)
-		}
-		if err != nil {
-			clog.Debugf("job %s: %d stream entries lost: %v", id, len(batch), err)
-		}
-	}
-}
-
-// pushEnd waits for pending lines, then writes the end marker.
-func (s *Server) pushEnd(id string, r *protocol.Result) {
-	b := s.streamFor(id)
-	b.mu.Lock()
-	for b.flushing {
-		b.idle.Wait()
-	}
-	dropped := b.dropped
-	b.mu.Unlock()
-	s.streamsMu.Lock()
-	delete(s.streams, id)
-	s.streamsMu.Unlock()
-	fields := []string{"eof", "1", "state", r.State, "code", strconv.Itoa(r.Code)}
-	if dropped > 0 {
-		fields = append(fields, "dropped", strconv.Itoa(dropped))
-	}
-	vs, err := s.Pool.Pipeline(5*time.Second, [][]string{xaddArgs(id, fields...), {"EXPIRE", protocol.StreamPrefix + id, strconv.Itoa(StreamTTL)}})
-	if err == nil && vs[0].Kind == '-' {
-		err = resp.Error(vs[0].Str)
-	}
-	if err != nil {
-		clog.Debugf("job %s: stream end marker lost: %v", id, err)
 	}
 }

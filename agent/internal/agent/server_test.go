@@ -67,8 +67,13 @@ func TestServerRoundTrip(t *testing.T) {
 	if r.State != "SUCCESS" || r.Data != `"PONG test"` {
 		t.Fatalf("%+v", r)
 	}
-	ttl, _ := pool.Do(time.Second, "TTL", "result:p1")
-	_ = ttl
+	// The flag exists and expires with the result (0-core's Flag/UnFlag).
+	for _, k := range []string{"result:p1:flag"} { // the result itself was popped by call
+		ttl, err := pool.Do(time.Second, "TTL", k)
+		if err != nil || ttl.Int <= 0 || ttl.Int > 300 {
+			t.Fatalf("TTL %s = %+v %v", k, ttl, err)
+		}
+	}
 	for i := 0; i < 200; i++ {
 		pool.Do(time.Second, "RPUSH", protocol.QueueKey, "{bad json "+strconv.Itoa(i))
 	}
@@ -76,12 +81,20 @@ func TestServerRoundTrip(t *testing.T) {
 	if r.State != "SUCCESS" || r.Streams[0] != "hi\n" {
 		t.Fatalf("%+v", r)
 	}
-	v, err := pool.Do(time.Second, "XRANGE", "stream:s1", "-", "+")
+	v, err := pool.Do(time.Second, "LRANGE", "stream:s1", "0", "-1")
 	if err != nil || len(v.Array) != 2 {
 		t.Fatalf("%+v %v", v, err)
 	}
-	if f := v.Array[0].Array[1].Array; f[1].Str != "stdout" || f[3].Str != "hi" {
-		t.Fatalf("%+v", f)
+	if m := decodeRecord(t, v.Array[0].Str); m.Command != "s1" || m.Message.Message != "hi" || m.Message.Meta != 1<<16 {
+		t.Fatalf("%+v", m)
+	}
+	if m := decodeRecord(t, v.Array[1].Str); m.Message.Meta != 1<<16|2 {
+		t.Fatalf("end of stream %+v", m)
+	}
+	r = call(t, pool, `{"id":"s3","command":"core.system","arguments":{"name":"false"},"stream":true}`, "s3")
+	v, _ = pool.Do(time.Second, "LRANGE", "stream:s3", "0", "-1")
+	if r.Code != 1001 || len(v.Array) != 1 || decodeRecord(t, v.Array[0].Str).Message.Meta != 2<<16|4 {
+		t.Fatalf("%+v %+v", r, v)
 	}
 	r = call(t, pool, `{"id":"s2","command":"core.system","arguments":{"name":5}}`, "s2")
 	if r.State != "ERROR" || r.Code != 400 || !strings.Contains(r.Data, "name must be a string") {
@@ -100,17 +113,27 @@ func TestStreamKeepsOrderUnderLoad(t *testing.T) {
 	if r.State != "SUCCESS" {
 		t.Fatalf("%+v", r)
 	}
-	v, err := pool.Do(5*time.Second, "XRANGE", "stream:many", "-", "+")
-	if err != nil || len(v.Array) != 5001 {
+	// Trimmed to the last StreamMaxLen entries, in order, end marker last.
+	v, err := pool.Do(5*time.Second, "LRANGE", "stream:many", "0", "-1")
+	if err != nil || len(v.Array) != StreamMaxLen {
 		t.Fatalf("%d entries, %v", len(v.Array), err)
 	}
-	for i, e := range v.Array[:5000] {
-		if got := e.Array[1].Array[3].Str; got != strconv.Itoa(i+1) {
+	for i, e := range v.Array[:StreamMaxLen-1] {
+		if got := decodeRecord(t, e.Str).Message.Message; got != strconv.Itoa(5000-StreamMaxLen+2+i) {
 			t.Fatalf("entry %d is %q", i, got)
 		}
 	}
-	if f := v.Array[5000].Array[1].Array; f[0].Str != "eof" {
-		t.Fatalf("last entry %+v", f)
+	if m := decodeRecord(t, v.Array[StreamMaxLen-1].Str); m.Message.Meta&6 == 0 {
+		t.Fatalf("last entry %+v", m)
 	}
 	t.Logf("5000 streamed lines in %s", time.Since(start))
+}
+
+func decodeRecord(t *testing.T, s string) streamRecord {
+	t.Helper()
+	var r streamRecord
+	if err := json.Unmarshal([]byte(s), &r); err != nil {
+		t.Fatalf("stream entry %q: %v", s, err)
+	}
+	return r
 }

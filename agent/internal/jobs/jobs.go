@@ -22,16 +22,24 @@ import (
 type Outcome struct {
 	State   string
 	Code    int
+	Level   int // protocol.LevelResult for builtins, LevelNone for processes
 	Data    interface{}
 	Streams [2]string
 }
 
 // OK is a successful outcome carrying payload.
-func OK(payload interface{}) Outcome { return Outcome{State: protocol.StateSuccess, Data: payload} }
+func OK(payload interface{}) Outcome {
+	return Outcome{State: protocol.StateSuccess, Level: protocol.LevelResult, Data: payload}
+}
 
 // Fail is an ERROR outcome with a message.
 func Fail(code int, err error) Outcome {
-	return Outcome{State: protocol.StateError, Code: code, Data: err.Error()}
+	return Outcome{State: protocol.StateError, Code: code, Level: protocol.LevelResult, Data: err.Error()}
+}
+
+// failMsg is an outcome of state with a message, at the result level.
+func failMsg(state string, code int, msg string) Outcome {
+	return Outcome{State: state, Code: code, Level: protocol.LevelResult, Data: msg}
 }
 
 // Handler runs one command. ctx is cancelled when the job is killed or its
@@ -40,12 +48,16 @@ type Handler func(ctx context.Context, j *Job) Outcome
 
 // Sinks receive what the manager produces.
 type Sinks struct {
+	// Accept is called, before the job runs, for every command that will
+	// get a result (upstream's job flag). Duplicates are not accepted.
+	Accept func(id string)
 	// Result is called exactly once per accepted or rejected command that
 	// has an id.
 	Result func(*protocol.Result)
-	// Line is called for each line of output of a streaming job; stream is
-	// "stdout" or "stderr". It must not block for long.
-	Line func(id, stream, line string)
+	// Line is called for each line of output of a streaming job (or of a
+	// job it subscribed to); level is protocol.LevelStdout or LevelStderr.
+	// It must not block for long.
+	Line func(id string, level int, line string)
 	// End is called after the last Line of a streaming job.
 	End func(id string, res *protocol.Result)
 }
@@ -88,12 +100,15 @@ type Job struct {
 	procs   map[int]*procInfo
 	killed  bool // a kill signal was sent on request
 	done    chan struct{}
+	subs    []string // ids of core.subscribe jobs copying this job's output
+	runs    int      // completed runs (max_restart, recurring_period)
 }
 
 type procInfo struct {
 	name   string
 	args   []string
 	exited bool
+	signal func(syscall.Signal) // signals the process group
 }
 
 // Info is the public view of a job, for job.list.
@@ -158,6 +173,7 @@ func nowMs(t time.Time) int64 { return t.UnixNano() / int64(time.Millisecond) }
 
 func (m *Manager) build(cmd *protocol.Command, start time.Time, o Outcome) *protocol.Result {
 	r := protocol.NewResult(cmd, o.State, o.Code, o.Data)
+	r.Level = o.Level
 	r.Streams = o.Streams
 	r.StartTime = nowMs(start)
 	r.Time = nowMs(time.Now()) - r.StartTime
@@ -178,7 +194,19 @@ func (m *Manager) Reject(pe *protocol.ParseError) {
 		return
 	}
 	cmd := &protocol.Command{ID: pe.ID, Command: pe.Command, Tags: pe.Tags}
-	m.reply(cmd, time.Now(), Outcome{State: protocol.StateError, Code: pe.Code, Data: pe.Msg})
+	m.mu.Lock()
+	_, running := m.jobs[pe.ID]
+	_, seen := m.recent[pe.ID]
+	if !running && !seen {
+		m.rememberLocked(pe.ID)
+	}
+	m.mu.Unlock()
+	if running || seen {
+		clog.Warnf("dropping command %s: the id is already in use", pe.ID)
+		return
+	}
+	m.accept(pe.ID)
+	m.reply(cmd, time.Now(), failMsg(protocol.StateError, pe.Code, pe.Msg))
 }
 
 func (m *Manager) pruneRecentLocked(now time.Time) {
@@ -204,29 +232,34 @@ func (m *Manager) rememberLocked(id string) {
 	m.pruneRecentLocked(now)
 }
 
+func (m *Manager) accept(id string) {
+	if m.sinks.Accept != nil {
+		m.sinks.Accept(id)
+	}
+}
+
 // Submit accepts a validated command. It never blocks on the job itself.
+// A command whose id belongs to a queued or running job, or to one that
+// ended less than RecentKeep ago, is dropped (logged only), as in 0-core:
+// answering it would put a second result in the first job's result list.
 func (m *Manager) Submit(cmd *protocol.Command) {
 	now := time.Now()
 	m.mu.Lock()
 	m.pruneRecentLocked(now)
-	if _, running := m.jobs[cmd.ID]; running {
+	_, running := m.jobs[cmd.ID]
+	_, seen := m.recent[cmd.ID]
+	if running || seen {
 		m.mu.Unlock()
-		m.reply(cmd, now, Outcome{State: protocol.StateDuplicateID, Code: protocol.CodeDuplicate,
-			Data: fmt.Sprintf("a job with id %s is running", cmd.ID)})
-		return
-	}
-	if _, seen := m.recent[cmd.ID]; seen {
-		m.mu.Unlock()
-		m.reply(cmd, now, Outcome{State: protocol.StateDuplicateID, Code: protocol.CodeDuplicate,
-			Data: fmt.Sprintf("a job with id %s ran recently", cmd.ID)})
+		clog.Warnf("dropping command %s (%s): the id is already in use", cmd.ID, cmd.Command)
 		return
 	}
 	h, ok := m.handlers[cmd.Command]
 	if !ok {
 		m.rememberLocked(cmd.ID)
 		m.mu.Unlock()
-		m.reply(cmd, now, Outcome{State: protocol.StateUnknownCmd, Code: protocol.CodeUnknownCmd,
-			Data: fmt.Sprintf("unknown command %q", cmd.Command)})
+		m.accept(cmd.ID)
+		m.reply(cmd, now, failMsg(protocol.StateUnknownCmd, protocol.CodeUnknownCmd,
+			fmt.Sprintf("unknown command %q", cmd.Command)))
 		return
 	}
 	if m.closed || len(m.jobs) >= m.cfg.MaxJobs {
@@ -236,12 +269,18 @@ func (m *Manager) Submit(cmd *protocol.Command) {
 		}
 		m.rememberLocked(cmd.ID)
 		m.mu.Unlock()
-		m.reply(cmd, now, Outcome{State: protocol.StateError, Code: protocol.CodeBusy, Data: msg})
+		m.accept(cmd.ID)
+		m.reply(cmd, now, failMsg(protocol.StateError, protocol.CodeBusy, msg))
 		return
 	}
 	j := &Job{Cmd: cmd, m: m, created: now, state: "queued", procs: map[int]*procInfo{}, done: make(chan struct{})}
 	m.jobs[cmd.ID] = j
 	m.wg.Add(1)
+	// The flag goes out before the job can end, so a client that sees the
+	// result also sees the flag.
+	m.mu.Unlock()
+	m.accept(cmd.ID)
+	m.mu.Lock()
 	if cmd.Queue == "" {
 		m.mu.Unlock()
 		go m.run(j, h)
@@ -295,7 +334,7 @@ func (m *Manager) run(j *Job, h Handler) {
 	if j.reason != reasonNone {
 		// Killed while waiting in its queue.
 		j.mu.Unlock()
-		m.publish(j, time.Now(), Outcome{State: protocol.StateKilled, Code: protocol.CodeOK, Data: "killed before it started"})
+		m.publish(j, time.Now(), failMsg(protocol.StateKilled, protocol.CodeOK, "killed before it started"))
 		return
 	}
 	j.state = "running"
@@ -308,14 +347,46 @@ func (m *Manager) run(j *Job, h Handler) {
 		t := time.AfterFunc(time.Duration(j.Cmd.MaxTime)*time.Second, func() { j.stop(reasonTimeout) })
 		defer t.Stop()
 	}
+	for {
+		o := m.runOnce(ctx, j, h)
+		j.mu.Lock()
+		j.runs++
+		runs, reason := j.runs, j.reason
+		j.mu.Unlock()
+		var wait time.Duration
+		switch {
+		case reason != reasonNone || o.State == protocol.StateKilled || o.State == protocol.StateTimeout:
+		case j.Cmd.RecurringPeriod > 0:
+			wait = time.Duration(j.Cmd.RecurringPeriod) * time.Second
+		case o.State != protocol.StateSuccess && runs < j.Cmd.MaxRestart:
+			wait = restartDelay
+		}
+		if wait == 0 {
+			m.publish(j, start, o)
+			return
+		}
+		clog.Debugf("job %s: run %d ended %s, again in %s", j.Cmd.ID, runs, o.State, wait)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			o.State = protocol.StateKilled
+			m.publish(j, start, o)
+			return
+		}
+	}
+}
 
+// restartDelay is the pause before a failed job with max_restart runs again.
+var restartDelay = time.Second
+
+// runOnce runs the handler once and classifies the outcome.
+func (m *Manager) runOnce(ctx context.Context, j *Job, h Handler) Outcome {
 	outc := make(chan Outcome, 1)
 	go func() {
 		defer func() {
 			if r := recover(); r != nil {
 				clog.LogPanic("command "+j.Cmd.Command+" (job "+j.Cmd.ID+")", r)
-				outc <- Outcome{State: protocol.StateError, Code: protocol.CodeInternal,
-					Data: fmt.Sprintf("internal error: panic: %v", r)}
+				outc <- failMsg(protocol.StateError, protocol.CodeInternal, fmt.Sprintf("internal error: panic: %v", r))
 			}
 		}()
 		outc <- h(ctx, j)
@@ -330,7 +401,7 @@ func (m *Manager) run(j *Job, h Handler) {
 		select {
 		case o = <-outc:
 		case <-time.After(m.cfg.HandlerGrace):
-			o = Outcome{State: protocol.StateError, Code: protocol.CodeInternal, Data: "handler did not stop"}
+			o = failMsg(protocol.StateError, protocol.CodeInternal, "handler did not stop")
 		}
 	}
 	j.mu.Lock()
@@ -348,7 +419,7 @@ func (m *Manager) run(j *Job, h Handler) {
 	case reason == reasonKilled || (killed && o.State != protocol.StateSuccess):
 		o.State = protocol.StateKilled
 	}
-	m.publish(j, start, o)
+	return o
 }
 
 // publish ends the job's stream (if any) and then stores the result, so a
@@ -408,10 +479,10 @@ func (m *Manager) Kill(id string, sig syscall.Signal) error {
 		return nil
 	}
 	j.killed = true
-	for pid, p := range j.procs {
+	for _, p := range j.procs {
 		if !p.exited {
-			// Negative pid: the whole process group the job started.
-			syscall.Kill(-pid, sig)
+			// The whole process group the job started.
+			p.signal(sig)
 		}
 	}
 	return nil
@@ -491,4 +562,67 @@ func (m *Manager) Get(id string) *Job {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.jobs[id]
+}
+
+// emit hands one output line of j to the stream sink: to j's own stream if
+// it streams, and to every job subscribed to it.
+func (m *Manager) emit(j *Job, lvl int, line string) {
+	if m.sinks.Line == nil {
+		return
+	}
+	j.mu.Lock()
+	subs := j.subs
+	j.mu.Unlock()
+	if j.Cmd.Stream {
+		m.sinks.Line(j.Cmd.ID, lvl, line)
+	}
+	for _, id := range subs {
+		m.sinks.Line(id, lvl, line)
+	}
+}
+
+// Subscribe copies the output of job target to the stream of job sub from
+// now on; the returned channel closes when target ends.
+func (m *Manager) Subscribe(target, sub string) (<-chan struct{}, error) {
+	m.mu.Lock()
+	j := m.jobs[target]
+	m.mu.Unlock()
+	if j == nil {
+		return nil, ErrNoJob
+	}
+	j.mu.Lock()
+	j.subs = append(append([]string(nil), j.subs...), sub)
+	j.mu.Unlock()
+	return j.done, nil
+}
+
+// Unsubscribe stops copying target's output to sub.
+func (m *Manager) Unsubscribe(target, sub string) {
+	m.mu.Lock()
+	j := m.jobs[target]
+	m.mu.Unlock()
+	if j == nil {
+		return
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	out := make([]string, 0, len(j.subs))
+	for _, s := range j.subs {
+		if s != sub {
+			out = append(out, s)
+		}
+	}
+	j.subs = out
+}
+
+// IDs returns the ids of queued and running jobs.
+func (m *Manager) IDs() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]string, 0, len(m.jobs))
+	for id := range m.jobs {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
 }

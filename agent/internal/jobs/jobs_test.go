@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,10 +26,11 @@ func init() {
 }
 
 type collector struct {
-	mu      sync.Mutex
-	results map[string]chan *protocol.Result
-	lines   map[string][]string
-	lineAt  map[string]time.Time
+	mu       sync.Mutex
+	results  map[string]chan *protocol.Result
+	lines    map[string][]string
+	lineAt   map[string]time.Time
+	accepted []string
 }
 
 func newCollector() *collector {
@@ -58,7 +61,13 @@ func newManager(cfg Config) (*Manager, *collector) {
 	c := newCollector()
 	m := NewManager(cfg, testReaper, Sinks{
 		Result: func(r *protocol.Result) { c.ch(r.ID) <- r },
-		Line: func(id, stream, line string) {
+		Accept: func(id string) {
+			c.mu.Lock()
+			c.accepted = append(c.accepted, id)
+			c.mu.Unlock()
+		},
+		Line: func(id string, level int, line string) {
+			stream := map[int]string{protocol.LevelStdout: "stdout", protocol.LevelStderr: "stderr"}[level]
 			c.mu.Lock()
 			if _, ok := c.lineAt[id]; !ok {
 				c.lineAt[id] = time.Now()
@@ -100,7 +109,7 @@ func TestExitCodesAndOutput(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 	r = c.wait(t, "fail", 10*time.Second)
-	if r.State != protocol.StateError || r.Code != 7 {
+	if r.State != protocol.StateError || r.Code != 1007 || r.Level != protocol.LevelNone {
 		t.Fatalf("%+v", r)
 	}
 }
@@ -121,7 +130,7 @@ func TestMissingBinary(t *testing.T) {
 	m.Submit(sys("nf2", "no-such-program-zos"))
 	for _, id := range []string{"nf", "nf2"} {
 		r := c.wait(t, id, 5*time.Second)
-		if r.State != protocol.StateError || r.Code != 127 {
+		if r.State != protocol.StateError || r.Code != protocol.CodeNotFound {
 			t.Fatalf("%+v", r)
 		}
 	}
@@ -184,7 +193,7 @@ func TestKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := c.wait(t, "k", 5*time.Second)
-	if r.State != protocol.StateKilled || r.Code != 128+9 {
+	if r.State != protocol.StateKilled || r.Code != 1000+128+9 {
 		t.Fatalf("%+v", r)
 	}
 	if err := m.Kill("k", 0); err != ErrNoJob {
@@ -233,17 +242,21 @@ func TestKillQueuedJob(t *testing.T) {
 func TestDuplicateAndUnknown(t *testing.T) {
 	m, c := newManager(testCfg())
 	m.Submit(sys("d", "sleep", "0.5"))
-	m.Submit(sys("d", "true"))
-	if r := c.wait(t, "d", 5*time.Second); r.State != protocol.StateDuplicateID {
-		t.Fatalf("%+v", r)
-	}
+	m.Submit(sys("d", "false")) // running: dropped, as in 0-core
 	if r := c.wait(t, "d", 5*time.Second); r.State != protocol.StateSuccess {
 		t.Fatalf("%+v", r)
 	}
-	m.Submit(sys("d", "true")) // recently finished: still a duplicate
-	if r := c.wait(t, "d", 5*time.Second); r.State != protocol.StateDuplicateID {
-		t.Fatalf("%+v", r)
+	m.Submit(sys("d", "false")) // recently finished: still dropped
+	select {
+	case r := <-c.ch("d"):
+		t.Fatalf("a duplicate got a result: %+v", r)
+	case <-time.After(300 * time.Millisecond):
 	}
+	c.mu.Lock()
+	if len(c.accepted) != 1 || c.accepted[0] != "d" {
+		t.Fatalf("accepted %v", c.accepted)
+	}
+	c.mu.Unlock()
 	m.Submit(&protocol.Command{ID: "u", Command: "no.such", Tags: json.RawMessage(`"t"`)})
 	if r := c.wait(t, "u", 5*time.Second); r.State != protocol.StateUnknownCmd || string(r.Tags) != `"t"` {
 		t.Fatalf("%+v", r)
@@ -308,5 +321,65 @@ func TestLookPath(t *testing.T) {
 	}
 	if _, err := LookPath("/tmp", DefaultPath); err == nil {
 		t.Fatal("directory accepted")
+	}
+}
+
+func TestMaxRestartRecurringAndLogLevels(t *testing.T) {
+	restartDelay = 50 * time.Millisecond
+	m, c := newManager(testCfg())
+	dir := t.TempDir()
+	a, _ := json.Marshal(ProcessSpec{Name: "sh", Args: []string{"-c", "echo x >> " + dir + "/runs; exit 3"}})
+	m.Submit(&protocol.Command{ID: "r", Command: "core.system", Arguments: a, MaxRestart: 3})
+	if r := c.wait(t, "r", 10*time.Second); r.State != protocol.StateError || r.Code != 1003 {
+		t.Fatalf("%+v", r)
+	}
+	b, _ := os.ReadFile(dir + "/runs")
+	if string(b) != "x\nx\nx\n" {
+		t.Fatalf("max_restart 3 ran %q", b)
+	}
+	a, _ = json.Marshal(ProcessSpec{Name: "sh", Args: []string{"-c", "echo y >> " + dir + "/rec"}})
+	m.Submit(&protocol.Command{ID: "rec", Command: "core.system", Arguments: a, RecurringPeriod: 1})
+	time.Sleep(2500 * time.Millisecond)
+	if err := m.Kill("rec", 0); err != nil {
+		t.Fatal(err)
+	}
+	if r := c.wait(t, "rec", 5*time.Second); r.State != protocol.StateKilled {
+		t.Fatalf("%+v", r)
+	}
+	b, _ = os.ReadFile(dir + "/rec")
+	if n := strings.Count(string(b), "y"); n < 2 || n > 4 {
+		t.Fatalf("recurring every 1s for 2.5s ran %d times", n)
+	}
+	a, _ = json.Marshal(ProcessSpec{Name: "sh", Args: []string{"-c", "echo out; echo err >&2"}})
+	m.Submit(&protocol.Command{ID: "lv", Command: "core.system", Arguments: a, LogLevels: []int{2}, Stream: true})
+	r := c.wait(t, "lv", 5*time.Second)
+	if r.Streams[0] != "" || r.Streams[1] != "err\n" {
+		t.Fatalf("log_levels [2] kept %q", r.Streams)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.lines["lv"]) != 1 || c.lines["lv"][0] != "stderr:err" {
+		t.Fatalf("log_levels [2] streamed %q", c.lines["lv"])
+	}
+}
+
+func TestSubscribe(t *testing.T) {
+	m, c := newManager(testCfg())
+	m.Submit(sys("src", "sh", "-c", "sleep 0.3; echo one; echo two >&2"))
+	done, err := m.Subscribe("src", "sub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	c.wait(t, "src", 5*time.Second)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	got := append([]string(nil), c.lines["sub"]...)
+	sort.Strings(got) // stdout and stderr are read by separate goroutines
+	if strings.Join(got, ",") != "stderr:two,stdout:one" || len(c.lines["src"]) != 0 {
+		t.Fatalf("sub %q src %q", c.lines["sub"], c.lines["src"])
+	}
+	if _, err := m.Subscribe("nope", "sub"); err != ErrNoJob {
+		t.Fatalf("subscribe to unknown job: %v", err)
 	}
 }

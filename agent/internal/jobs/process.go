@@ -132,15 +132,12 @@ func (t *tail) String() string {
 // maxLine bounds one streamed line; longer lines are split.
 const maxLine = 64 << 10
 
-func pump(r io.Reader, t *tail, onLine func(string)) {
+func pump(r io.Reader, onChunk func([]byte)) {
 	br := bufio.NewReaderSize(r, maxLine)
 	for {
 		chunk, err := br.ReadSlice('\n')
 		if len(chunk) > 0 {
-			t.Write(chunk)
-			if onLine != nil {
-				onLine(strings.TrimRight(string(chunk), "\n"))
-			}
+			onChunk(chunk)
 		}
 		if err == bufio.ErrBufferFull {
 			continue
@@ -151,12 +148,22 @@ func pump(r io.Reader, t *tail, onLine func(string)) {
 	}
 }
 
-// RunProcess runs spec as part of job j and returns its outcome: SUCCESS on
-// exit 0, ERROR otherwise, streams = [stdout, stderr], code = exit code (or
-// 128+signal). Cancelling ctx sends SIGTERM to the process group, then
-// SIGKILL after the grace period.
+// Started is a process a Starter started.
+type Started struct {
+	Pid    int
+	Exit   <-chan int               // receives the exit code (128+signal if killed) once
+	Signal func(sig syscall.Signal) // signals the process group
+}
+
+// Starter starts argv with files as stdin, stdout, stderr; it may run the
+// process somewhere else than the host (in a container).
+type Starter func(spec ProcessSpec, files []*os.File) (Started, error)
+
+// RunProcess runs spec on the host as part of job j and returns its outcome:
+// SUCCESS on exit 0, ERROR otherwise, streams = [stdout, stderr], code =
+// 1000 + exit code (or + 128+signal). Cancelling ctx sends SIGTERM to the
+// process group, then SIGKILL after the grace period.
 func (j *Job) RunProcess(ctx context.Context, spec ProcessSpec) Outcome {
-	m := j.m
 	env := buildEnv(spec.Env)
 	path := DefaultPath
 	for _, kv := range env {
@@ -166,24 +173,45 @@ func (j *Job) RunProcess(ctx context.Context, spec ProcessSpec) Outcome {
 	}
 	bin, err := LookPath(spec.Name, path)
 	if err != nil {
-		code := 127
+		code := protocol.CodeNotFound
 		if os.IsPermission(err) || strings.Contains(err.Error(), "not executable") {
-			code = 126
+			code = protocol.CodeForbidden
 		}
-		return Outcome{State: protocol.StateError, Code: code, Data: err.Error()}
+		return failMsg(protocol.StateError, code, err.Error())
 	}
 	if spec.Dir != "" {
 		if st, err := os.Stat(spec.Dir); err != nil || !st.IsDir() {
-			return Outcome{State: protocol.StateError, Code: protocol.CodeBadRequest, Data: fmt.Sprintf("dir %q is not a directory", spec.Dir)}
+			return failMsg(protocol.StateError, protocol.CodeBadRequest, fmt.Sprintf("dir %q is not a directory", spec.Dir))
 		}
 	}
+	return j.RunWith(ctx, spec, func(spec ProcessSpec, files []*os.File) (Started, error) {
+		argv := append([]string{spec.Name}, spec.Args...)
+		attr := &os.ProcAttr{
+			Dir: spec.Dir, Env: env, Files: files,
+			// Own process group, so kill reaches the children the job spawns.
+			Sys: &syscall.SysProcAttr{Setpgid: true},
+		}
+		proc, exitc, err := j.m.reaper.Start(bin, argv, attr)
+		if err != nil {
+			return Started{}, err
+		}
+		codes := make(chan int, 1)
+		go func() { codes <- (<-exitc).Code() }()
+		pid := proc.Pid
+		return Started{Pid: pid, Exit: codes, Signal: func(sig syscall.Signal) { syscall.Kill(-pid, sig) }}, nil
+	})
+}
+
+// RunWith runs spec with start as part of job j (see RunProcess).
+func (j *Job) RunWith(ctx context.Context, spec ProcessSpec, start Starter) Outcome {
+	m := j.m
 
 	// Wait for a process slot (bounded concurrency).
 	select {
 	case m.slots <- struct{}{}:
 		defer func() { <-m.slots }()
 	case <-ctx.Done():
-		return Outcome{State: protocol.StateError, Code: protocol.CodeBusy, Data: "cancelled while waiting for a process slot"}
+		return failMsg(protocol.StateError, protocol.CodeBusy, "cancelled while waiting for a process slot")
 	}
 
 	outR, outW, err := os.Pipe()
@@ -209,12 +237,6 @@ func (j *Job) RunProcess(ctx context.Context, spec ProcessSpec) Outcome {
 		errW.Close()
 		return Fail(protocol.CodeInternal, err)
 	}
-	argv := append([]string{spec.Name}, spec.Args...)
-	attr := &os.ProcAttr{
-		Dir: spec.Dir, Env: env, Files: []*os.File{inR, outW, errW},
-		// Own process group, so kill reaches the children the job spawns.
-		Sys: &syscall.SysProcAttr{Setpgid: true},
-	}
 	j.mu.Lock()
 	if j.reason != reasonNone {
 		j.mu.Unlock()
@@ -223,11 +245,11 @@ func (j *Job) RunProcess(ctx context.Context, spec ProcessSpec) Outcome {
 				f.Close()
 			}
 		}
-		return Outcome{State: protocol.StateKilled, Code: protocol.CodeOK, Data: "killed before the process started"}
+		return failMsg(protocol.StateKilled, protocol.CodeOK, "killed before the process started")
 	}
-	proc, exitc, err := m.reaper.Start(bin, argv, attr)
+	proc, err := start(spec, []*os.File{inR, outW, errW})
 	if err == nil {
-		j.procs[proc.Pid] = &procInfo{name: spec.Name, args: spec.Args}
+		j.procs[proc.Pid] = &procInfo{name: spec.Name, args: spec.Args, signal: proc.Signal}
 	}
 	j.mu.Unlock()
 	inR.Close()
@@ -239,7 +261,7 @@ func (j *Job) RunProcess(ctx context.Context, spec ProcessSpec) Outcome {
 		if inW != nil {
 			inW.Close()
 		}
-		return Fail(126, err)
+		return Fail(protocol.CodeForbidden, err)
 	}
 	pid := proc.Pid
 	if inW != nil {
@@ -251,24 +273,18 @@ func (j *Job) RunProcess(ctx context.Context, spec ProcessSpec) Outcome {
 
 	stdout := &tail{limit: m.cfg.OutputLimit}
 	stderr := &tail{limit: m.cfg.OutputLimit}
-	var lineOut, lineErr func(string)
-	if j.Cmd.Stream && m.sinks.Line != nil {
-		id := j.Cmd.ID
-		lineOut = func(l string) { m.sinks.Line(id, "stdout", l) }
-		lineErr = func(l string) { m.sinks.Line(id, "stderr", l) }
-	}
 	var pumps sync.WaitGroup
 	pumps.Add(2)
-	go func() { defer pumps.Done(); pump(outR, stdout, lineOut) }()
-	go func() { defer pumps.Done(); pump(errR, stderr, lineErr) }()
+	go func() { defer pumps.Done(); pump(outR, j.capture(stdout, protocol.LevelStdout)) }()
+	go func() { defer pumps.Done(); pump(errR, j.capture(stderr, protocol.LevelStderr)) }()
 
 	var exit = func() (e reaperExit) {
 		done := ctx.Done()
 		var escalate <-chan time.Time
 		for {
 			select {
-			case ex := <-exitc:
-				return reaperExit{code: ex.Code(), signaled: ex.Status.Signaled()}
+			case code := <-proc.Exit:
+				return reaperExit{code: code}
 			case <-done:
 				done = nil
 				j.signalLocked(pid, syscall.SIGTERM)
@@ -296,13 +312,28 @@ func (j *Job) RunProcess(ctx context.Context, spec ProcessSpec) Outcome {
 	outR.Close()
 	errR.Close()
 
-	o := Outcome{Code: exit.code, Data: "", Streams: [2]string{stdout.String(), stderr.String()}}
+	o := Outcome{Level: protocol.LevelNone, Data: "", Streams: [2]string{stdout.String(), stderr.String()}}
 	if exit.code == 0 {
 		o.State = protocol.StateSuccess
 	} else {
 		o.State = protocol.StateError
+		o.Code = protocol.ExitCodeBase + exit.code
 	}
 	return o
+}
+
+// capture returns what to do with one line of output of level lvl: keep it
+// for the result (if log_levels wants it) and stream it to the job's own
+// stream (with stream: true) and to its subscribers.
+func (j *Job) capture(t *tail, lvl int) func(chunk []byte) {
+	wanted := j.Cmd.WantsLevel(lvl)
+	return func(chunk []byte) {
+		if !wanted {
+			return
+		}
+		t.Write(chunk)
+		j.m.emit(j, lvl, strings.TrimRight(string(chunk), "\n"))
+	}
 }
 
 type reaperExit struct {
@@ -316,6 +347,6 @@ func (j *Job) signalLocked(pid int, sig syscall.Signal) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if p := j.procs[pid]; p != nil && !p.exited {
-		syscall.Kill(-pid, sig)
+		p.signal(sig)
 	}
 }

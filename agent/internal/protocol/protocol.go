@@ -16,7 +16,13 @@ const (
 	QueueKey     = "core:default"
 	ResultPrefix = "result:"
 	StreamPrefix = "stream:"
+	// FlagSuffix: result:<id>:flag is a list pushed when a job is accepted
+	// and set to expire when it ends (upstream 0-core's job flag).
+	FlagSuffix = ":flag"
 )
+
+// FlagKey is the key that marks job id as known to the agent.
+func FlagKey(id string) string { return ResultPrefix + id + FlagSuffix }
 
 // Limits.
 const (
@@ -38,18 +44,44 @@ const (
 
 // Agent-level result codes (process commands use the exit code instead).
 const (
-	CodeOK         = 0
-	CodeBadRequest = 400
-	CodeUnknownCmd = 404
-	CodeDuplicate  = 409
-	CodeTooLarge   = 413
-	CodeInternal   = 500
-	CodeBusy       = 503
-	CodeTimeout    = 504
+	CodeOK          = 0
+	CodeBadRequest  = 400
+	CodeForbidden   = 403 // program not executable
+	CodeNotFound    = 404 // program, file or job not found
+	CodeUnknownCmd  = 404
+	CodeDuplicate   = 409
+	CodeTooLarge    = 413
+	CodeInternal    = 500
+	CodeBusy        = 503
+	CodeUnavailable = 503 // a tool the command needs is not in this image
+	CodeTimeout     = 504
 )
 
-// LevelResult is the log level 0-core uses for a normal result message.
-const LevelResult = 20
+// Message levels (0-core's): a builtin command's result is JSON (20); a
+// process command's result carries no result message (level 0); streamed
+// output lines are stdout (1) or stderr (2).
+const (
+	LevelNone   = 0
+	LevelStdout = 1
+	LevelStderr = 2
+	LevelResult = 20
+)
+
+// Stream message flags (low 16 bits of meta).
+const (
+	FlagEOFSuccess = 0x2
+	FlagEOFError   = 0x4
+)
+
+// ExitCodeBase is added to a process's exit code in a result's code, as in
+// 0-core (codes below it are agent codes).
+const ExitCodeBase = 1000
+
+// MaxRecurring bounds recurring_period and max_restart.
+const (
+	MaxRecurringPeriod = 7 * 24 * 3600
+	MaxRestarts        = 1000
+)
 
 // Command is a request.
 type Command struct {
@@ -60,6 +92,31 @@ type Command struct {
 	MaxTime   int64           `json:"max_time,omitempty"`
 	Stream    bool            `json:"stream,omitempty"`
 	Tags      json.RawMessage `json:"tags,omitempty"`
+	// MaxRestart: run again (after 1 s) while the job fails, at most this
+	// many runs in all.
+	MaxRestart int `json:"max_restart,omitempty"`
+	// RecurringPeriod: run again this many seconds after each run ends,
+	// until killed.
+	RecurringPeriod int `json:"recurring_period,omitempty"`
+	// LogLevels: which output levels (1 stdout, 2 stderr) are captured in
+	// streams and streamed; empty means all.
+	LogLevels []int `json:"log_levels,omitempty"`
+	// Container is set by corex.dispatch: the job runs in that container
+	// (0: on the node).
+	Container int `json:"-"`
+}
+
+// WantsLevel tells whether output of level lvl is captured.
+func (c *Command) WantsLevel(lvl int) bool {
+	if len(c.LogLevels) == 0 {
+		return true
+	}
+	for _, l := range c.LogLevels {
+		if l == lvl {
+			return true
+		}
+	}
+	return false
 }
 
 // Result is a response.
@@ -86,7 +143,12 @@ func NewResult(cmd *Command, state string, code int, payload interface{}) *Resul
 
 // SetData stores the JSON encoding of payload in Data.
 func (r *Result) SetData(payload interface{}) {
-	b, err := json.Marshal(payload)
+	// Without HTML escaping: messages keep their < > & readable.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(payload)
+	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	if err != nil {
 		b, _ = json.Marshal("cannot encode result: " + err.Error())
 		r.State, r.Code = StateError, CodeInternal
@@ -206,6 +268,41 @@ func Parse(raw []byte) (*Command, *ParseError) {
 	if v, ok := fields["stream"]; ok && !isNull(v) {
 		if err := json.Unmarshal(v, &cmd.Stream); err != nil {
 			return fail("field stream must be a boolean")
+		}
+	}
+	wholeField := func(name string, max int64, dst *int) string {
+		v, ok := fields[name]
+		if !ok || isNull(v) {
+			return ""
+		}
+		var f float64
+		if err := json.Unmarshal(v, &f); err != nil || f < 0 || f > float64(max) || f != float64(int64(f)) {
+			return fmt.Sprintf("field %s must be a whole number between 0 and %d", name, max)
+		}
+		*dst = int(f)
+		return ""
+	}
+	if msg := wholeField("max_restart", MaxRestarts, &cmd.MaxRestart); msg != "" {
+		return fail("%s", msg)
+	}
+	if msg := wholeField("recurring_period", MaxRecurringPeriod, &cmd.RecurringPeriod); msg != "" {
+		return fail("%s", msg)
+	}
+	var statsInterval int
+	if msg := wholeField("stats_interval", MaxRecurringPeriod, &statsInterval); msg != "" {
+		return fail("%s", msg)
+	}
+	if statsInterval != 0 {
+		return fail("field stats_interval is not supported: core0 does not collect per-job statistics (use 0 or omit it)")
+	}
+	if v, ok := fields["log_levels"]; ok && !isNull(v) {
+		if err := json.Unmarshal(v, &cmd.LogLevels); err != nil {
+			return fail("field log_levels must be an array of integers")
+		}
+		for _, l := range cmd.LogLevels {
+			if l < 0 || l > 255 {
+				return fail("field log_levels: level %d out of range 0-255", l)
+			}
 		}
 	}
 	return cmd, nil

@@ -6,15 +6,20 @@
  *   zos-build agent info mem                (prints JSON)
  *   zos-build agent jobs
  *   zos-build agent kill <job-id> [--signal 9]
+ *   zos-build agent bash 'echo $(hostname)'      (exits with the script's exit code)
+ *   zos-build agent ps
+ *   zos-build agent upload ./file /var/tmp/file | download /var/tmp/file ./file
+ *   zos-build agent call disk.list | call btrfs.subvol_list '{"path":"/mnt/pool"}'
  *   zos-build agent reboot | poweroff
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 // The Redis client is loaded only when a command talks to a node (it is most of the CLI's start-up).
 import type { AgentClient } from '../../agent-client/client.js';
 import { INFO_KINDS, type InfoKind } from '../../agent-client/types.js';
 import { ZosError } from '../../util/errors.js';
 
-const ACTIONS = ['ping', 'exec', 'info', 'jobs', 'kill', 'reboot', 'poweroff'] as const;
+const ACTIONS = ['ping', 'exec', 'bash', 'info', 'jobs', 'ps', 'kill', 'upload', 'download', 'call', 'reboot', 'poweroff'] as const;
 type Action = (typeof ACTIONS)[number];
 
 export interface AgentArgs {
@@ -29,6 +34,11 @@ export interface AgentArgs {
   stream: boolean;
   signal?: number;
   '--'?: string[];
+}
+
+/** The remote program's exit code (the agent reports 1000 + code, as 0-core); 1 for agent errors. */
+function exitCodeOf(code: number): number {
+  return code > 1000 && code < 1256 ? code - 1000 : 1;
 }
 
 function printJson(v: unknown): void {
@@ -46,7 +56,7 @@ function trailing(argv: ArgumentsCamelCase<AgentArgs>): string[] {
 async function run(argv: ArgumentsCamelCase<AgentArgs>): Promise<void> {
   const password = argv.password ?? process.env.ZOS_PASSWORD;
   const opts = { host: argv.host, port: argv.port, password };
-  const { AgentClient: Client } = await import('../../agent-client/client.js');
+  const { AgentClient: Client, AgentCommandError } = await import('../../agent-client/client.js');
   const agent = argv.wait > 0 ? await Client.waitForAgent(opts, argv.wait * 1000) : await Client.connect(opts);
   const timeoutMs = argv.timeout * 1000;
   try {
@@ -58,15 +68,21 @@ async function run(argv: ArgumentsCamelCase<AgentArgs>): Promise<void> {
         process.stdout.write(`${answer} (${Date.now() - t0} ms)\n`);
         return;
       }
-      case 'exec': {
+      case 'exec':
+      case 'bash': {
         const [name, ...rest] = args;
-        if (!name) throw new ZosError('agent exec: no program given', 'Usage: zos-build agent exec -- uname -r');
+        if (!name) {
+          throw new ZosError(`agent ${argv.action}: nothing to run`, "Usage: zos-build agent exec -- uname -r, or agent bash 'echo hi'");
+        }
         const maxTime = argv['max-time'];
-        const r = await agent.system(name, rest, {
+        const opts = {
           maxTime,
           timeoutMs: maxTime ? maxTime * 1000 + 30_000 : timeoutMs,
-          onLine: argv.stream ? (l) => (l.stream === 'stderr' ? process.stderr : process.stdout).write(l.line + '\n') : undefined,
-        });
+          onLine: argv.stream
+            ? (l: { stream: string; line: string }) => (l.stream === 'stderr' ? process.stderr : process.stdout).write(l.line + '\n')
+            : undefined,
+        };
+        const r = argv.action === 'bash' ? await agent.bash([name, ...rest].join(' '), opts) : await agent.system(name, rest, opts);
         if (!argv.stream) {
           process.stdout.write(r.streams[0]);
           process.stderr.write(r.streams[1]);
@@ -77,7 +93,7 @@ async function run(argv: ArgumentsCamelCase<AgentArgs>): Promise<void> {
           // The program did not run (not found, bad arguments): say why.
           process.stderr.write(`agent: ${r.value}\n`);
         }
-        process.exitCode = r.state === 'SUCCESS' ? 0 : r.code > 0 && r.code < 256 ? r.code : 1;
+        process.exitCode = r.state === 'SUCCESS' ? 0 : exitCodeOf(r.code);
         return;
       }
       case 'info': {
@@ -91,6 +107,42 @@ async function run(argv: ArgumentsCamelCase<AgentArgs>): Promise<void> {
       case 'jobs':
         printJson(await agent.jobs());
         return;
+      case 'ps':
+        printJson(await agent.processes());
+        return;
+      case 'upload': {
+        const [local, remote] = args;
+        if (!local || !remote) throw new ZosError('agent upload: need a local file and a remote path', 'Usage: zos-build agent upload ./f /var/tmp/f');
+        const data = await readFile(local);
+        await agent.upload(remote, data);
+        process.stdout.write(`uploaded ${data.length} bytes to ${agent.address}:${remote}\n`);
+        return;
+      }
+      case 'download': {
+        const [remote, local] = args;
+        if (!remote || !local) throw new ZosError('agent download: need a remote path and a local file', 'Usage: zos-build agent download /var/tmp/f ./f');
+        const data = await agent.download(remote);
+        await writeFile(local, data);
+        process.stdout.write(`downloaded ${data.length} bytes from ${agent.address}:${remote}\n`);
+        return;
+      }
+      case 'call': {
+        const [command, json] = args;
+        if (!command) throw new ZosError('agent call: no command given', 'Usage: zos-build agent call disk.list [\'{"arg":1}\']');
+        let a: Record<string, unknown> | undefined;
+        if (json !== undefined) {
+          try {
+            a = JSON.parse(json) as Record<string, unknown>;
+          } catch {
+            throw new ZosError(`agent call: arguments are not JSON: ${json}`, 'Pass one JSON object, e.g. \'{"path":"/"}\'');
+          }
+          if (typeof a !== 'object' || a === null || Array.isArray(a)) throw new ZosError('agent call: arguments must be a JSON object');
+        }
+        const r = await agent.call(command, a, { timeoutMs });
+        if (r.state !== 'SUCCESS') throw new AgentCommandError(r);
+        printJson(r.value ?? null);
+        return;
+      }
       case 'kill': {
         const id = args[0];
         if (!id) throw new ZosError('agent kill: no job id given', 'Usage: zos-build agent kill <job-id> [--signal N]');
@@ -114,7 +166,7 @@ async function run(argv: ArgumentsCamelCase<AgentArgs>): Promise<void> {
 
 const command: CommandModule<object, AgentArgs> = {
   command: 'agent <action> [args..]',
-  describe: "Talk to a node's core0 agent (ping, exec, info, jobs, kill, reboot, poweroff)",
+  describe: "Talk to a node's core0 agent (ping, exec, bash, info, jobs, ps, kill, upload, download, call, reboot, poweroff)",
   builder: (y: Argv<object>) =>
     y
       .positional('action', { choices: ACTIONS, describe: 'what to do', demandOption: true })
@@ -124,8 +176,8 @@ const command: CommandModule<object, AgentArgs> = {
       .option('password', { type: 'string', describe: 'agent password (default: $ZOS_PASSWORD)' })
       .option('wait', { type: 'number', default: 0, describe: 'retry for this many seconds while the node boots' })
       .option('timeout', { type: 'number', default: 60, describe: 'seconds to wait for a result' })
-      .option('max-time', { type: 'number', describe: 'exec: kill the program after this many seconds' })
-      .option('stream', { type: 'boolean', default: false, describe: 'exec: print output while the program runs' })
+      .option('max-time', { type: 'number', describe: 'exec/bash: kill the program after this many seconds' })
+      .option('stream', { type: 'boolean', default: false, describe: 'exec/bash: print output while the program runs' })
       .option('signal', { type: 'number', describe: 'kill: send this signal instead of TERM-then-KILL' })
       .example('$0 agent exec -- uname -r', 'run a program on the node')
       .example('$0 agent info mem', 'print memory information as JSON') as unknown as Argv<AgentArgs>,
