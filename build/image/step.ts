@@ -4,7 +4,7 @@ import { repoFileHash } from '../graph/inputs.js';
 import type { Step } from '../graph/types.js';
 import { repoDir } from '../paths.js';
 import type { Profile } from '../profile/types.js';
-import { KERNEL_RECIPE, recipeStepId } from '../recipe/step.js';
+import { recipeStepId } from '../recipe/step.js';
 import { buildInitramfs, initramfsFileName } from './compress.js';
 import { generatedFiles } from './generated.js';
 import { collectRootfs } from './rootfs.js';
@@ -33,6 +33,8 @@ export interface InitramfsStepOptions {
   profile: Profile;
   version: string;
   epoch: number;
+  /** The recipe that provides the kernel; its rootfs (modules) is a layer when the profile builds modules. */
+  kernel: string;
 }
 
 /**
@@ -41,7 +43,7 @@ export interface InitramfsStepOptions {
  */
 export function initramfsStep(opts: InitramfsStepOptions): Step {
   const { profile } = opts;
-  const layerRecipes = [...profile.packages, ...(profile.kernel.modules ? [KERNEL_RECIPE] : [])];
+  const layerRecipes = [...profile.packages, ...(profile.kernel.modules && !profile.packages.includes(opts.kernel) ? [opts.kernel] : [])];
   return {
     id: INITRAMFS_STEP,
     deps: layerRecipes.map(recipeStepId),

@@ -4,6 +4,7 @@ import { compiledPath, repoDir } from '../paths.js';
 import type { Recipe } from '../recipe/types.js';
 import { DefinitionError, ZosError, errorMessage } from '../util/errors.js';
 import { exists } from '../util/fs.js';
+import { ARCHES, DEFAULT_ARCH } from '../arch.js';
 import { ARTIFACTS, COMPRESSIONS, RUNMODES, type Profile, type ProfileSpec } from './types.js';
 
 export async function loadProfile(name: string, recipes: ReadonlyMap<string, Recipe>): Promise<Profile> {
@@ -33,5 +34,7 @@ export async function loadProfile(name: string, recipes: ReadonlyMap<string, Rec
   for (const [i, a] of spec.artifacts.entries()) {
     if (!ARTIFACTS.includes(a)) throw new DefinitionError(file, `artifacts[${i}]`, `"${a}" is not one of ${ARTIFACTS.join(', ')}`);
   }
-  return { ...spec, file };
+  const arch = spec.arch ?? DEFAULT_ARCH;
+  if (!Object.hasOwn(ARCHES, arch)) throw new DefinitionError(file, 'arch', `"${arch}" is not one of ${Object.keys(ARCHES).join(', ')} (build/arch.ts)`);
+  return { ...spec, arch, file };
 }

@@ -2,6 +2,7 @@
  * Boots a VM under QEMU (always TCG: KVM hangs on the build machines) and exposes its serial console.
  * Used by the boot tests and meant for a future `zos-build run`.
  */
+import { archFacts } from '../arch.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -134,7 +135,7 @@ export async function bootVm(o: BootOptions): Promise<Vm> {
     varsFile = join(tmp, 'OVMF_VARS.fd');
     await copyFile(OVMF_VARS, varsFile);
   }
-  const argv = [o.qemu ?? 'qemu-system-x86_64', ...qemuArgs(o, varsFile)];
+  const argv = [o.qemu ?? archFacts().qemu, ...qemuArgs(o, varsFile)];
   await mkdir(dirname(o.consoleLog), { recursive: true });
   const logStream: WriteStream = createWriteStream(o.consoleLog, { flags: 'w' });
   logStream.write(`# ${argv.join(' ')}\n`);

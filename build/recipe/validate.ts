@@ -1,6 +1,9 @@
 import semver from 'semver';
 import { DefinitionError } from '../util/errors.js';
 import { SHA256_RE } from '../util/hash.js';
+import { validatePatches } from './patches.js';
+import { validateProvides } from './roles.js';
+import { SOURCE_KINDS, expandSource } from './sources.js';
 import type { Recipe, RecipeSpec } from './types.js';
 
 const NAME_RE = /^[a-z0-9][a-z0-9-]*$/;
@@ -30,8 +33,8 @@ export function validateRecipe(spec: unknown, file: string): Recipe {
   str('description');
   if (typeof s.build !== 'function') throw new DefinitionError(file, 'build', 'must be a build function (e.g. make({...}))');
 
-  const sources = s.sources ?? [];
-  if (!Array.isArray(sources)) throw new DefinitionError(file, 'sources', 'must be an array');
+  if (!Array.isArray(s.sources ?? [])) throw new DefinitionError(file, 'sources', 'must be an array');
+  const sources = (s.sources ?? []).map((src) => expandSource(src, version));
   const files = new Set<string>();
   sources.forEach((src, i) => {
     const at = `sources[${i}]`;
@@ -40,6 +43,9 @@ export function validateRecipe(spec: unknown, file: string): Recipe {
     }
     if (files.has(src.file)) throw new DefinitionError(file, `${at}.file`, `"${src.file}" is listed twice`);
     files.add(src.file);
+    if (src.kind !== undefined && !SOURCE_KINDS.includes(src.kind)) {
+      throw new DefinitionError(file, `${at}.kind`, `"${String(src.kind)}" must be one of ${SOURCE_KINDS.join(', ')}`);
+    }
     if (typeof src.sha256 !== 'string' || !SHA256_RE.test(src.sha256)) {
       throw new DefinitionError(file, `${at}.sha256`, `"${String(src.sha256)}" is not a sha256 (64 lowercase hex digits)`);
     }
@@ -67,6 +73,8 @@ export function validateRecipe(spec: unknown, file: string): Recipe {
     homepage: s.homepage,
     sources,
     dependencies,
+    patches: validatePatches(s.patches, file),
+    provides: validateProvides(s.provides, file),
     hostTools: s.hostTools ?? [],
     stampsProjectVersion: s.stampsProjectVersion ?? false,
     build: s.build,
