@@ -5,7 +5,7 @@ export default defineProfile({
   name: 'qemu',
   description: 'QEMU test machine: serial console, virtio, e1000, built-in drivers only',
   kernel: { base: 'tinyconfig', fragments: ['kernel/base.config', 'kernel/qemu.config'] },
-  packages: ['busybox', 'redis', 'core0'],
+  packages: ['busybox', 'redis', 'core0', 'zlib', 'expat'],
   compression: 'xz',
   cmdline: 'console=ttyS0 panic=10',
   variant: 'release',
