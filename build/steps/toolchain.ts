@@ -7,6 +7,7 @@ import type { BuildContext } from '../recipe/types.js';
  * (PKG_CONFIG_LIBDIR replaces the default dirs, PKG_CONFIG_PATH is emptied). Details: docs/userland.md.
  */
 export interface Toolchain {
+  /** The compiler command alone (meson and cmake take flags separately); `env.CC` adds -static. */
   cc: string;
   cflags: string;
   ldflags: string;
@@ -25,7 +26,9 @@ export function muslToolchain(ctx: BuildContext, extra: { cflags?: string; ldfla
   ].filter(Boolean).join(' ');
   const ldflags = ['-static', `-L${sysroot}/usr/lib`, extra.ldflags ?? ''].filter(Boolean).join(' ');
   const env: Record<string, string> = {
-    CC: 'musl-gcc',
+    // -static in CC too: libtool swallows a -static in LDFLAGS when it links programs (it means "no
+    // uninstalled shared libtool libraries" to libtool), which leaves dynamically linked binaries.
+    CC: 'musl-gcc -static',
     // No C++ for musl on Debian (no musl-g++): a C++ component fails loudly instead of using glibc's.
     CXX: 'false',
     AR: 'ar',
@@ -40,7 +43,7 @@ export function muslToolchain(ctx: BuildContext, extra: { cflags?: string; ldfla
     PKG_CONFIG_PATH: '',
   };
   const makeVars = ['CC', 'AR', 'RANLIB', 'CFLAGS', 'LDFLAGS'].map((k) => `${k}=${env[k]!}`);
-  return { cc: env.CC!, cflags, ldflags, env, makeVars };
+  return { cc: 'musl-gcc', cflags, ldflags, env, makeVars };
 }
 
 /** Host tools every C kind runs; their versions enter the fingerprint. */
