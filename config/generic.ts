@@ -7,7 +7,8 @@ export default defineProfile({
   ...base,
   name: 'generic',
   description: 'Real machines: server NIC and storage drivers, large NR_CPUS',
-  kernel: { base: 'defconfig', fragments: [...BASE_FRAGMENTS, 'kernel/generic.config'] },
+  // Drivers are modules, loaded by hardware detection at boot (coldplug in rootfs-overlay/init).
+  kernel: { base: 'defconfig', fragments: [...BASE_FRAGMENTS, 'kernel/generic.config'], modules: true },
   packages: [...base.packages, 'firmware'],
   cmdline: 'console=tty0 console=ttyS0,115200n8 panic=30',
 });
