@@ -153,7 +153,9 @@ export async function findMissingDeps(entries: readonly CpioEntry[]): Promise<Mi
       throw new ZosError(`image: /${e.path} is a corrupt ELF file: ${(err as Error).message}`);
     }
     if (!deps) continue;
-    if (deps.interp && resolve(deps.interp)?.type !== 'file') missing.push({ file: e.path, kind: 'interpreter', name: deps.interp });
+    if (deps.interp && resolve(deps.interp)?.type !== 'file') {
+      missing.push({ file: e.path, kind: 'interpreter', name: deps.interp });
+    }
     const origin = posix.dirname(`/${e.path}`);
     const expand = (d: string): string => d.replace(/\$(ORIGIN|\{ORIGIN\})/g, origin);
     // DT_RPATH is ignored when DT_RUNPATH is present (as ld.so does).
@@ -170,7 +172,7 @@ export async function findMissingDeps(entries: readonly CpioEntry[]): Promise<Mi
 export async function checkImageElves(entries: readonly CpioEntry[]): Promise<void> {
   const missing = await findMissingDeps(entries);
   if (missing.length === 0) return;
-  const lines = missing.map((m) => `/${m.file} needs ${m.kind === 'interpreter' ? 'the interpreter' : 'the library'} ${m.name}, which is not in the image`);
+  const lines = missing.map((m) => `/${m.file} needs the ${m.kind} ${m.name}, which is not in the image`);
   throw new ZosError(
     `image: ${missing.length} dynamic dependenc${missing.length === 1 ? 'y is' : 'ies are'} missing:\n  ${lines.join('\n  ')}`,
     'Userland is linked statically against musl (docs/userland.md): build the component with a build kind from build/steps/, ' +

@@ -69,7 +69,9 @@ async function isElf(file: string): Promise<boolean> {
  * split (development files to export/sysroot, the rest filtered by keep/drop to rootfs) and, in
  * release images, ELF files in rootfs are stripped.
  */
-export function defineKind(kind: string, hostTools: readonly string[], opts: KindOptions, body: (k: KindRun) => Promise<void>): KindBuild {
+export function defineKind(
+  kind: string, hostTools: readonly string[], opts: KindOptions, body: (k: KindRun) => Promise<void>,
+): KindBuild {
   const fn = async (ctx: BuildContext): Promise<void> => {
     const tc = muslToolchain(ctx, { cflags: opts.cflags, ldflags: opts.ldflags });
     const stage = join(ctx.workDir, 'stage');
@@ -79,9 +81,10 @@ export function defineKind(kind: string, hostTools: readonly string[], opts: Kin
       ctx, tc, stage, dir,
       run: (cmd, args, o = {}) => ctx.run(cmd, args, { cwd: o.cwd ?? dir, env: { ...env, ...o.env } }),
     });
-    const kept = await splitStage(stage, join(ctx.out.export, 'sysroot'), ctx.out.rootfs, { keep: opts.keep, drop: opts.drop, recipe: ctx.recipe.name });
+    const split = { keep: opts.keep, drop: opts.drop, recipe: ctx.recipe.name };
+    const kept = await splitStage(stage, join(ctx.out.export, 'sysroot'), ctx.out.rootfs, split);
     const elves: string[] = [];
-    for (const rel of kept) if (await isElf(join(ctx.out.rootfs, rel)).catch(() => false)) elves.push(join(ctx.out.rootfs, rel));
+    for (const rel of kept.map((r) => join(ctx.out.rootfs, r))) if (await isElf(rel).catch(() => false)) elves.push(rel);
     await stripIfRelease(ctx, elves);
   };
   return Object.assign(fn, { kind, hostTools: [...new Set([...hostTools, 'strip'])].sort() });
