@@ -24,11 +24,12 @@ export function muslToolchain(ctx: BuildContext, extra: { cflags?: string; ldfla
     '-Os', '-pipe', `-ffile-prefix-map=${ctx.srcDir}/=`, `-ffile-prefix-map=${sysroot}=/sysroot`,
     `-I${sysroot}/usr/include`, extra.cflags ?? '',
   ].filter(Boolean).join(' ');
-  const ldflags = ['-static', `-L${sysroot}/usr/lib`, extra.ldflags ?? ''].filter(Boolean).join(' ');
+  const ldflags = ['--static', `-L${sysroot}/usr/lib`, extra.ldflags ?? ''].filter(Boolean).join(' ');
   const env: Record<string, string> = {
-    // -static in CC too: libtool swallows a -static in LDFLAGS when it links programs (it means "no
-    // uninstalled shared libtool libraries" to libtool), which leaves dynamically linked binaries.
-    CC: 'musl-gcc -static',
+    // --static (gcc's other spelling of -static) in CC too: libtool removes every -static from the
+    // link line of a program (to libtool it means "no uninstalled shared libtool libraries"), which
+    // leaves dynamically linked binaries; it passes --static through.
+    CC: 'musl-gcc --static',
     // No C++ for musl on Debian (no musl-g++): a C++ component fails loudly instead of using glibc's.
     CXX: 'false',
     AR: 'ar',
