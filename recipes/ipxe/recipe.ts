@@ -21,7 +21,10 @@ export default defineRecipe({
       kind: 'deb',
       file: 'ipxe_${version}_all.deb',
       sha256: '49dc854857dcfb354292bdc79ce7419e0d72988666723395b2e102d147c3730d',
-      locations: ['debian:pool/main/i/ipxe/ipxe_${version}_all.deb', 'https://snapshot.debian.org/file/3612382af2c5e5165d06c44754902d6b33975d7f'],
+      locations: [
+        'debian:pool/main/i/ipxe/ipxe_${version}_all.deb',
+        'https://snapshot.debian.org/file/3612382af2c5e5165d06c44754902d6b33975d7f',
+      ],
     },
   ],
   build: async (ctx) => {
