@@ -25,6 +25,8 @@ export interface ArchFacts {
   /** The removable-media EFI program path and GRUB's platform for it. */
   efiBootFile: string;
   grubEfiTarget: string;
+  /** systemd's EFI stub of this architecture, the base of the UKI (zos.efi). */
+  efiStub: string;
   /** QEMU system emulator for this architecture. */
   qemu: string;
   /** Debian's architecture name (binary packages, `dpkg --print-architecture`). */
@@ -45,6 +47,7 @@ export const ARCHES: Readonly<Record<string, ArchFacts>> = {
     muslLoader: '/lib/ld-musl-x86_64.so.1',
     efiBootFile: 'BOOTX64.EFI',
     grubEfiTarget: 'x86_64-efi',
+    efiStub: '/usr/lib/systemd/boot/efi/linuxx64.efi.stub',
     qemu: 'qemu-system-x86_64',
     debianArch: 'amd64',
   },
