@@ -6,8 +6,6 @@ import { alignUp, fileSize, fixPeTimestamp, writeStamped } from './common.js';
 import { bootArgs } from './scripts.js';
 import type { ArtifactInput, ArtifactWriter } from './types.js';
 
-export const EFI_STUB = '/usr/lib/systemd/boot/efi/linuxx64.efi.stub';
-
 /** The os-release embedded in the UKI's .osrel section (boot menus show it). */
 export function osRelease(version: string): string {
   return `NAME="Zero-OS (zos-build)"\nID=zos\nVERSION_ID=${version}\nPRETTY_NAME="zos-build ${version}"\n`;
@@ -20,17 +18,18 @@ export function osRelease(version: string): string {
  */
 export async function buildUki(opts: {
   out: string; vmlinuz: string; initramfs: string; cmdline: string; version: string; epoch: number; workDir: string;
-  log: ArtifactInput['log'];
+  log: ArtifactInput['log']; arch: ArtifactInput['arch'];
 }): Promise<void> {
-  if (!(await exists(EFI_STUB))) {
-    throw new ZosError(`the EFI stub ${EFI_STUB} is missing`, 'Install the Debian package systemd-boot-efi (ci/install-host-deps).');
+  const stub = opts.arch.efiStub;
+  if (!(await exists(stub))) {
+    throw new ZosError(`the EFI stub ${stub} is missing`, 'Install the Debian package systemd-boot-efi (ci/install-host-deps).');
   }
-  const headers = await capture('objdump', ['-h', EFI_STUB]);
+  const headers = await capture('objdump', ['-h', stub]);
   let end = 0;
   for (const m of headers.matchAll(/^\s*\d+\s+\S+\s+([0-9a-f]+)\s+([0-9a-f]+)\s/gm)) {
     end = Math.max(end, parseInt(m[2]!, 16) + parseInt(m[1]!, 16));
   }
-  if (end === 0) throw new ZosError(`could not read the section table of ${EFI_STUB}`);
+  if (end === 0) throw new ZosError(`could not read the section table of ${stub}`);
   const osrel = join(opts.workDir, 'uki-osrel');
   const cmdline = join(opts.workDir, 'uki-cmdline');
   await writeStamped(osrel, osRelease(opts.version), opts.epoch);
@@ -43,7 +42,7 @@ export async function buildUki(opts: {
     args.push('--set-section-flags', `${name}=data,readonly`);
     vma = alignUp(vma + (await fileSize(file)), 0x1000);
   }
-  await opts.log.run('objcopy', [...args, EFI_STUB, opts.out], { env: { SOURCE_DATE_EPOCH: String(opts.epoch) } });
+  await opts.log.run('objcopy', [...args, stub, opts.out], { env: { SOURCE_DATE_EPOCH: String(opts.epoch) } });
   // The stub itself carries 0; keep it so (objcopy puts the current time there).
   await fixPeTimestamp(opts.out, 0);
 }

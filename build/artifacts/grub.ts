@@ -17,6 +17,8 @@ export const GRUB_NET_MODULES = [
 
 export interface GrubImageSpec {
   out: string;
+  /** GRUB's platform (`grub-mkimage -O`), from the architecture table, e.g. x86_64-efi. */
+  platform: string;
   modules: string[];
   /** Value of grub-mkimage -p: where `normal` looks for grub.cfg. */
   prefix: string;
@@ -30,7 +32,7 @@ export interface GrubImageSpec {
 }
 
 /**
- * A standalone GRUB x86_64-efi executable. grub-mkimage (not grub-mkstandalone, whose memdisk tar
+ * A standalone GRUB EFI executable (x86_64-efi on x86). grub-mkimage (not grub-mkstandalone, whose memdisk tar
  * would carry the current time) with our own reproducible memdisk tar.
  */
 export async function grubEfiImage(spec: GrubImageSpec): Promise<void> {
@@ -38,7 +40,7 @@ export async function grubEfiImage(spec: GrubImageSpec): Promise<void> {
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const env = reproEnv(spec.epoch);
-  const args = ['-O', 'x86_64-efi', '-o', spec.out, '-p', spec.prefix, '--compression', 'none'];
+  const args = ['-O', spec.platform, '-o', spec.out, '-p', spec.prefix, '--compression', 'none'];
   if (spec.earlyConfig !== undefined) {
     const early = join(dir, 'early.cfg');
     await writeStamped(early, spec.earlyConfig, spec.epoch);

@@ -43,13 +43,13 @@ export const isoWriter: ArtifactWriter = {
     await grubEfiImage({
       out: grub, modules: GRUB_DISK_MODULES, prefix: '/zos',
       earlyConfig: `search --no-floppy --file --set=root ${marker}\nset prefix=($root)/zos\n`,
-      epoch: input.epoch, workDir: input.workDir, log: input.log,
+      platform: input.arch.grubEfiTarget, epoch: input.epoch, workDir: input.workDir, log: input.log,
     });
     await makeFat({
       image: join(tree, 'boot/efiboot.img'), label: 'ZOSEFI', serial: stableSerial(input, 'iso:efi'),
-      files: [{ src: grub, dest: 'EFI/BOOT/BOOTX64.EFI' }], slackBytes: 0, epoch: input.epoch, workDir: input.workDir, log: input.log,
+      files: [{ src: grub, dest: `EFI/BOOT/${input.arch.efiBootFile}` }], slackBytes: 0, epoch: input.epoch, workDir: input.workDir, log: input.log,
     });
-    await copyStamped(grub, join(tree, 'EFI/BOOT/BOOTX64.EFI'), input.epoch);
+    await copyStamped(grub, join(tree, 'EFI/BOOT', input.arch.efiBootFile), input.epoch);
     await stampTree(tree, input.epoch);
     const env = reproEnv(input.epoch);
     await input.log.run('xorriso', [

@@ -37,7 +37,7 @@ export async function buildGrubNetEfi(input: ArtifactInput, out: string): Promis
   const cfg = renderGrubNetCfg({ ...input, initramfsName: initramfsName(input.initramfs) });
   await grubEfiImage({
     out, modules: GRUB_NET_MODULES, prefix: '(memdisk)/boot/grub', memdisk: { 'boot/grub/grub.cfg': cfg },
-    epoch: input.epoch, workDir: input.workDir, log: input.log,
+    platform: input.arch.grubEfiTarget, epoch: input.epoch, workDir: input.workDir, log: input.log,
   });
 }
 

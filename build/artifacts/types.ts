@@ -1,3 +1,4 @@
+import type { ArchFacts } from '../arch.js';
 import type { ArtifactKind } from '../profile/types.js';
 import type { StepLog } from '../util/exec.js';
 
@@ -10,8 +11,10 @@ export interface NetbootSettings {
 }
 
 export interface ArtifactInput {
-  /** bzImage with an EFI stub (CONFIG_EFI_STUB=y). */
+  /** The kernel image with an EFI stub (CONFIG_EFI_STUB=y), e.g. x86's bzImage. */
   vmlinuz: string;
+  /** The target architecture (EFI file names, GRUB platform). */
+  arch: ArchFacts;
   /** Compressed newc cpio, e.g. initramfs.cpio.xz; its extension is kept in netboot/. */
   initramfs: string;
   /** Full kernel command line, e.g. "console=ttyS0 rdinit=/init zos.password=x". */

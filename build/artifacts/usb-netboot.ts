@@ -40,12 +40,14 @@ export const usbNetbootWriter: ArtifactWriter = {
     if (grubCanFetch(input.netboot.baseUrl)) {
       const grub = join(input.workDir, 'usb-netboot-bootx64.efi');
       const modules = [...new Set([...GRUB_DISK_MODULES, ...GRUB_NET_MODULES])];
-      await grubEfiImage({ out: grub, modules, prefix: '/zos', epoch: input.epoch, workDir: input.workDir, log: input.log });
-      files.push({ src: grub, dest: 'EFI/BOOT/BOOTX64.EFI' });
+      await grubEfiImage({
+        out: grub, modules, prefix: '/zos', platform: input.arch.grubEfiTarget, epoch: input.epoch, workDir: input.workDir, log: input.log,
+      });
+      files.push({ src: grub, dest: `EFI/BOOT/${input.arch.efiBootFile}` });
       files.push({ src: { content: renderGrubNetCfg({ ...input, initramfsName: initramfsName(input.initramfs) }) }, dest: 'zos/grub.cfg' });
     } else {
       input.log.note(`usb-netboot: base URL ${input.netboot.baseUrl} is not reachable by GRUB; UEFI side is ipxe.efi + DHCP autoboot`);
-      files.push({ src: join(input.ipxeDir, 'ipxe.efi'), dest: 'EFI/BOOT/BOOTX64.EFI' });
+      files.push({ src: join(input.ipxeDir, 'ipxe.efi'), dest: `EFI/BOOT/${input.arch.efiBootFile}` });
     }
     await makeBootDisk({
       image: join(input.outDir, 'usb-netboot.img'), label: 'ZOSNET', syslinuxDir: '/zos', purpose: 'usb-netboot',

@@ -15,11 +15,14 @@ export const usbWriter: ArtifactWriter = {
   hostTools: ['mformat', 'sgdisk', 'syslinux', 'grub-mkimage'],
   async write(input) {
     const grub = join(input.workDir, 'usb-bootx64.efi');
-    await grubEfiImage({ out: grub, modules: GRUB_DISK_MODULES, prefix: '/zos', epoch: input.epoch, workDir: input.workDir, log: input.log });
+    await grubEfiImage({
+      out: grub, modules: GRUB_DISK_MODULES, prefix: '/zos', platform: input.arch.grubEfiTarget,
+      epoch: input.epoch, workDir: input.workDir, log: input.log,
+    });
     await makeBootDisk({
       image: join(input.outDir, 'usb.img'), label: 'ZOS', syslinuxDir: '/zos', purpose: 'usb', input, log: input.log,
       files: [
-        { src: grub, dest: 'EFI/BOOT/BOOTX64.EFI' },
+        { src: grub, dest: `EFI/BOOT/${input.arch.efiBootFile}` },
         { src: { content: renderGrubDiskCfg(input, '/zos', 'USB disk') }, dest: 'zos/grub.cfg' },
         { src: { content: renderSyslinuxCfg(input, '/zos', 'USB disk') }, dest: 'zos/syslinux.cfg' },
         { src: input.vmlinuz, dest: 'zos/vmlinuz' },

@@ -4,8 +4,9 @@ import { repoFileHash } from '../graph/inputs.js';
 import type { Step } from '../graph/types.js';
 import { repoDir } from '../paths.js';
 import type { Profile } from '../profile/types.js';
-import { KERNEL_RECIPE, recipeStepId } from '../recipe/step.js';
+import { recipeStepId } from '../recipe/step.js';
 import { buildInitramfs, initramfsFileName } from './compress.js';
+import { checkImageElves } from './elf.js';
 import { generatedFiles } from './generated.js';
 import { collectRootfs } from './rootfs.js';
 
@@ -33,6 +34,8 @@ export interface InitramfsStepOptions {
   profile: Profile;
   version: string;
   epoch: number;
+  /** The recipe that provides the kernel; its rootfs (modules) is a layer when the profile builds modules. */
+  kernel: string;
 }
 
 /**
@@ -41,7 +44,7 @@ export interface InitramfsStepOptions {
  */
 export function initramfsStep(opts: InitramfsStepOptions): Step {
   const { profile } = opts;
-  const layerRecipes = [...profile.packages, ...(profile.kernel.modules ? [KERNEL_RECIPE] : [])];
+  const layerRecipes = [...profile.packages, ...(profile.kernel.modules && !profile.packages.includes(opts.kernel) ? [opts.kernel] : [])];
   return {
     id: INITRAMFS_STEP,
     deps: layerRecipes.map(recipeStepId),
@@ -66,6 +69,8 @@ export function initramfsStep(opts: InitramfsStepOptions): Step {
       const generated = generatedFiles({ profile, version: opts.version, buildId: ctx.fingerprint.slice(0, 12) });
       let entries = await collectRootfs(layers, generated);
       if (profile.variant === 'release') entries = entries.filter((e) => !RELEASE_EXCLUDES.some((re) => re.test(e.path)));
+      // Every ELF must find its interpreter and libraries inside the image, or the node fails at run time.
+      await checkImageElves(entries);
       const file = join(ctx.outDir, initramfsFileName(profile.compression));
       const res = await buildInitramfs({ entries, epoch: opts.epoch, compression: profile.compression, outFile: file });
       ctx.log.note(`${entries.length} entries, ${res.bytes} bytes compressed (${profile.compression})`);

@@ -5,9 +5,11 @@ import type { Step } from '../graph/types.js';
 import { INITRAMFS_STEP } from '../image/step.js';
 import { initramfsFileName } from '../image/compress.js';
 import type { ArtifactKind } from '../profile/types.js';
-import { KERNEL_RECIPE, recipeStepId, type BuildEnv } from '../recipe/step.js';
+import { archFacts } from '../arch.js';
+import { recipeStepId, type BuildEnv } from '../recipe/step.js';
+import type { PlanRoles } from './plan.js';
 
-/** Artifacts that boot iPXE need the iPXE binaries (the ipxe recipe); the others do not. */
+/** Artifacts that boot iPXE need the iPXE binaries (the `bootloader` recipe); the others do not. */
 const NEEDS_IPXE: ReadonlySet<ArtifactKind> = new Set(['netboot', 'usb-netboot']);
 
 export const artifactStepId = (kind: ArtifactKind): string => `artifact:${kind}`;
@@ -21,16 +23,19 @@ export function kernelCmdline(env: BuildEnv): string {
  * One step per boot artifact the profile asks for (LinuxKit style: one image, many formats). Each
  * is cached on its own, so adding `iso` to a profile does not rewrite `usb.img`.
  */
-export function artifactSteps(env: BuildEnv): Step[] {
+export function artifactSteps(env: BuildEnv, roles: PlanRoles): Step[] {
+  const kernel = recipeStepId(roles.kernel);
+  const arch = archFacts(env.profile.arch);
   return env.profile.artifacts.map((kind) => {
     const writer = writers[kind];
-    const ipxe = NEEDS_IPXE.has(kind);
+    const ipxe = NEEDS_IPXE.has(kind) && roles.bootloader ? recipeStepId(roles.bootloader) : undefined;
     return {
       id: artifactStepId(kind),
-      deps: [recipeStepId(KERNEL_RECIPE), INITRAMFS_STEP, ...(ipxe ? [recipeStepId('ipxe')] : [])],
+      deps: [kernel, INITRAMFS_STEP, ...(ipxe ? [ipxe] : [])],
       async inputs() {
         return {
           kind,
+          arch: arch.name,
           cmdline: kernelCmdline(env),
           version: env.version,
           epoch: env.epoch,
@@ -42,12 +47,13 @@ export function artifactSteps(env: BuildEnv): Step[] {
       async run(ctx) {
         const initramfs = join(ctx.depOutputs.get(INITRAMFS_STEP)!, initramfsFileName(env.profile.compression));
         await writer.write({
-          vmlinuz: join(ctx.depOutputs.get(recipeStepId(KERNEL_RECIPE))!, 'boot/vmlinuz'),
+          vmlinuz: join(ctx.depOutputs.get(kernel)!, 'boot/vmlinuz'),
+          arch,
           initramfs,
           cmdline: kernelCmdline(env),
           version: env.version,
           netboot: env.profile.netboot,
-          ipxeDir: ipxe ? join(ctx.depOutputs.get(recipeStepId('ipxe'))!, 'boot/ipxe') : '',
+          ipxeDir: ipxe ? join(ctx.depOutputs.get(ipxe)!, 'boot/ipxe') : '',
           outDir: ctx.outDir,
           workDir: ctx.workDir,
           epoch: env.epoch,

@@ -2,9 +2,16 @@ import { makeGraph } from '../graph/graph.js';
 import type { Graph, Step } from '../graph/types.js';
 import { INITRAMFS_STEP, initramfsStep } from '../image/step.js';
 import type { Profile } from '../profile/types.js';
-import { KERNEL_RECIPE, recipeStep, recipeStepId, type BuildEnv } from '../recipe/step.js';
+import { providerOf } from '../recipe/roles.js';
+import { recipeStep, recipeStepId, type BuildEnv } from '../recipe/step.js';
 import type { Recipe } from '../recipe/types.js';
-import { ZosError } from '../util/errors.js';
+
+/** The recipes that fill the roles a profile needs (see build/recipe/roles.ts). */
+export interface PlanRoles {
+  kernel: string;
+  /** Only when an artifact boots iPXE (netboot, usb-netboot). */
+  bootloader?: string;
+}
 
 export interface Plan {
   graph: Graph;
@@ -12,6 +19,34 @@ export interface Plan {
   finals: string[];
   /** Recipes this profile builds, by name. */
   recipes: Map<string, Recipe>;
+  roles: PlanRoles;
+}
+
+/** Whether the profile writes an artifact that boots iPXE, and so needs a `bootloader` recipe. */
+export function needsBootloader(profile: Pick<Profile, 'artifacts'>): boolean {
+  return profile.artifacts.some((a) => a === 'netboot' || a === 'usb-netboot');
+}
+
+/** Finds the recipes of every role the profile needs; an error names the profile when one is missing or ambiguous. */
+export function planRoles(profile: Profile, recipes: ReadonlyMap<string, Recipe>): PlanRoles {
+  return {
+    kernel: providerOf('kernel', profile, recipes).name,
+    ...(needsBootloader(profile) ? { bootloader: providerOf('bootloader', profile, recipes).name } : {}),
+  };
+}
+
+/** Every recipe `name` depends on, directly or not, dependencies before dependents (stable order). */
+export function dependencyClosure(name: string, recipes: ReadonlyMap<string, Recipe>): string[] {
+  const out: string[] = [];
+  const visit = (n: string): void => {
+    for (const d of [...recipes.get(n)!.dependencies].sort()) {
+      if (out.includes(d)) continue;
+      visit(d);
+      if (!out.includes(d)) out.push(d);
+    }
+  };
+  visit(name);
+  return out;
 }
 
 /** Recipes the profile needs: the kernel, its packages, and what they depend on. */
@@ -23,7 +58,7 @@ export function recipeClosure(profile: Profile, recipes: ReadonlyMap<string, Rec
     out.set(name, r);
     r.dependencies.forEach(visit);
   };
-  [KERNEL_RECIPE, ...profile.packages, ...extra].forEach(visit);
+  [...profile.packages, ...extra].forEach(visit);
   return out;
 }
 
@@ -31,19 +66,21 @@ export function recipeClosure(profile: Profile, recipes: ReadonlyMap<string, Rec
  * One declarative profile in, one graph of steps out (LinuxKit style): a step per recipe, the
  * initramfs, then one step per boot artifact the profile asks for.
  */
-export function planBuild(env: BuildEnv, recipes: ReadonlyMap<string, Recipe>, artifactSteps: (env: BuildEnv) => Step[] = () => []): Plan {
-  const extra = env.profile.artifacts.some((a) => a === 'netboot' || a === 'usb-netboot') ? ['ipxe'] : [];
-  for (const name of extra) {
-    if (!recipes.has(name)) throw new ZosError(`profile ${env.profile.name} asks for netboot artifacts but there is no recipe "${name}"`, `Add recipes/${name}/recipe.ts or drop netboot and usb-netboot from ${env.profile.file}.`);
-  }
-  const used = recipeClosure(env.profile, recipes, extra);
-  const steps: Step[] = [...used.values()].map((r) => recipeStep(r, env));
-  steps.push(initramfsStep({ profile: env.profile, version: env.version, epoch: env.epoch }));
-  const artifacts = artifactSteps(env);
+export function planBuild(
+  env: BuildEnv,
+  recipes: ReadonlyMap<string, Recipe>,
+  artifactSteps: (env: BuildEnv, roles: PlanRoles) => Step[] = () => [],
+): Plan {
+  const roles = planRoles(env.profile, recipes);
+  const used = recipeClosure(env.profile, recipes, [roles.kernel, ...(roles.bootloader ? [roles.bootloader] : [])]);
+  const steps: Step[] = [...used.values()].map((r) => recipeStep(r, env, dependencyClosure(r.name, recipes)));
+  steps.push(initramfsStep({ profile: env.profile, version: env.version, epoch: env.epoch, kernel: roles.kernel }));
+  const artifacts = artifactSteps(env, roles);
   steps.push(...artifacts);
   return {
     graph: makeGraph(steps),
-    finals: [recipeStepId(KERNEL_RECIPE), INITRAMFS_STEP, ...artifacts.map((s) => s.id)],
+    finals: [recipeStepId(roles.kernel), INITRAMFS_STEP, ...artifacts.map((s) => s.id)],
     recipes: used,
+    roles,
   };
 }

@@ -10,6 +10,8 @@ export type ArtifactKind = (typeof ARTIFACTS)[number];
 export interface ProfileSpec {
   name: string;
   description: string;
+  /** Target CPU architecture, a key of build/arch.ts ARCHES (default x86_64). */
+  arch?: string;
   kernel: {
     /** The kconfig target the config starts from. */
     base: 'tinyconfig' | 'defconfig';
@@ -42,6 +44,7 @@ export interface ProfileSpec {
 }
 
 export interface Profile extends ProfileSpec {
+  arch: string;
   /** The profile's file, absolute. */
   file: string;
 }

@@ -1,3 +1,4 @@
+import { ARCHES, DEFAULT_ARCH } from '../arch.js';
 import { join } from 'node:path';
 import { repoDir } from '../paths.js';
 import type { Recipe } from '../recipe/types.js';
@@ -15,6 +16,7 @@ import { ARTIFACTS, COMPRESSIONS, RUNMODES, type Profile, type ProfileSpec } fro
  */
 
 const PROFILE_FIELDS: Record<keyof ProfileSpec, true> = {
+  arch: true,
   name: true,
   description: true,
   kernel: true,
@@ -112,10 +114,12 @@ export async function validateProfile(
 
   if (!Array.isArray(s.artifacts)) bad('artifacts', `must be an array of ${ARTIFACTS.join(', ')}`);
   const artifacts = (s.artifacts as unknown[]).map((a, i) => oneOf(`artifacts[${i}]`, a, ARTIFACTS));
+  const arch = oneOf('arch', s.arch ?? DEFAULT_ARCH, Object.keys(ARCHES));
 
   return {
     name,
     description,
+    arch,
     kernel: { base, fragments, ...(modules === undefined ? {} : { modules }) },
     packages,
     compression,

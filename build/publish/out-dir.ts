@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { join } from 'node:path';
 import type { Plan } from '../plan/plan.js';
 import type { Profile } from '../profile/types.js';
-import { KERNEL_RECIPE, recipeStepId } from '../recipe/step.js';
+import { recipeStepId } from '../recipe/step.js';
 import { exists, listFiles, rmrf, tempSibling, writeFileAtomic } from '../util/fs.js';
 import { sha256File, sha256Json } from '../util/hash.js';
 import type { BuildIdentity } from '../version.js';
@@ -60,9 +60,10 @@ export async function publish(input: PublishInput): Promise<Manifest> {
   const tmp = tempSibling(input.dir);
   await mkdir(tmp, { recursive: true });
   try {
-    const kernelOut = input.outputs.get(recipeStepId(KERNEL_RECIPE))!;
+    const kernelStep = recipeStepId(input.plan.roles.kernel);
+    const kernelOut = input.outputs.get(kernelStep)!;
     const copies: Array<[string, string]> = [[join(kernelOut, 'boot/vmlinuz'), 'vmlinuz'], [join(kernelOut, 'export/kernel.config'), 'kernel.config']];
-    for (const id of input.plan.finals.filter((f) => f !== recipeStepId(KERNEL_RECIPE))) {
+    for (const id of input.plan.finals.filter((f) => f !== kernelStep)) {
       const dir = input.outputs.get(id)!;
       for (const f of await listFiles(dir)) copies.push([join(dir, f), f]);
     }
@@ -80,7 +81,7 @@ export async function publish(input: PublishInput): Promise<Manifest> {
       if (!rel.startsWith('legal/')) artifacts.push({ file: rel, size: (await stat(dest)).size, sha256: await sha256File(dest) });
     }
     artifacts.sort((a, b) => (a.file < b.file ? -1 : 1));
-    const kernel = input.plan.recipes.get(KERNEL_RECIPE)!;
+    const kernel = input.plan.recipes.get(input.plan.roles.kernel)!;
     const manifest: Manifest = {
       name: 'zos-build',
       version: input.identity.version,

@@ -2,6 +2,7 @@
  * Boots a VM under QEMU (always TCG: KVM hangs on the build machines) and exposes its serial console.
  * Used by the boot tests and meant for a future `zos-build run`.
  */
+import { archFacts } from '../arch.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
@@ -160,7 +161,7 @@ export async function bootVm(o: BootOptions): Promise<Vm> {
     await truncate(file, d.sizeMb * 1024 * 1024);
     extraDisks.push(file);
   }
-  const argv = [o.qemu ?? 'qemu-system-x86_64', ...qemuArgs(o, varsFile, extraDisks)];
+  const argv = [o.qemu ?? archFacts().qemu, ...qemuArgs(o, varsFile, extraDisks)];
   await mkdir(dirname(o.consoleLog), { recursive: true });
   const logStream: WriteStream = createWriteStream(o.consoleLog, { flags: 'w' });
   logStream.write(`# ${argv.join(' ')}\n`);

@@ -10,7 +10,12 @@ import { importClosure, repoFilesHashes } from '../graph/inputs.js';
 import type { Step, StepRunContext } from '../graph/types.js';
 import { repoDir, repoRelative } from '../paths.js';
 import type { Profile } from '../profile/types.js';
+import { archFacts } from '../arch.js';
 import { extractArchive } from '../steps/extract.js';
+import type { KindBuild } from '../steps/kind.js';
+import { mergeSysroots } from '../steps/sysroot.js';
+import { applyPatches, patchFiles } from './patches.js';
+import { sourceKind } from './sources.js';
 import type { BuildContext, DependencyOutput, Recipe } from './types.js';
 
 /** What every recipe step shares: the build's identity and where sources come from. */
@@ -27,9 +32,6 @@ export interface BuildEnv {
 }
 
 export const recipeStepId = (name: string): string => `recipe:${name}`;
-
-/** The recipe every profile builds its kernel (and the UAPI headers other recipes use) with. */
-export const KERNEL_RECIPE = 'linux';
 
 /** Environment that keeps compilers and build systems from stamping time, user, host or locale. */
 export function reproducibleEnv(epoch: number): Record<string, string> {
@@ -64,7 +66,10 @@ async function collectLicenses(recipe: Recipe, from: string, to: string): Promis
 }
 
 /** The generic part of every recipe build (fetch, extract, licenses); editing it rebuilds recipes. */
-const BUILDER_CODE = ['build/recipe/step.ts', 'build/steps/extract.ts'];
+const BUILDER_CODE = [
+  'build/recipe/step.ts', 'build/recipe/sources.ts', 'build/recipe/patches.ts', 'build/steps/extract.ts', 'build/steps/sysroot.ts',
+  'build/arch.ts',
+];
 
 /** 1980-01-01, the epoch of components that do not carry the project's version (as Nix does). */
 export const FIXED_EPOCH = 315532800;
@@ -96,46 +101,67 @@ export function dependencyOutput(dir: string): DependencyOutput {
   return { rootfs: join(dir, 'rootfs'), export: join(dir, 'export'), boot: join(dir, 'boot') };
 }
 
+/** Host tools the generic step itself runs for this recipe (patch, dpkg-deb). */
+function genericTools(recipe: Recipe): string[] {
+  const kindTools = (recipe.build as Partial<KindBuild>).hostTools ?? [];
+  return [...kindTools, ...(recipe.patches.length ? ['patch'] : []), ...(recipe.sources.some((s) => sourceKind(s) === 'deb') ? ['dpkg-deb'] : [])];
+}
+
 /**
- * Turns a recipe into a build step. The generic part lives here (fetch, verify, extract, lay out
- * rootfs/export/boot); the recipe's `build` function does only what is specific to it.
+ * Turns a recipe into a build step. The generic part lives here (fetch, verify, extract, patch, the
+ * merged sysroot, lay out rootfs/export/boot); the recipe's `build` function does only what is
+ * specific to it. `closure` is every recipe it depends on, directly or not, dependencies first:
+ * their outputs are all visible to the build (the sysroot is their merge).
  */
-export function recipeStep(recipe: Recipe, env: BuildEnv): Step {
+export function recipeStep(recipe: Recipe, env: BuildEnv, closure: readonly string[] = recipe.dependencies): Step {
   const settings = recipe.settings(env.profile);
+  const arch = archFacts(env.profile.arch);
   return {
     id: recipeStepId(recipe.name),
-    deps: recipe.dependencies.map(recipeStepId),
+    deps: closure.map(recipeStepId),
     async inputs() {
       return {
         // The code that builds it: the generic recipe step, the recipe module and what it imports.
         builder: await repoFilesHashes([...BUILDER_CODE, ...(await importClosure(repoRelative(recipe.file)))]),
         version: recipe.version,
-        sources: recipe.sources.map((s) => ({ file: s.file, sha256: s.sha256, strip: s.stripComponents ?? 1, extract: s.extract ?? true })),
+        sources: recipe.sources.map((s) => ({ file: s.file, sha256: s.sha256, strip: s.stripComponents ?? 1, kind: sourceKind(s) })),
+        patches: Object.values(await repoFilesHashes(patchFiles(recipe))),
         files: await repoFilesHashes(settings.files),
+        arch: arch.name,
         values: settings.values,
         variant: recipe.usesVariant ? env.profile.variant : undefined,
         stamp: stampOf(recipe, env),
-        hostTools: await env.hostTools.versions(recipe.hostTools),
+        hostTools: await env.hostTools.versions([...recipe.hostTools, ...genericTools(recipe)]),
       };
     },
     async run(ctx: StepRunContext) {
-      // The first archive becomes the source tree; further archives land in extra/<file>/, and
-      // files that are not extracted (patches, .debs) are copied into the tree as they are.
+      // The first archive becomes the source tree; further archives land in extra/<file>/, .debs
+      // are unpacked into deb/, and plain files are copied into the tree as they are.
       const srcDir = join(ctx.workDir, 'src');
       let extracted = 0;
       const plainFiles: Array<[string, string]> = [];
+      const debs: string[] = [];
       for (const source of recipe.sources) {
         const cached = await fetchSource(recipe.name, source, env.sources, { ...env.fetch, signal: ctx.signal, note: (l) => ctx.log.note(l) });
-        if (source.extract ?? true) {
+        const kind = sourceKind(source);
+        if (kind === 'archive') {
           ctx.log.note(`extract ${source.file}`);
           const dest = extracted++ === 0 ? srcDir : join(srcDir, 'extra', source.file);
           await extractArchive(cached, dest, { stripComponents: source.stripComponents ?? 1, name: source.file });
+        } else if (kind === 'deb') {
+          debs.push(cached);
         } else {
           plainFiles.push([cached, source.file]);
         }
       }
       await mkdir(srcDir, { recursive: true });
       for (const [cached, file] of plainFiles) await copyFile(cached, join(srcDir, file));
+      // dpkg-deb checks the package's format and never writes outside the directory it is given.
+      for (const deb of debs) await ctx.log.run('dpkg-deb', ['-x', deb, join(srcDir, 'deb')]);
+      await applyPatches(recipe, srcDir, (cmd, args) => ctx.log.run(cmd, args, { cwd: srcDir }));
+      const depDirs = closure.map((d) => ctx.depOutputs.get(recipeStepId(d))!);
+      const sysroot = join(ctx.workDir, 'sysroot');
+      await mergeSysroots(depDirs.map((d) => dependencyOutput(d).export), sysroot);
       const out = dependencyOutput(ctx.outDir);
       await Promise.all([out.rootfs, out.export, out.boot].map((d) => mkdir(d, { recursive: true })));
       const stamp = stampOf(recipe, env);
@@ -147,7 +173,9 @@ export function recipeStep(recipe: Recipe, env: BuildEnv): Step {
         srcDir,
         workDir: ctx.workDir,
         out,
-        deps: Object.fromEntries(recipe.dependencies.map((d) => [d, dependencyOutput(ctx.depOutputs.get(recipeStepId(d))!)])),
+        deps: Object.fromEntries(closure.map((d, i) => [d, dependencyOutput(depDirs[i]!)])),
+        sysroot,
+        arch,
         jobs: ctx.jobs,
         env: buildEnv,
         version: stamp.version,

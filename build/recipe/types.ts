@@ -1,4 +1,5 @@
 import type { StepLog } from '../util/exec.js';
+import type { ArchFacts } from '../arch.js';
 import type { Profile } from '../profile/types.js';
 
 /**
@@ -6,14 +7,24 @@ import type { Profile } from '../profile/types.js';
  * - `https://...` / `http://...`: an upstream URL, used as is;
  * - `debian:pool/main/b/busybox/busybox_1.35.0.orig.tar.bz2`: a path in Debian's archive, resolved
  *   against the archive the host's apt uses (or --debian-mirror).
+ * `${version}` in a location (and in the file name) is replaced by the recipe's version.
  */
 export type Location = string;
 
+/**
+ * How a source is unpacked: `archive` (tar, the default) becomes the source tree (the first one) or
+ * extra/<file>/; `file` is copied into the tree as is; `deb` is a Debian binary package whose files
+ * are unpacked into deb/ of the tree (several .debs share it).
+ */
+export type SourceKind = 'archive' | 'file' | 'deb';
+
 export interface Source {
-  /** File name in the download cache and on mirrors (`<mirror>/<file>`). */
+  /** File name in the download cache and on mirrors (`<mirror>/<file>`); may use `${version}`. */
   file: string;
   sha256: string;
   locations: Location[];
+  /** Default `archive`, or `file` when `extract: false`. */
+  kind?: SourceKind;
   /** Extract into the source dir (default true); otherwise the file is placed there as is. */
   extract?: boolean;
   /** Leading path components to drop when extracting (default 1: the usual `name-1.2.3/`). */
@@ -41,7 +52,15 @@ export interface BuildContext {
   workDir: string;
   /** Outputs, laid out like DependencyOutput; empty when the build starts. */
   out: DependencyOutput;
+  /** Outputs of every recipe this one depends on, directly or not, by name. */
   deps: Record<string, DependencyOutput>;
+  /**
+   * The merged `export/sysroot` of the dependency closure (headers, static libraries, .pc files,
+   * kernel UAPI headers): what C builds compile and link against. Private to this step.
+   */
+  sysroot: string;
+  /** Facts of the profile's target architecture (build/arch.ts). */
+  arch: ArchFacts;
   /** How many parallel jobs this step may use (`make -j`). */
   jobs: number;
   /** Environment that makes builds reproducible (SOURCE_DATE_EPOCH, locale, TZ, ...). */
@@ -74,7 +93,15 @@ export interface RecipeSpec {
   description: string;
   homepage?: string;
   sources?: Source[];
+  /** Recipes this one builds against; their sysroot exports are visible to the build. */
   dependencies?: string[];
+  /** Patch files in the recipe's folder, applied in order with `patch -p1` after extraction. */
+  patches?: string[];
+  /**
+   * Roles this recipe fills, found by role rather than by name: `kernel`, `kernel-headers`,
+   * `bootloader` (iPXE binaries), `init` (the image's PID 1). See build/recipe/roles.ts.
+   */
+  provides?: string[];
   /**
    * The output embeds the project's version and release date (the agent's version string). Other
    * recipes (the kernel too) are built with a fixed SOURCE_DATE_EPOCH and no version, so a new

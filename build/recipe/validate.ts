@@ -3,6 +3,9 @@ import { SHA256_RE } from '../util/hash.js';
 import { isPlainRelative } from '../util/safe-paths.js';
 import { rejectUnknownFields, requireObject } from '../util/fields.js';
 import { spdxProblem } from './license.js';
+import { validatePatches } from './patches.js';
+import { validateProvides } from './roles.js';
+import { SOURCE_KINDS, expandSource } from './sources.js';
 import type { Recipe, RecipeSpec, Source } from './types.js';
 
 const NAME_RE = /^[a-z0-9][a-z0-9-]*$/;
@@ -27,6 +30,8 @@ const RECIPE_FIELDS: Record<keyof RecipeSpec, true> = {
   homepage: true,
   sources: true,
   dependencies: true,
+  patches: true,
+  provides: true,
   stampsProjectVersion: true,
   usesVariant: true,
   hostTools: true,
@@ -37,6 +42,7 @@ const SOURCE_FIELDS: Record<keyof Source, true> = {
   file: true,
   sha256: true,
   locations: true,
+  kind: true,
   extract: true,
   stripComponents: true,
 };
@@ -72,8 +78,8 @@ export function validateRecipe(spec: unknown, file: string): Recipe {
   str('description');
   if (typeof s.build !== 'function') throw new DefinitionError(file, 'build', 'must be a build function (e.g. make({...}))');
 
-  const sources = s.sources ?? [];
-  if (!Array.isArray(sources)) throw new DefinitionError(file, 'sources', 'must be an array');
+  if (!Array.isArray(s.sources ?? [])) throw new DefinitionError(file, 'sources', 'must be an array');
+  const sources = (s.sources ?? []).map((src) => expandSource(src, version));
   const files = new Set<string>();
   sources.forEach((src, i) => {
     const at = `sources[${i}]`;
@@ -92,6 +98,9 @@ export function validateRecipe(spec: unknown, file: string): Recipe {
     }
     if (files.has(src.file)) throw new DefinitionError(file, `${at}.file`, `"${src.file}" is listed twice`);
     files.add(src.file);
+    if (src.kind !== undefined && !SOURCE_KINDS.includes(src.kind)) {
+      throw new DefinitionError(file, `${at}.kind`, `"${String(src.kind)}" must be one of ${SOURCE_KINDS.join(', ')}`);
+    }
     if (typeof src.sha256 !== 'string' || !SHA256_RE.test(src.sha256)) {
       throw new DefinitionError(file, `${at}.sha256`, `"${String(src.sha256)}" is not a sha256 (64 lowercase hex digits)`);
     }
@@ -129,6 +138,8 @@ export function validateRecipe(spec: unknown, file: string): Recipe {
     homepage: s.homepage,
     sources,
     dependencies,
+    patches: validatePatches(s.patches, file),
+    provides: validateProvides(s.provides, file),
     hostTools: s.hostTools ?? [],
     stampsProjectVersion: s.stampsProjectVersion ?? false,
     usesVariant: s.usesVariant ?? false,

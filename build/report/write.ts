@@ -5,14 +5,13 @@ import { initramfsFileName } from '../image/compress.js';
 import type { Profile } from '../profile/types.js';
 import type { Manifest } from '../publish/out-dir.js';
 import { downloadedFile } from '../fetch/fetch-source.js';
-import { KERNEL_RECIPE, recipeStepId } from '../recipe/step.js';
 import { logName, type StepTiming } from '../scheduler/run.js';
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../util/fs.js';
 import { criticalPath } from './critical-path.js';
 import { renderReport } from './html.js';
 import { OVERLAY_COMPONENT, imageSizes, type ComponentLayer } from './image-sizes.js';
-import { OVERLAY_DIR } from '../image/step.js';
+import { INITRAMFS_STEP, OVERLAY_DIR } from '../image/step.js';
 import { repoDir } from '../paths.js';
 
 export const REPORT_FILE = 'report.html';
@@ -48,9 +47,11 @@ export async function writeReport(dir: string, manifest: Manifest, input: Report
   })));
   const critical = criticalPath(steps.map((s) => ({ id: s.id, deps: s.deps, duration: s.end - s.start })));
   // The layers the initramfs step stacks, in its order: packages, the kernel's modules, the overlay.
-  const layers: ComponentLayer[] = [...profile.packages, KERNEL_RECIPE]
-    .filter((r, i, all) => all.indexOf(r) === i && input.outputs.has(recipeStepId(r)))
-    .map((r) => ({ component: r, dir: join(input.outputs.get(recipeStepId(r))!, 'rootfs') }));
+  // (the initramfs step's dependencies are exactly those recipe steps).
+  const layerSteps = graph.steps.get(INITRAMFS_STEP)?.deps ?? [];
+  const layers: ComponentLayer[] = layerSteps
+    .filter((id) => input.outputs.has(id))
+    .map((id) => ({ component: id.replace(/^recipe:/, ''), dir: join(input.outputs.get(id)!, 'rootfs') }));
   layers.push({ component: OVERLAY_COMPONENT, dir: join(repoDir, OVERLAY_DIR) });
   const initramfs = join(dir, initramfsFileName(profile.compression));
   const image = await imageSizes(initramfs, profile.compression, layers, manifest.sourceDateEpoch);

@@ -19,15 +19,15 @@ export default defineRecipe({
       ],
     },
   ],
-  dependencies: ['linux'],
+  dependencies: ['linux-headers'],
   hostTools: ['musl-gcc', 'gcc', 'make'],
   settings: () => ({ files: ['config/busybox.config'] }),
   build: (ctx) =>
     kconfigMake(ctx, {
       base: 'defconfig',
       fragments: ['config/busybox.config'],
-      // musl has no Linux UAPI headers of its own: use the kernel's (exported by the linux recipe).
-      extraConfig: { CONFIG_EXTRA_CFLAGS: `"-I${ctx.deps.linux!.export}/usr/include"` },
+      // musl has no Linux UAPI headers of its own: use the sysroot's (from linux-headers).
+      extraConfig: { CONFIG_EXTRA_CFLAGS: `"-I${ctx.sysroot}/usr/include"` },
       makeArgs: ['CC=musl-gcc'],
       install: ['install', `CONFIG_PREFIX=${ctx.out.rootfs}`],
     }),

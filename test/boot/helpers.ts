@@ -11,6 +11,7 @@ import { dirname, join, normalize, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { archFacts } from '../../build/arch.js';
 import { writers, type NetbootSettings } from '../../build/artifacts/index.js';
 import type { ArtifactKind } from '../../build/profile/types.js';
 import { bootVm, freePort, type BootOptions } from '../../build/qemu/index.js';
@@ -165,7 +166,7 @@ export async function writeArtifact(
     return await writers[kind].write({
       vmlinuz: artifact('vmlinuz'), initramfs: initramfsPath(), cmdline: directCmdline(), version: expectedVersion(),
       netboot: { baseUrl: '', runmode: 'dev', farmId: 'test', extraArgs: '', ...netboot },
-      ipxeDir: artifact('netboot'), outDir, workDir, epoch, log,
+      ipxeDir: artifact('netboot'), outDir, workDir, epoch, log, arch: archFacts(),
     });
   } finally {
     log.close();

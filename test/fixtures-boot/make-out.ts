@@ -9,6 +9,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { archFacts } from '../../build/arch.js';
 import { writers } from '../../build/artifacts/index.js';
 import { initramfsName } from '../../build/artifacts/common.js';
 import type { ArtifactKind } from '../../build/profile/types.js';
@@ -46,7 +47,7 @@ for (const kind of values.kinds!.split(',') as ArtifactKind[]) {
     const files = await writers[kind].write({
       vmlinuz: values.vmlinuz, initramfs: values.initramfs, cmdline: values.cmdline!, version: values.version!,
       netboot: { baseUrl: values['base-url']!, runmode: 'dev', farmId: '42', extraArgs: '' },
-      ipxeDir, outDir: out, workDir, epoch: Number(values.epoch), log,
+      ipxeDir, outDir: out, workDir, epoch: Number(values.epoch), log, arch: archFacts(),
     });
     console.log(`${kind}: ${files.join(' ')} (${Date.now() - t0} ms)`);
   } catch (err) {

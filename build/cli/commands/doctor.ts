@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { which } from '../../graph/inputs.js';
+import { archFacts } from '../../arch.js';
 
 /** Host commands the build and the tests run, the Debian package of each, and why. */
 export const HOST_TOOLS: ReadonlyArray<{ cmd: string; pkg: string; why: string }> = [
@@ -15,6 +16,13 @@ export const HOST_TOOLS: ReadonlyArray<{ cmd: string; pkg: string; why: string }
   { cmd: 'depmod', pkg: 'kmod', why: 'kernel modules' },
   { cmd: 'musl-gcc', pkg: 'musl-tools', why: 'static busybox and redis' },
   { cmd: 'go', pkg: 'golang-go', why: 'the core0 agent' },
+  { cmd: 'pkg-config', pkg: 'pkg-config', why: 'userland against the sysroot' },
+  { cmd: 'patch', pkg: 'patch', why: 'recipe patches' },
+  { cmd: 'autoreconf', pkg: 'autoconf', why: 'autotools recipes without configure' },
+  { cmd: 'automake', pkg: 'automake', why: 'autotools recipes without configure' },
+  { cmd: 'libtoolize', pkg: 'libtool', why: 'autotools recipes without configure' },
+  { cmd: 'cmake', pkg: 'cmake', why: 'cmake recipes' },
+  { cmd: 'ninja', pkg: 'ninja-build', why: 'cmake and meson recipes' },
   { cmd: 'xz', pkg: 'xz-utils', why: 'kernel source, xz initramfs' },
   { cmd: 'bzip2', pkg: 'bzip2', why: 'busybox source' },
   { cmd: 'zstd', pkg: 'zstd', why: 'zstd initramfs' },
@@ -23,7 +31,7 @@ export const HOST_TOOLS: ReadonlyArray<{ cmd: string; pkg: string; why: string }
   { cmd: 'dpkg-deb', pkg: 'dpkg', why: 'unpacking Debian packages (ipxe, firmware)' },
   { cmd: 'cpio', pkg: 'cpio', why: 'tests: reading the initramfs back' },
   { cmd: 'bsdtar', pkg: 'libarchive-tools', why: 'tests: reading the initramfs back' },
-  { cmd: 'qemu-system-x86_64', pkg: 'qemu-system-x86', why: 'boot tests, zos-build run' },
+  { cmd: archFacts().qemu, pkg: 'qemu-system-x86', why: 'boot tests, zos-build run' },
   { cmd: 'redis-server', pkg: 'redis-server', why: 'tests: agent on the host' },
   { cmd: 'xorriso', pkg: 'xorriso', why: 'zos.iso' },
   { cmd: 'mcopy', pkg: 'mtools', why: 'FAT images without mounting' },
