@@ -6,7 +6,10 @@ import { debInstall } from '../../build/steps/deb.js';
 // security update), which is glibc-dynamic; this recipe carries its library closure (checked with
 // readelf: parted -> libparted, libreadline; libparted -> libdevmapper, libblkid, libuuid;
 // libdevmapper -> libselinux, libudev, libm; libselinux -> libpcre2-8; libc, libm, libtinfo come from
-// glibc-runtime). The bookworm-security files live outside the main archive, hence their https URLs.
+// glibc-runtime). Debian's libparted runs `sh -c 'dmidecode -s system-manufacturer'` when it starts and
+// crashes (SIGSEGV, seen in a chroot) when that finds no shell or no dmidecode: the image needs busybox's
+// /bin/sh and the dmidecode recipe next to it. The bookworm-security files live outside the main
+// archive, hence their https URLs.
 //
 // With the internet, switch to a static musl build: autotools from the upstream tarball with
 // dependencies ['util-linux', 'linux-headers'] (libuuid, libblkid) and configure ['--disable-nls',
@@ -53,7 +56,7 @@ export default defineRecipe({
     deb('u/util-linux/libuuid1_2.38.1-5+deb12u3_amd64.deb',
       '5fff398321da62d28a842bcbabd193d72ae21724962c029dc32b1dc6b2deaeaf', 'cc0777e2801bbdaf73751f122c8817525fe1ca42'),
   ],
-  dependencies: ['glibc-runtime'],
+  dependencies: ['glibc-runtime', 'dmidecode'],
   build: debInstall({
     keep: [
       'sbin/parted', 'sbin/partprobe',
