@@ -39,7 +39,7 @@ export default defineRecipe({
   ],
   dependencies: ['zstd', 'xz', 'zlib', 'linux-headers'],
   patches: ['0001-gtk-doc-make-stub.patch'],
-  hostTools: ['autoreconf'],
+  hostTools: [...build.hostTools],
   async build(ctx) {
     await build(ctx);
     const sbin = join(ctx.out.rootfs, 'usr/sbin');

@@ -40,6 +40,9 @@ export default defineRecipe({
   ],
   dependencies: ['linux-headers'],
   build: autotools({
+    // libtool eats `-static` (also inside CC) when it links programs, which leaves them dynamically linked
+    // against musl; gcc's spelling `--static` passes through libtool untouched (checked: `file` says static).
+    ldflags: '--static',
     configure: [
       ...UNWANTED.map((p) => `--disable-${p}`),
       // fdisk and sfdisk; cfdisk needs ncurses and drops out quietly with "check".
