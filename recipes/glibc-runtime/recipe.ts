@@ -1,17 +1,21 @@
 import { defineRecipe } from '../../build/recipe/define.js';
 import { debInstall } from '../../build/steps/deb.js';
 
-// The runtime that Debian's (glibc, dynamically linked) binaries in the image need: the loader, libc,
-// libm, and libtinfo (which both libedit, for nft, and libreadline, for parted, link). Only recipes
-// of the `deb` kind (nftables, parted, dmidecode) depend on it; everything built from source is
-// static musl and needs nothing at run time. Debian's glibc searches /lib/x86_64-linux-gnu and
+// The runtime that Debian's (glibc, dynamically linked) binaries in the image share: the loader, libc,
+// libm, and the libraries more than one of them links, so that each file comes from one recipe only:
+// libtinfo (libedit for nft, libreadline for parted), libselinux and its libpcre2-8 (libdevmapper for
+// parted, smartctl). Only recipes of the `deb` kind (nftables, parted, dmidecode, smartmontools) depend
+// on it; everything built from source is static musl and needs nothing at run time. Debian's glibc searches /lib/x86_64-linux-gnu and
 // /usr/lib/x86_64-linux-gnu by itself, so no /etc/ld.so.cache is needed.
 export default defineRecipe({
   name: 'glibc-runtime',
   version: '2.36-9+deb12u14',
-  license: 'LGPL-2.1-or-later AND X11',
-  licenseFiles: ['deb/usr/share/doc/libc6/copyright', 'deb/usr/share/doc/libtinfo6/copyright'],
-  description: 'glibc loader, libc, libm and libtinfo from Debian 12, for the Debian binaries in the image',
+  license: 'LGPL-2.1-or-later AND X11 AND LicenseRef-selinux-public-domain AND BSD-3-Clause',
+  licenseFiles: [
+    'deb/usr/share/doc/libc6/copyright', 'deb/usr/share/doc/libtinfo6/copyright',
+    'deb/usr/share/doc/libselinux1/copyright', 'deb/usr/share/doc/libpcre2-8-0/copyright',
+  ],
+  description: 'glibc loader, libc, libm, libtinfo, libselinux, libpcre2-8 from Debian 12, for its binaries',
   homepage: 'https://www.gnu.org/software/libc/',
   sources: [
     {
@@ -32,6 +36,25 @@ export default defineRecipe({
       ],
       kind: 'deb',
     },
+    {
+      file: 'libselinux1_3.4-1+b6_amd64.deb',
+      sha256: '2b07f5287b9105f40158b56e4d70cc1652dac56a408f3507b4ab3d061eed425f',
+      locations: [
+        'debian:pool/main/libs/libselinux/libselinux1_3.4-1+b6_amd64.deb',
+        'https://snapshot.debian.org/file/3622f92473ca1113ee5c68ce8f1b47f6cdafe4df',
+      ],
+      kind: 'deb',
+    },
+    {
+      // bookworm-security, outside the main archive
+      file: 'libpcre2-8-0_10.42-1+deb12u2_amd64.deb',
+      sha256: 'd2f7edfcc7689b9e0761c2742cc824ac86a20768bc5e8057818dc6875291fe76',
+      locations: [
+        'https://deb.debian.org/debian-security/pool/updates/main/p/pcre2/libpcre2-8-0_10.42-1%2bdeb12u2_amd64.deb',
+        'https://snapshot.debian.org/file/af87568214042f8871982dcab9a3c5c32f789e60',
+      ],
+      kind: 'deb',
+    },
   ],
   build: debInstall({
     keep: [
@@ -40,6 +63,8 @@ export default defineRecipe({
       'lib/x86_64-linux-gnu/libc.so.6',
       'lib/x86_64-linux-gnu/libm.so.6',
       'lib/x86_64-linux-gnu/libtinfo.so.6*',
+      'lib/x86_64-linux-gnu/libselinux.so.1',
+      'usr/lib/x86_64-linux-gnu/libpcre2-8.so.0*',
     ],
   }),
 });

@@ -5,8 +5,8 @@ import { debInstall } from '../../build/steps/deb.js';
 // not reachable from the build machines (404), so the image takes Debian 12's binary (the bookworm
 // security update), which is glibc-dynamic; this recipe carries its library closure (checked with
 // readelf: parted -> libparted, libreadline; libparted -> libdevmapper, libblkid, libuuid;
-// libdevmapper -> libselinux, libudev, libm; libselinux -> libpcre2-8; libc, libm, libtinfo come from
-// glibc-runtime). Debian's libparted runs `sh -c 'dmidecode -s system-manufacturer'` when it starts and
+// libdevmapper -> libselinux, libudev, libm; libselinux -> libpcre2-8; libc, libm, libtinfo, libselinux,
+// libpcre2-8 come from glibc-runtime). Debian's libparted runs `sh -c 'dmidecode -s system-manufacturer'` when it starts and
 // crashes (SIGSEGV, seen in a chroot) when that finds no shell or no dmidecode: the image needs busybox's
 // /bin/sh and the dmidecode recipe next to it. The bookworm-security files live outside the main
 // archive, hence their https URLs.
@@ -30,7 +30,6 @@ export default defineRecipe({
   licenseFiles: [
     'deb/usr/share/doc/parted/copyright', 'deb/usr/share/doc/libparted2/copyright',
     'deb/usr/share/doc/libreadline8/copyright', 'deb/usr/share/doc/libdevmapper1.02.1/copyright',
-    'deb/usr/share/doc/libselinux1/copyright', 'deb/usr/share/doc/libpcre2-8-0/copyright',
     'deb/usr/share/doc/libudev1/copyright', 'deb/usr/share/doc/libblkid1/copyright',
     'deb/usr/share/doc/libuuid1/copyright',
   ],
@@ -45,10 +44,6 @@ export default defineRecipe({
       'e02ebbd3701cf468dbf98d6d917fbe0325e881f07fe8b316150c8d2a64486e66', '016feb55a9bd787126c3cf689ad1608d9b6498d6'),
     deb('l/lvm2/libdevmapper1.02.1_1.02.185-2_amd64.deb',
       'aaa78ca236055fedccf637eacf7bda02bf1980b2db668dccd202b04d0d2cfe04', 'a24efeff732be7e191c24716efe192161bd63365'),
-    deb('libs/libselinux/libselinux1_3.4-1+b6_amd64.deb',
-      '2b07f5287b9105f40158b56e4d70cc1652dac56a408f3507b4ab3d061eed425f', '3622f92473ca1113ee5c68ce8f1b47f6cdafe4df'),
-    deb('p/pcre2/libpcre2-8-0_10.42-1+deb12u2_amd64.deb',
-      'd2f7edfcc7689b9e0761c2742cc824ac86a20768bc5e8057818dc6875291fe76', 'af87568214042f8871982dcab9a3c5c32f789e60', true),
     deb('s/systemd/libudev1_252.39-1~deb12u2_amd64.deb',
       '6f7e08f11c4809d2e5998c775f7b423ab5ec2ce0309494b4a2615037052245e2', 'a44729ea1eb4514b71c91a2e4b072aa637447009'),
     deb('u/util-linux/libblkid1_2.38.1-5+deb12u3_amd64.deb',
@@ -60,8 +55,8 @@ export default defineRecipe({
   build: debInstall({
     keep: [
       'sbin/parted', 'sbin/partprobe',
-      ...['parted.so.2*', 'readline.so.8*', 'devmapper.so.1.02.1', 'selinux.so.1'].map((l) => `lib/x86_64-linux-gnu/lib${l}`),
-      ...['pcre2-8.so.0*', 'udev.so.1*', 'blkid.so.1*', 'uuid.so.1*'].map((l) => `usr/lib/x86_64-linux-gnu/lib${l}`),
+      ...['parted.so.2*', 'readline.so.8*', 'devmapper.so.1.02.1'].map((l) => `lib/x86_64-linux-gnu/lib${l}`),
+      ...['udev.so.1*', 'blkid.so.1*', 'uuid.so.1*'].map((l) => `usr/lib/x86_64-linux-gnu/lib${l}`),
     ],
   }),
 });
