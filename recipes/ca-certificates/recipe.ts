@@ -24,7 +24,8 @@ export default defineRecipe({
       file: 'ca-certificates_${version}_all.deb',
       sha256: 'b9f76b5271a7ac373fd5e7e1b5b826a71ddd702b42a0d104955ecb1acfffc94b',
       locations: [
-        'https://deb.debian.org/debian-security/pool/updates/main/c/ca-certificates/ca-certificates_20250419%7edeb12u2_all.deb',
+        'https://deb.debian.org/debian-security/pool/updates/main/c/ca-certificates/' +
+          'ca-certificates_20250419%7edeb12u2_all.deb',
         'https://snapshot.debian.org/file/a629617be57f8b5b330487277c650262e0a79e8f',
       ],
       kind: 'deb',

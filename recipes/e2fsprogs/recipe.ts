@@ -25,8 +25,9 @@ export default defineRecipe({
   dependencies: ['util-linux', 'linux-headers'],
   build: autotools({
     configure: [
-      '--disable-nls', '--disable-libuuid', '--disable-libblkid', '--disable-uuidd', '--disable-fuse2fs', '--disable-debugfs',
-      '--disable-imager', '--disable-defrag', '--disable-e2initrd-helper', '--disable-tdb', '--disable-bmap-stats',
+      '--disable-nls', '--disable-libuuid', '--disable-libblkid', '--disable-uuidd', '--disable-fuse2fs',
+      '--disable-debugfs', '--disable-imager', '--disable-defrag', '--disable-e2initrd-helper', '--disable-tdb',
+      '--disable-bmap-stats',
       '--disable-backtrace', '--without-libarchive', '--without-udev-rules-dir', '--without-systemd-unit-dir',
       '--without-crond-dir',
     ],

@@ -5,8 +5,9 @@ import { debInstall } from '../../build/steps/deb.js';
 // libm, and the libraries more than one of them links, so that each file comes from one recipe only:
 // libtinfo (libedit for nft, libreadline for parted), libselinux and its libpcre2-8 (libdevmapper for
 // parted, smartctl). Only recipes of the `deb` kind (nftables, parted, dmidecode, smartmontools) depend
-// on it; everything built from source is static musl and needs nothing at run time. Debian's glibc searches /lib/x86_64-linux-gnu and
-// /usr/lib/x86_64-linux-gnu by itself, so no /etc/ld.so.cache is needed.
+// on it; everything built from source is static musl and needs nothing at run time. Debian's glibc
+// searches /lib/x86_64-linux-gnu and /usr/lib/x86_64-linux-gnu by itself (seen in a chroot without
+// /etc/ld.so.cache), so no cache is needed.
 export default defineRecipe({
   name: 'glibc-runtime',
   version: '2.36-9+deb12u14',

@@ -61,8 +61,8 @@ export default defineRecipe({
   build: debInstall({
     keep: [
       'usr/sbin/nft',
-      ...['nftables.so.1', 'mnl.so.0', 'nftnl.so.11', 'xtables.so.12', 'jansson.so.4', 'gmp.so.10', 'edit.so.2', 'bsd.so.0',
-        'md.so.0'].map((l) => `usr/lib/x86_64-linux-gnu/lib${l}*`),
+      ...['nftables.so.1', 'mnl.so.0', 'nftnl.so.11', 'xtables.so.12', 'jansson.so.4', 'gmp.so.10', 'edit.so.2',
+        'bsd.so.0', 'md.so.0'].map((l) => `usr/lib/x86_64-linux-gnu/lib${l}*`),
     ],
   }),
 });

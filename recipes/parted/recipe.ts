@@ -6,9 +6,9 @@ import { debInstall } from '../../build/steps/deb.js';
 // security update), which is glibc-dynamic; this recipe carries its library closure (checked with
 // readelf: parted -> libparted, libreadline; libparted -> libdevmapper, libblkid, libuuid;
 // libdevmapper -> libselinux, libudev, libm; libselinux -> libpcre2-8; libc, libm, libtinfo, libselinux,
-// libpcre2-8 come from glibc-runtime). Debian's libparted runs `sh -c 'dmidecode -s system-manufacturer'` when it starts and
-// crashes (SIGSEGV, seen in a chroot) when that finds no shell or no dmidecode: the image needs busybox's
-// /bin/sh and the dmidecode recipe next to it. The bookworm-security files live outside the main
+// libpcre2-8 come from glibc-runtime). Debian's libparted runs `sh -c 'dmidecode -s system-manufacturer'`
+// when it starts and crashes (SIGSEGV, seen in a chroot) when that finds no shell or no dmidecode: the
+// image needs busybox's /bin/sh and the dmidecode recipe next to it. The bookworm-security files live outside the main
 // archive, hence their https URLs.
 //
 // With the internet, switch to a static musl build: autotools from the upstream tarball with
@@ -19,7 +19,10 @@ const SECURITY = 'https://deb.debian.org/debian-security/pool/updates/main';
 const deb = (path: string, sha256: string, sha1: string, security = false) => ({
   file: path.slice(path.lastIndexOf('/') + 1),
   sha256,
-  locations: [security ? `${SECURITY}/${path}` : `debian:pool/main/${path}`, `https://snapshot.debian.org/file/${sha1}`],
+  locations: [
+    security ? `${SECURITY}/${path}` : `debian:pool/main/${path}`,
+    `https://snapshot.debian.org/file/${sha1}`,
+  ],
   kind: 'deb' as const,
 });
 
@@ -37,9 +40,11 @@ export default defineRecipe({
   homepage: 'https://www.gnu.org/software/parted/',
   sources: [
     deb('p/parted/parted_3.5-3+deb12u1_amd64.deb',
-      '8f658e9af92f1e286ca40401a856757d63136b93499a97ad58aa1575cb5e1207', '81f21dd848a42492bb1215aa195c9bd863d50a59', true),
+      '8f658e9af92f1e286ca40401a856757d63136b93499a97ad58aa1575cb5e1207', '81f21dd848a42492bb1215aa195c9bd863d50a59',
+      true),
     deb('p/parted/libparted2_3.5-3+deb12u1_amd64.deb',
-      '4911e72aa5e76f09826e1050bb116d8557f387744e34c1af3bc4990a7f00ae0a', '5bdbe3a6a6afa2913830ecaf22402becc615343c', true),
+      '4911e72aa5e76f09826e1050bb116d8557f387744e34c1af3bc4990a7f00ae0a', '5bdbe3a6a6afa2913830ecaf22402becc615343c',
+      true),
     deb('r/readline/libreadline8_8.2-1.3_amd64.deb',
       'e02ebbd3701cf468dbf98d6d917fbe0325e881f07fe8b316150c8d2a64486e66', '016feb55a9bd787126c3cf689ad1608d9b6498d6'),
     deb('l/lvm2/libdevmapper1.02.1_1.02.185-2_amd64.deb',

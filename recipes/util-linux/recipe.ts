@@ -7,11 +7,12 @@ import { autotools } from '../../build/steps/autotools.js';
 // instead of that switch the programs the node does not need are disabled one by one (a few tiny
 // switchless ones, e.g. rev or look, are still compiled; `keep` leaves them out of the image).
 const UNWANTED = [
-  'zramctl', 'fsck', 'partx', 'uuidd', 'uuidgen', 'mountpoint', 'fallocate', 'setpriv', 'hardlink', 'eject', 'agetty',
-  'plymouth', 'cramfs', 'bfs', 'minix', 'hwclock', 'mkfs', 'fstrim', 'swapon', 'lscpu', 'lsfd', 'lslogins', 'wdctl', 'cal',
-  'logger', 'whereis', 'switch_root', 'pivot_root', 'lsmem', 'chmem', 'ipcmk', 'ipcrm', 'ipcs', 'irqtop', 'lsirq', 'lsns',
-  'rfkill', 'scriptutils', 'kill', 'last', 'utmpdump', 'mesg', 'raw', 'rename', 'chfn-chsh', 'login', 'nologin', 'sulogin',
-  'su', 'runuser', 'ul', 'more', 'setterm', 'schedutils', 'wall', 'makeinstall-chown', 'makeinstall-setuid',
+  'zramctl', 'fsck', 'partx', 'uuidd', 'uuidgen', 'mountpoint', 'fallocate', 'setpriv', 'hardlink', 'eject',
+  'agetty', 'plymouth', 'cramfs', 'bfs', 'minix', 'hwclock', 'mkfs', 'fstrim', 'swapon', 'lscpu', 'lsfd',
+  'lslogins', 'wdctl', 'cal', 'logger', 'whereis', 'switch_root', 'pivot_root', 'lsmem', 'chmem', 'ipcmk', 'ipcrm',
+  'ipcs', 'irqtop', 'lsirq', 'lsns', 'rfkill', 'scriptutils', 'kill', 'last', 'utmpdump', 'mesg', 'raw', 'rename',
+  'chfn-chsh', 'login', 'nologin', 'sulogin', 'su', 'runuser', 'ul', 'more', 'setterm', 'schedutils', 'wall',
+  'makeinstall-chown', 'makeinstall-setuid',
 ];
 
 export default defineRecipe({
