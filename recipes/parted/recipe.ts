@@ -8,8 +8,8 @@ import { debInstall } from '../../build/steps/deb.js';
 // libdevmapper -> libselinux, libudev, libm; libselinux -> libpcre2-8; libc, libm, libtinfo, libselinux,
 // libpcre2-8 come from glibc-runtime). Debian's libparted runs `sh -c 'dmidecode -s system-manufacturer'`
 // when it starts and crashes (SIGSEGV, seen in a chroot) when that finds no shell or no dmidecode: the
-// image needs busybox's /bin/sh and the dmidecode recipe next to it. The bookworm-security files live outside the main
-// archive, hence their https URLs.
+// image needs busybox's /bin/sh and the dmidecode recipe next to it. The bookworm-security files live
+// outside the main archive, hence their https URLs.
 //
 // With the internet, switch to a static musl build: autotools from the upstream tarball with
 // dependencies ['util-linux', 'linux-headers'] (libuuid, libblkid) and configure ['--disable-nls',
