@@ -31,7 +31,7 @@ export default defineRecipe({
       '--disable-backtrace', '--without-libarchive', '--without-udev-rules-dir', '--without-systemd-unit-dir',
       '--without-crond-dir',
     ],
-    keep: ['usr/sbin/mke2fs', 'usr/sbin/mkfs.ext4', 'usr/sbin/e2fsck', 'usr/sbin/fsck.ext4', 'usr/sbin/tune2fs',
-      'usr/sbin/resize2fs'],
+    // mke2fs/mkfs.ext* and e2fsck/fsck.ext* are hard links of one another: one name each is kept.
+    keep: ['usr/sbin/mkfs.ext4', 'usr/sbin/e2fsck', 'usr/sbin/tune2fs', 'usr/sbin/resize2fs'],
   }),
 });
