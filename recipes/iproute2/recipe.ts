@@ -30,6 +30,7 @@ export default defineRecipe({
     // The Makefile hard-sets `CC := gcc`, so CC goes on the command line; it appends the environment's
     // CFLAGS to its own, so CFLAGS must not (a command-line CFLAGS would drop its -I../include).
     make: ['CC=musl-gcc -static', 'SUBDIRS=lib ip bridge'],
-    keep: ['sbin/ip', 'sbin/bridge'],
+    // /etc/iproute2: the name tables (rt_tables, rt_protos, ...) that ip prints and accepts.
+    keep: ['sbin/ip', 'sbin/bridge', 'etc/iproute2/*'],
   }),
 });
