@@ -22,6 +22,8 @@ export default defineRecipe({
     },
   ],
   dependencies: ['linux-headers'],
-  // The Makefile assigns CFLAGS and LDFLAGS itself, so the toolchain's go on the command line.
+  // The Makefile assigns CFLAGS and LDFLAGS itself, so the toolchain's go on the command line. (Its feature
+  // probe, bld/pkg-wrapper, preprocesses config.h without CFLAGS and prints "linux/version.h: No such file"
+  // errors: harmless, it only decides that the optional DBus/IDN/... libraries are off, as they are.)
   build: makeKind({ makeVars: true, make: ['PREFIX=/usr'], keep: ['usr/sbin/dnsmasq'] }),
 });

@@ -25,5 +25,6 @@ export default defineRecipe({
     },
   ],
   dependencies: ['linux-headers'],
+  patches: ['0001-marvell-c99-integer-types.patch'],
   build: autotools({ configure: ['--disable-netlink'], keep: ['usr/sbin/ethtool'] }),
 });
