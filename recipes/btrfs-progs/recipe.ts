@@ -4,6 +4,7 @@ import { autotools } from '../../build/steps/autotools.js';
 // Debian's orig tarball is upstream's btrfs-progs-v6.2.tar.xz from kernel.org (the tree inside is
 // btrfs-progs-v6.2/). No documentation (needs sphinx), no btrfs-convert (needs e2fsprogs' libext2fs),
 // no Python bindings, no libudev, no zoned-device support; no backtrace (musl has no execinfo.h).
+// The patch puts config.h.in where the tarball's configure looks for it.
 export default defineRecipe({
   name: 'btrfs-progs',
   version: '6.2',
@@ -23,6 +24,7 @@ export default defineRecipe({
     },
   ],
   dependencies: ['util-linux', 'zlib', 'lzo', 'zstd', 'linux-headers'],
+  patches: ['0001-config-h-in-where-configure-looks.patch'],
   build: autotools({
     configure: [
       '--disable-documentation', '--disable-convert', '--disable-python', '--disable-libudev', '--disable-zoned',

@@ -5,10 +5,13 @@ import { autotools } from '../../build/steps/autotools.js';
 
 // Debian 12 packages a git snapshot of kmod taken after release 30 ("30+20221128"), so the pin is Debian's
 // file (upstream's kmod-30.tar.xz from kernel.org is a different tree). The snapshot has no generated
-// configure: the kind runs autoreconf, and the patch adds the stub that kmod's autogen.sh would create
-// without gtk-doc. Modules compressed with zstd, xz or gzip are supported (Debian's kernels use xz).
+// configure: the kind runs autoreconf, and the first patch adds the stub that kmod's autogen.sh would
+// create without gtk-doc; the second lets configure accept --enable-static (kmod rejects it, and with
+// --disable-shared libtool then forces it on). Modules compressed with zstd, xz or gzip are supported.
 const build = autotools({
   autoreconf: true,
+  // libtool drops -static when it links programs; gcc's `--static` passes through (see util-linux).
+  ldflags: '--static',
   configure: [
     '--disable-manpages', '--disable-test-modules', '--disable-python', '--disable-debug', '--without-openssl',
     '--with-zstd', '--with-xz', '--with-zlib',
@@ -38,7 +41,7 @@ export default defineRecipe({
     },
   ],
   dependencies: ['zstd', 'xz', 'zlib', 'linux-headers'],
-  patches: ['0001-gtk-doc-make-stub.patch'],
+  patches: ['0001-gtk-doc-make-stub.patch', '0002-allow-static-build.patch'],
   hostTools: [...build.hostTools],
   async build(ctx) {
     await build(ctx);
