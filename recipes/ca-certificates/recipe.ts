@@ -21,7 +21,8 @@ export default defineRecipe({
   homepage: 'https://wiki.mozilla.org/CA',
   sources: [
     {
-      file: 'ca-certificates_${version}_all.deb',
+      // A cache file name may not contain '~' (the recipe validator's rule): '-' stands in for it.
+      file: 'ca-certificates_20250419-deb12u2_all.deb',
       sha256: 'b9f76b5271a7ac373fd5e7e1b5b826a71ddd702b42a0d104955ecb1acfffc94b',
       locations: [
         'https://deb.debian.org/debian-security/pool/updates/main/c/ca-certificates/' +

@@ -16,7 +16,8 @@ import { debInstall } from '../../build/steps/deb.js';
 // '--without-cli', '--without-xtables', '--with-mini-gmp', '--without-json'] (no libedit, libgmp,
 // libjansson needed), keep ['usr/sbin/nft'], and drop the glibc-runtime dependency.
 const deb = (path: string, sha256: string, sha1: string) => ({
-  file: path.slice(path.lastIndexOf('/') + 1),
+  // A cache file name may not contain '~' (the recipe validator's rule): '-' stands in for it.
+  file: path.slice(path.lastIndexOf('/') + 1).replace(/~/g, '-'),
   sha256,
   locations: [`debian:${path}`, `https://snapshot.debian.org/file/${sha1}`],
   kind: 'deb' as const,

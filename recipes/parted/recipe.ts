@@ -17,7 +17,8 @@ import { debInstall } from '../../build/steps/deb.js';
 // 'usr/sbin/partprobe'], and drop the glibc-runtime dependency.
 const SECURITY = 'https://deb.debian.org/debian-security/pool/updates/main';
 const deb = (path: string, sha256: string, sha1: string, security = false) => ({
-  file: path.slice(path.lastIndexOf('/') + 1),
+  // A cache file name may not contain '~' (the recipe validator's rule): '-' stands in for it.
+  file: path.slice(path.lastIndexOf('/') + 1).replace(/~/g, '-'),
   sha256,
   locations: [
     security ? `${SECURITY}/${path}` : `debian:pool/main/${path}`,

@@ -14,7 +14,8 @@ import { debInstall } from '../../build/steps/deb.js';
 // (`g++ -static` against glibc would also give a self-contained smartctl, but a second libc in static
 // binaries is a toolchain decision for the project, not for one recipe.)
 const deb = (path: string, sha256: string, sha1: string) => ({
-  file: path.slice(path.lastIndexOf('/') + 1),
+  // A cache file name may not contain '~' (the recipe validator's rule): '-' stands in for it.
+  file: path.slice(path.lastIndexOf('/') + 1).replace(/~/g, '-'),
   sha256,
   locations: [`debian:${path}`, `https://snapshot.debian.org/file/${sha1}`],
   kind: 'deb' as const,
