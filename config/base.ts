@@ -7,8 +7,17 @@ import type { ProfileSpec } from '../build/profile/types.js';
  */
 export const base = {
   arch: 'x86_64',
-  /** The image's userland: the shell and tools, the agent's Redis, the agent (PID 1). */
-  packages: ['busybox', 'redis', 'core0'],
+  /**
+   * The image's userland: the shell and tools, the agent's Redis, the agent (PID 1), and what the
+   * agent's commands manage a node with (docs/userland.md): disks and filesystems, network, firewall,
+   * DHCP, kernel modules, hardware inventory, TLS roots.
+   */
+  packages: [
+    'busybox', 'redis', 'core0',
+    'util-linux', 'e2fsprogs', 'btrfs-progs', 'parted',
+    'iproute2', 'nftables', 'dnsmasq', 'ethtool',
+    'kmod', 'dmidecode', 'smartmontools', 'ca-certificates',
+  ],
   compression: 'xz',
   variant: 'release',
   agent: {},

@@ -7,7 +7,6 @@ export default defineProfile({
   name: 'qemu',
   description: 'QEMU test machine: serial console, virtio, e1000, built-in drivers only',
   kernel: { base: 'tinyconfig', fragments: [...BASE_FRAGMENTS, 'kernel/qemu.config'] },
-  packages: [...base.packages, 'zlib', 'expat'],
   // gzip, not xz: this image is rebuilt on every edit and unpacked by an emulated CPU. Measured on its
   // rootfs (4.5 MB): xz 1.61 MB / 8.8 s, gzip 1.95 MB / 1.2 s to compress on a loaded 2-core host, and
   // the kernel inflates gzip well under xz's ~1 s in TCG.

@@ -34,17 +34,19 @@ export interface InitramfsStepOptions {
   profile: Profile;
   version: string;
   epoch: number;
-  /** The recipe that provides the kernel; its rootfs (modules) is a layer when the profile builds modules. */
-  kernel: string;
+  /**
+   * The recipes whose staged rootfs make up the image, in order: the profile's packages with what they
+   * depend on (a library's runtime files come with its users), and the kernel when it builds modules.
+   */
+  layers: string[];
 }
 
 /**
- * Packs the image's root filesystem: the staged rootfs of each package of the profile (in the
- * profile's order), then rootfs-overlay/, then generated files, into one compressed newc cpio.
+ * Packs the image's root filesystem: the staged rootfs of each layer recipe (see `layers`), then rootfs-overlay/, then generated files, into one compressed newc cpio.
  */
 export function initramfsStep(opts: InitramfsStepOptions): Step {
   const { profile } = opts;
-  const layerRecipes = [...profile.packages, ...(profile.kernel.modules && !profile.packages.includes(opts.kernel) ? [opts.kernel] : [])];
+  const layerRecipes = opts.layers;
   return {
     id: INITRAMFS_STEP,
     deps: layerRecipes.map(recipeStepId),

@@ -49,6 +49,20 @@ export function dependencyClosure(name: string, recipes: ReadonlyMap<string, Rec
   return out;
 }
 
+/**
+ * The recipes whose rootfs go into the image: each package after what it depends on (Debian binaries
+ * bring glibc-runtime, e2fsprogs brings util-linux's tools), then the kernel when it builds modules.
+ * Dependencies that only export to the sysroot (headers, static libraries) add no file.
+ */
+export function imageLayers(profile: Profile, recipes: ReadonlyMap<string, Recipe>, kernel: string): string[] {
+  const out: string[] = [];
+  for (const pkg of profile.packages) {
+    for (const r of [...dependencyClosure(pkg, recipes), pkg]) if (!out.includes(r)) out.push(r);
+  }
+  if (profile.kernel.modules && !out.includes(kernel)) out.push(kernel);
+  return out;
+}
+
 /** Recipes the profile needs: the kernel, its packages, and what they depend on. */
 export function recipeClosure(profile: Profile, recipes: ReadonlyMap<string, Recipe>, extra: readonly string[] = []): Map<string, Recipe> {
   const out = new Map<string, Recipe>();
@@ -74,7 +88,8 @@ export function planBuild(
   const roles = planRoles(env.profile, recipes);
   const used = recipeClosure(env.profile, recipes, [roles.kernel, ...(roles.bootloader ? [roles.bootloader] : [])]);
   const steps: Step[] = [...used.values()].map((r) => recipeStep(r, env, dependencyClosure(r.name, recipes)));
-  steps.push(initramfsStep({ profile: env.profile, version: env.version, epoch: env.epoch, kernel: roles.kernel }));
+  const layers = imageLayers(env.profile, recipes, roles.kernel);
+  steps.push(initramfsStep({ profile: env.profile, version: env.version, epoch: env.epoch, layers }));
   const artifacts = artifactSteps(env, roles);
   steps.push(...artifacts);
   return {
