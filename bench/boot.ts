@@ -72,7 +72,11 @@ async function bootOnce(kernel: string, initrd: string, cmdline: string): Promis
   try {
     const seen = new Map<string, number | undefined>();
     const waits = PHASES.map(([name, re]) =>
-      vm.waitFor(re, 120_000).then(() => seen.set(name, (Date.now() - t0) / 1000), () => seen.set(name, undefined)));
+      vm.waitFor(re, 120_000).then(
+        () => seen.set(name, (Date.now() - t0) / 1000),
+        () => seen.set(name, undefined),
+      ),
+    );
     seen.set('agent PONG', await pong(port, t0, t0 + 120_000));
     // Markers still missing once the agent answered are not coming.
     await Promise.race([Promise.all(waits), sleep(500)]);
@@ -109,4 +113,6 @@ for (const [name, at] of [...rows].sort((a, b) => (a[1] ?? Infinity) - (b[1] ?? 
 }
 const total = rows.find(([n]) => n === 'agent PONG')![1];
 const verdict = total !== undefined && total <= TARGET_S ? 'ok' : 'MISSED';
-console.log(`QEMU start -> agent PONG: ${total === undefined ? 'no answer' : `${total.toFixed(2)} s`}, target <= ${TARGET_S} s: ${verdict}`);
+console.log(
+  `QEMU start -> agent PONG: ${total === undefined ? 'no answer' : `${total.toFixed(2)} s`}, target <= ${TARGET_S} s: ${verdict}`,
+);

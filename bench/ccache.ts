@@ -33,7 +33,10 @@ await seedSources(join(defaultCacheDir(), 'sources'), join(cacheDir, 'sources'))
 const fragment = join(repo, `kernel/${profile}.config`);
 
 const build = async (what: string, ccacheDir: string): Promise<{ s: number; stats: string }> => {
-  const r = await zosBuild(['build', 'linux', '--profile', profile, '--jobs', jobs, '--cache-dir', cacheDir, '--ccache-dir', ccacheDir], { repo });
+  const r = await zosBuild(
+    ['build', 'linux', '--profile', profile, '--jobs', jobs, '--cache-dir', cacheDir, '--ccache-dir', ccacheDir],
+    { repo },
+  );
   if (r.code !== 0) throw new Error(`${what} build failed:\n${r.stdout}\n${r.stderr}`);
   const log = await readFile(join(repo, `out/logs/${profile}/recipe-linux.log`), 'utf8');
   return { s: r.ms / 1000, stats: /^# (ccache: .*)$/m.exec(log)?.[1] ?? 'no ccache statistics' };
@@ -44,13 +47,19 @@ try {
   const cold = await build('cold', ccache);
   await appendFile(fragment, `\n${TOGGLES[0]}\n`);
   const warm = await build('warm', ccache);
-  const rows: Array<[string, { s: number; stats: string }]> = [['cold ccache (profile as is)', cold], [`warm ccache (+${TOGGLES[0]})`, warm]];
+  const rows: Array<[string, { s: number; stats: string }]> = [
+    ['cold ccache (profile as is)', cold],
+    [`warm ccache (+${TOGGLES[0]})`, warm],
+  ];
   if (strict) {
     await appendFile(fragment, `\n${TOGGLES[1]}\n`);
     rows.push([`cold ccache (+${TOGGLES[1]})`, await build('strict cold', join(cacheDir, 'ccache-empty'))]);
   }
   console.log(`kernel of profile ${profile}, make -j${jobs}, one driver toggled between builds`);
-  for (const [name, r] of rows) console.log(`${name.padEnd(44)} ${r.s.toFixed(1).padStart(8)} s   ${(r.s / cold.s).toFixed(3)} x cold   ${r.stats}`);
+  for (const [name, r] of rows)
+    console.log(
+      `${name.padEnd(44)} ${r.s.toFixed(1).padStart(8)} s   ${(r.s / cold.s).toFixed(3)} x cold   ${r.stats}`,
+    );
   console.log(`warm/cold ratio: ${(warm.s / cold.s).toFixed(3)} (${(cold.s / warm.s).toFixed(1)}x faster)`);
 } finally {
   await rm(repo, { recursive: true, force: true });

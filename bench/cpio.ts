@@ -24,7 +24,10 @@ const EPOCH = 1_700_000_000;
 /** Deterministic pseudo-random numbers, so every run benchmarks the same tree. */
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
-  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
 }
 
 async function makeSampleTree(root: string): Promise<void> {
@@ -52,7 +55,12 @@ async function makeSampleTree(root: string): Promise<void> {
     await mkdir(dir, { recursive: true });
     for (let f = 0; f < 20; f++) {
       const r = rnd();
-      const size = r < 0.72 ? 500 + Math.floor(rnd() * 6000) : r < 0.99 ? 10_000 + Math.floor(rnd() * 20_000) : 200_000 + Math.floor(rnd() * 200_000);
+      const size =
+        r < 0.72
+          ? 500 + Math.floor(rnd() * 6000)
+          : r < 0.99
+            ? 10_000 + Math.floor(rnd() * 20_000)
+            : 200_000 + Math.floor(rnd() * 200_000);
       const file = join(dir, `f${f}${r < 0.5 ? '.txt' : '.so'}`);
       await writeFile(file, r < 0.5 ? text(size) : binary(size & ~3));
       total += size;
@@ -147,10 +155,16 @@ async function main(): Promise<void> {
 
     const ourRaw = join(work, 'ours.cpio');
     const theirRaw = join(work, 'theirs.cpio');
-    await row('none', async () => {
-      entries = await collect();
-      await pipeline(cpioStream(entries, { epoch: EPOCH }), createWriteStream(ourRaw));
-    }, `find . | LC_ALL=C sort | cpio -o -H newc --quiet > ${theirRaw}`, ourRaw, theirRaw);
+    await row(
+      'none',
+      async () => {
+        entries = await collect();
+        await pipeline(cpioStream(entries, { epoch: EPOCH }), createWriteStream(ourRaw));
+      },
+      `find . | LC_ALL=C sort | cpio -o -H newc --quiet > ${theirRaw}`,
+      ourRaw,
+      theirRaw,
+    );
 
     for (const c of compressions as Compression[]) {
       const ours = join(work, `ours.${c}`);
@@ -158,8 +172,13 @@ async function main(): Promise<void> {
       const { tool, args: flags } = COMPRESSORS[c];
       const ourRun = async () =>
         buildInitramfs({ entries: await collect(), epoch: EPOCH, compression: c, outFile: ours });
-      await row(c, ourRun,
-        `find . | LC_ALL=C sort | cpio -o -H newc --quiet | ${tool} ${flags.join(' ')} > ${theirs}`, ours, theirs);
+      await row(
+        c,
+        ourRun,
+        `find . | LC_ALL=C sort | cpio -o -H newc --quiet | ${tool} ${flags.join(' ')} > ${theirs}`,
+        ours,
+        theirs,
+      );
     }
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     for (const r of rows) console.log(r.map((cell, i) => cell.padStart(widths[i]!)).join('  '));

@@ -45,12 +45,17 @@ export async function buildIdentity(): Promise<BuildIdentity> {
       version = `${base}-dev.${count ?? '0'}+g${commit.slice(0, 7)}`;
     }
   }
-  if (!valid(version)) throw new ZosError(`version "${version}" is not semver`, 'Set ZOS_VERSION to something like 1.2.3 or 1.2.3-dev.4, or tag the commit vX.Y.Z.');
+  if (!valid(version))
+    throw new ZosError(
+      `version "${version}" is not semver`,
+      'Set ZOS_VERSION to something like 1.2.3 or 1.2.3-dev.4, or tag the commit vX.Y.Z.',
+    );
   const envEpoch = process.env.SOURCE_DATE_EPOCH;
   let epoch: number;
   if (envEpoch !== undefined) {
     epoch = Number(envEpoch);
-    if (!Number.isInteger(epoch) || epoch < 0) throw new ZosError(`SOURCE_DATE_EPOCH="${envEpoch}" is not a whole number of seconds`);
+    if (!Number.isInteger(epoch) || epoch < 0)
+      throw new ZosError(`SOURCE_DATE_EPOCH="${envEpoch}" is not a whole number of seconds`);
   } else {
     epoch = Number(commitTime) || 0;
   }

@@ -59,13 +59,19 @@ export class AgentCommandError extends ZosError {
 export function describeConnectError(err: unknown, where: string): ZosError {
   const msg = errorMessage(err);
   if (/WRONGPASS|invalid password|invalid username-password/i.test(msg)) {
-    return new ZosError(`agent at ${where} refused the password`, 'Check --password / ZOS_PASSWORD against zos.password= on the node\'s kernel command line.');
+    return new ZosError(
+      `agent at ${where} refused the password`,
+      "Check --password / ZOS_PASSWORD against zos.password= on the node's kernel command line.",
+    );
   }
   if (/NOAUTH/i.test(msg)) {
     return new ZosError(`agent at ${where} requires a password`, 'Pass --password or set ZOS_PASSWORD.');
   }
   if (/ECONNREFUSED/.test(msg)) {
-    return new ZosError(`cannot connect to agent at ${where}: connection refused`, 'Is the node booted and is its port forwarded?');
+    return new ZosError(
+      `cannot connect to agent at ${where}: connection refused`,
+      'Is the node booted and is its port forwarded?',
+    );
   }
   if (/timeout|ETIMEDOUT/i.test(msg)) {
     return new ZosError(`cannot connect to agent at ${where}: timed out`);
@@ -123,7 +129,12 @@ export class AgentClient {
 
   private static makeClient(opts: ConnectOptions): Redis {
     const client = createClient({
-      socket: { host: opts.host, port: opts.port, connectTimeout: opts.connectTimeoutMs ?? 5000, reconnectStrategy: false },
+      socket: {
+        host: opts.host,
+        port: opts.port,
+        connectTimeout: opts.connectTimeoutMs ?? 5000,
+        reconnectStrategy: false,
+      },
       password: opts.password || undefined,
       // Never queue commands while disconnected: fail fast with a clear error instead.
       disableOfflineQueue: true,
@@ -157,7 +168,10 @@ export class AgentClient {
     while (Date.now() < deadline) {
       let agent: AgentClient | undefined;
       try {
-        agent = await AgentClient.connect({ ...opts, connectTimeoutMs: Math.min(opts.connectTimeoutMs ?? 5000, Math.max(500, deadline - Date.now())) });
+        agent = await AgentClient.connect({
+          ...opts,
+          connectTimeoutMs: Math.min(opts.connectTimeoutMs ?? 5000, Math.max(500, deadline - Date.now())),
+        });
         await agent.ping({ timeoutMs: Math.max(1000, Math.min(10_000, deadline - Date.now())) });
         return agent;
       } catch (err) {
@@ -167,7 +181,9 @@ export class AgentClient {
       }
       await sleep(Math.min(500, Math.max(0, deadline - Date.now())));
     }
-    throw new ZosError(`agent at ${opts.host}:${opts.port} did not answer within ${Math.round(timeoutMs / 1000)}s: ${errorMessage(last)}`);
+    throw new ZosError(
+      `agent at ${opts.host}:${opts.port} did not answer within ${Math.round(timeoutMs / 1000)}s: ${errorMessage(last)}`,
+    );
   }
 
   /** A connection for blocking commands (BLPOP/XREAD block the connection they run on). */
@@ -226,7 +242,10 @@ export class AgentClient {
       const reply = await c.brPopLPush(flagKey(id), flagKey(id), timeoutS);
       healthy();
       if (reply === null) {
-        throw new ZosError(`agent at ${this.address} did not accept ${command} (id ${id}) within ${timeoutS}s`, 'Is core0 running on the node?');
+        throw new ZosError(
+          `agent at ${this.address} did not accept ${command} (id ${id}) within ${timeoutS}s`,
+          'Is core0 running on the node?',
+        );
       }
     });
   }
@@ -242,14 +261,20 @@ export class AgentClient {
       if (reply === null) {
         const known = (await this.client.exists(flagKey(id))) === 1;
         const why = known ? '' : ' (the agent does not know this job id: it expired or was never accepted)';
-        throw new ZosError(`agent at ${this.address} gave no result for ${command} (id ${id}) within ${Math.round(timeoutMs / 1000)}s${why}`);
+        throw new ZosError(
+          `agent at ${this.address} gave no result for ${command} (id ${id}) within ${Math.round(timeoutMs / 1000)}s${why}`,
+        );
       }
       return decode(reply, this.address);
     });
   }
 
   /** Sends a command and returns its result, whatever its state. */
-  async call<T = unknown>(command: string, args?: Record<string, unknown>, opts: CallOptions = {}): Promise<AgentResult<T>> {
+  async call<T = unknown>(
+    command: string,
+    args?: Record<string, unknown>,
+    opts: CallOptions = {},
+  ): Promise<AgentResult<T>> {
     const id = opts.id ?? randomUUID();
     const cmd: AgentCommand = { id, command };
     if (args !== undefined) cmd.arguments = args;
@@ -311,7 +336,11 @@ export class AgentClient {
    * Response.stream() does) and calls onLine for each output line until the end-of-stream message;
    * resolves with whether the job succeeded. Entries are consumed: one reader per stream.
    */
-  async streamOutput(id: string, onLine: (line: StreamLine) => void, opts: { timeoutMs?: number } = {}): Promise<StreamEnd> {
+  async streamOutput(
+    id: string,
+    onLine: (line: StreamLine) => void,
+    opts: { timeoutMs?: number } = {},
+  ): Promise<StreamEnd> {
     const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
     return this.withBlocking(async (c, healthy) => {
       while (Date.now() < deadline) {
@@ -385,7 +414,11 @@ export class AgentClient {
 
   /** Writes data to a file of the node (filesystem.open/write/close, 512 KiB per block, as upstream's client). */
   async upload(remotePath: string, data: Buffer, perm = 0o644): Promise<void> {
-    const fd = await this.callOk<string>('filesystem.open', { file: remotePath, mode: 'w', perm }, { timeoutMs: 30_000 });
+    const fd = await this.callOk<string>(
+      'filesystem.open',
+      { file: remotePath, mode: 'w', perm },
+      { timeoutMs: 30_000 },
+    );
     try {
       for (let off = 0; off < data.length; off += UPLOAD_BLOCK) {
         const block = data.subarray(off, off + UPLOAD_BLOCK).toString('base64');
@@ -402,7 +435,10 @@ export class AgentClient {
     const parts: Buffer[] = [];
     try {
       for (;;) {
-        const chunk = Buffer.from(await this.callOk<string>('filesystem.read', { fd }, { timeoutMs: 60_000 }), 'base64');
+        const chunk = Buffer.from(
+          await this.callOk<string>('filesystem.read', { fd }, { timeoutMs: 60_000 }),
+          'base64',
+        );
         if (chunk.length === 0) break;
         parts.push(chunk);
       }

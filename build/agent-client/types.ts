@@ -6,7 +6,14 @@
 /** Final state of a command. */
 export type ResultState = 'SUCCESS' | 'ERROR' | 'TIMEOUT' | 'KILLED' | 'UNKNOWN_CMD' | 'DUPLICATE_ID';
 
-export const RESULT_STATES: readonly ResultState[] = ['SUCCESS', 'ERROR', 'TIMEOUT', 'KILLED', 'UNKNOWN_CMD', 'DUPLICATE_ID'];
+export const RESULT_STATES: readonly ResultState[] = [
+  'SUCCESS',
+  'ERROR',
+  'TIMEOUT',
+  'KILLED',
+  'UNKNOWN_CMD',
+  'DUPLICATE_ID',
+];
 
 /** A command as pushed to `core:default`. */
 export interface AgentCommand {

@@ -112,7 +112,21 @@ export async function makeFat(spec: FatSpec): Promise<number> {
   const sectors = size / 512;
   // -T total sectors, -h/-s geometry consistent with the size, -H hidden sectors (partition offset).
   // mformat chooses FAT12/16 for small sizes; FAT32 (-F) from 260 MiB up, where FAT16 clusters get large.
-  const args = ['-i', spec.image, '-C', '-T', String(sectors), '-h', '64', '-s', '32', '-N', spec.serial, '-v', spec.label];
+  const args = [
+    '-i',
+    spec.image,
+    '-C',
+    '-T',
+    String(sectors),
+    '-h',
+    '64',
+    '-s',
+    '32',
+    '-N',
+    spec.serial,
+    '-v',
+    spec.label,
+  ];
   if (spec.hiddenSectors) args.push('-H', String(spec.hiddenSectors));
   if (size >= 260 * MiB) args.push('-F');
   args.push('::');

@@ -15,15 +15,28 @@ export const PART_START_SECTOR = 2048;
  * devices. Disk and partition GUIDs and the FAT serial are derived from version + epoch.
  */
 export async function makeBootDisk(opts: {
-  image: string; label: string; files: FatFile[]; syslinuxDir: string; slackBytes?: number;
-  input: Pick<ArtifactInput, 'version' | 'epoch' | 'workDir'>; purpose: string; log: StepLog;
+  image: string;
+  label: string;
+  files: FatFile[];
+  syslinuxDir: string;
+  slackBytes?: number;
+  input: Pick<ArtifactInput, 'version' | 'epoch' | 'workDir'>;
+  purpose: string;
+  log: StepLog;
 }): Promise<void> {
   const { input, log } = opts;
   const env = reproEnv(input.epoch);
   const fat = join(input.workDir, `${opts.purpose}.fat`);
   const fatSize = await makeFat({
-    image: fat, label: opts.label, serial: stableSerial(input, `${opts.purpose}:fat`), files: opts.files,
-    slackBytes: opts.slackBytes, hiddenSectors: PART_START_SECTOR, epoch: input.epoch, workDir: input.workDir, log,
+    image: fat,
+    label: opts.label,
+    serial: stableSerial(input, `${opts.purpose}:fat`),
+    files: opts.files,
+    slackBytes: opts.slackBytes,
+    hiddenSectors: PART_START_SECTOR,
+    epoch: input.epoch,
+    workDir: input.workDir,
+    log,
   });
   const start = PART_START_SECTOR * 512;
   const diskSize = alignUp(start + fatSize + MiB, MiB);
@@ -31,16 +44,26 @@ export async function makeBootDisk(opts: {
   await (await open(opts.image, 'w')).close();
   await truncate(opts.image, diskSize);
   const last = PART_START_SECTOR + fatSize / 512 - 1;
-  await log.run('sgdisk', [
-    '--clear',
-    '--disk-guid', stableGuid(input, `${opts.purpose}:disk`),
-    '--new', `1:${PART_START_SECTOR}:${last}`,
-    '--typecode', '1:EF00',
-    '--change-name', '1:ZOS',
-    '--partition-guid', `1:${stableGuid(input, `${opts.purpose}:part1`)}`,
-    '--attributes', '1:set:2',
-    opts.image,
-  ], { env });
+  await log.run(
+    'sgdisk',
+    [
+      '--clear',
+      '--disk-guid',
+      stableGuid(input, `${opts.purpose}:disk`),
+      '--new',
+      `1:${PART_START_SECTOR}:${last}`,
+      '--typecode',
+      '1:EF00',
+      '--change-name',
+      '1:ZOS',
+      '--partition-guid',
+      `1:${stableGuid(input, `${opts.purpose}:part1`)}`,
+      '--attributes',
+      '1:set:2',
+      opts.image,
+    ],
+    { env },
+  );
   // Copy the FAT into the partition and syslinux's GPT-aware boot code into the MBR (first 440 bytes).
   const img = await open(opts.image, 'r+');
   try {
@@ -66,6 +89,9 @@ export async function makeBootDisk(opts: {
     await img.close();
   }
   await rm(fat, { force: true });
-  await log.run('syslinux', ['--offset', String(start), '--directory', opts.syslinuxDir, '--install', opts.image], { env });
-  if ((await fileSize(opts.image)) !== diskSize) throw new Error(`${opts.image}: size changed while installing syslinux`);
+  await log.run('syslinux', ['--offset', String(start), '--directory', opts.syslinuxDir, '--install', opts.image], {
+    env,
+  });
+  if ((await fileSize(opts.image)) !== diskSize)
+    throw new Error(`${opts.image}: size changed while installing syslinux`);
 }

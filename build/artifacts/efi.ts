@@ -17,12 +17,22 @@ export function osRelease(version: string): string {
  * order the stub expects. ImageBase of the stub is 0, so VMAs are RVAs.
  */
 export async function buildUki(opts: {
-  out: string; vmlinuz: string; initramfs: string; cmdline: string; version: string; epoch: number; workDir: string;
-  log: ArtifactInput['log']; arch: ArtifactInput['arch'];
+  out: string;
+  vmlinuz: string;
+  initramfs: string;
+  cmdline: string;
+  version: string;
+  epoch: number;
+  workDir: string;
+  log: ArtifactInput['log'];
+  arch: ArtifactInput['arch'];
 }): Promise<void> {
   const stub = opts.arch.efiStub;
   if (!(await exists(stub))) {
-    throw new ZosError(`the EFI stub ${stub} is missing`, 'Install the Debian package systemd-boot-efi (ci/install-host-deps).');
+    throw new ZosError(
+      `the EFI stub ${stub} is missing`,
+      'Install the Debian package systemd-boot-efi (ci/install-host-deps).',
+    );
   }
   const headers = await capture('objdump', ['-h', stub]);
   let end = 0;
@@ -34,7 +44,12 @@ export async function buildUki(opts: {
   const cmdline = join(opts.workDir, 'uki-cmdline');
   await writeStamped(osrel, osRelease(opts.version), opts.epoch);
   await writeStamped(cmdline, `${opts.cmdline}\0`, opts.epoch);
-  const sections: [string, string][] = [['.osrel', osrel], ['.cmdline', cmdline], ['.linux', opts.vmlinuz], ['.initrd', opts.initramfs]];
+  const sections: [string, string][] = [
+    ['.osrel', osrel],
+    ['.cmdline', cmdline],
+    ['.linux', opts.vmlinuz],
+    ['.initrd', opts.initramfs],
+  ];
   const args: string[] = [];
   let vma = alignUp(end, 0x1000);
   for (const [name, file] of sections) {

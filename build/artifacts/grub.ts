@@ -5,14 +5,50 @@ import { reproEnv, writeStamped } from './common.js';
 
 /** Modules of the GRUB that boots from a local disk, USB stick or CD (UEFI side of usb.img and zos.iso). */
 export const GRUB_DISK_MODULES = [
-  'part_gpt', 'part_msdos', 'fat', 'iso9660', 'search', 'search_fs_file', 'search_label', 'configfile', 'normal',
-  'linux', 'echo', 'test', 'sleep', 'reboot', 'halt', 'ls', 'cat', 'all_video', 'gfxterm', 'serial', 'terminal',
+  'part_gpt',
+  'part_msdos',
+  'fat',
+  'iso9660',
+  'search',
+  'search_fs_file',
+  'search_label',
+  'configfile',
+  'normal',
+  'linux',
+  'echo',
+  'test',
+  'sleep',
+  'reboot',
+  'halt',
+  'ls',
+  'cat',
+  'all_video',
+  'gfxterm',
+  'serial',
+  'terminal',
 ];
 
 /** Modules of the GRUB that fetches the kernel over the network (UEFI side of netboot and usb-netboot). */
 export const GRUB_NET_MODULES = [
-  'efinet', 'net', 'tftp', 'http', 'eval', 'memdisk', 'tar', 'configfile', 'normal', 'linux', 'echo', 'test', 'sleep',
-  'reboot', 'halt', 'regexp', 'all_video', 'serial', 'terminal',
+  'efinet',
+  'net',
+  'tftp',
+  'http',
+  'eval',
+  'memdisk',
+  'tar',
+  'configfile',
+  'normal',
+  'linux',
+  'echo',
+  'test',
+  'sleep',
+  'reboot',
+  'halt',
+  'regexp',
+  'all_video',
+  'serial',
+  'terminal',
 ];
 
 export interface GrubImageSpec {
@@ -48,12 +84,26 @@ export async function grubEfiImage(spec: GrubImageSpec): Promise<void> {
   }
   if (spec.memdisk) {
     const root = join(dir, 'memdisk');
-    for (const [path, content] of Object.entries(spec.memdisk)) await writeStamped(join(root, path), content, spec.epoch);
+    for (const [path, content] of Object.entries(spec.memdisk))
+      await writeStamped(join(root, path), content, spec.epoch);
     const tarFile = join(dir, 'memdisk.tar');
-    await spec.log.run('tar', [
-      '--sort=name', `--mtime=@${spec.epoch}`, '--owner=0', '--group=0', '--numeric-owner', '--format=ustar',
-      '-cf', tarFile, '-C', root, '.',
-    ], { env });
+    await spec.log.run(
+      'tar',
+      [
+        '--sort=name',
+        `--mtime=@${spec.epoch}`,
+        '--owner=0',
+        '--group=0',
+        '--numeric-owner',
+        '--format=ustar',
+        '-cf',
+        tarFile,
+        '-C',
+        root,
+        '.',
+      ],
+      { env },
+    );
     args.push('-m', tarFile);
   }
   args.push(...spec.modules);

@@ -1,5 +1,14 @@
 import { join } from 'node:path';
-import { copyStamped, initramfsName, makeFat, reproEnv, stableBytes, stableSerial, stampTree, writeStamped } from './common.js';
+import {
+  copyStamped,
+  initramfsName,
+  makeFat,
+  reproEnv,
+  stableBytes,
+  stableSerial,
+  stampTree,
+  writeStamped,
+} from './common.js';
 import { GRUB_DISK_MODULES, grubEfiImage } from './grub.js';
 import { renderGrubDiskCfg, renderSyslinuxCfg } from './localboot.js';
 import type { ArtifactInput, ArtifactWriter } from './types.js';
@@ -41,25 +50,59 @@ export const isoWriter: ArtifactWriter = {
 
     const grub = join(input.workDir, 'iso-bootx64.efi');
     await grubEfiImage({
-      out: grub, modules: GRUB_DISK_MODULES, prefix: '/zos',
+      out: grub,
+      modules: GRUB_DISK_MODULES,
+      prefix: '/zos',
       earlyConfig: `search --no-floppy --file --set=root ${marker}\nset prefix=($root)/zos\n`,
-      platform: input.arch.grubEfiTarget, epoch: input.epoch, workDir: input.workDir, log: input.log,
+      platform: input.arch.grubEfiTarget,
+      epoch: input.epoch,
+      workDir: input.workDir,
+      log: input.log,
     });
     await makeFat({
-      image: join(tree, 'boot/efiboot.img'), label: 'ZOSEFI', serial: stableSerial(input, 'iso:efi'),
-      files: [{ src: grub, dest: `EFI/BOOT/${input.arch.efiBootFile}` }], slackBytes: 0, epoch: input.epoch, workDir: input.workDir, log: input.log,
+      image: join(tree, 'boot/efiboot.img'),
+      label: 'ZOSEFI',
+      serial: stableSerial(input, 'iso:efi'),
+      files: [{ src: grub, dest: `EFI/BOOT/${input.arch.efiBootFile}` }],
+      slackBytes: 0,
+      epoch: input.epoch,
+      workDir: input.workDir,
+      log: input.log,
     });
     await copyStamped(grub, join(tree, 'EFI/BOOT', input.arch.efiBootFile), input.epoch);
     await stampTree(tree, input.epoch);
     const env = reproEnv(input.epoch);
-    await input.log.run('xorriso', [
-      '-as', 'mkisofs', '-o', join(input.outDir, 'zos.iso'),
-      '-V', isoVolumeId(input.version), '-J', '-joliet-long', '-r',
-      '-isohybrid-mbr', ISOHDPFX,
-      '-b', 'isolinux/isolinux.bin', '-c', 'isolinux/boot.cat', '-no-emul-boot', '-boot-load-size', '4', '-boot-info-table',
-      '-eltorito-alt-boot', '-e', 'boot/efiboot.img', '-no-emul-boot', '-isohybrid-gpt-basdat',
-      tree,
-    ], { env });
+    await input.log.run(
+      'xorriso',
+      [
+        '-as',
+        'mkisofs',
+        '-o',
+        join(input.outDir, 'zos.iso'),
+        '-V',
+        isoVolumeId(input.version),
+        '-J',
+        '-joliet-long',
+        '-r',
+        '-isohybrid-mbr',
+        ISOHDPFX,
+        '-b',
+        'isolinux/isolinux.bin',
+        '-c',
+        'isolinux/boot.cat',
+        '-no-emul-boot',
+        '-boot-load-size',
+        '4',
+        '-boot-info-table',
+        '-eltorito-alt-boot',
+        '-e',
+        'boot/efiboot.img',
+        '-no-emul-boot',
+        '-isohybrid-gpt-basdat',
+        tree,
+      ],
+      { env },
+    );
     return ['zos.iso'];
   },
 };

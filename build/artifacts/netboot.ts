@@ -24,7 +24,10 @@ export function grubCanFetch(baseUrl: string): boolean {
 export async function checkIpxeDir(ipxeDir: string): Promise<void> {
   for (const f of IPXE_BINARIES) {
     if (!(await exists(join(ipxeDir, f)))) {
-      throw new ZosError(`iPXE binary ${f} is missing from ${ipxeDir}`, 'The ipxe recipe provides ipxe.efi, ipxe.lkrn, snponly.efi and undionly.kpxe.');
+      throw new ZosError(
+        `iPXE binary ${f} is missing from ${ipxeDir}`,
+        'The ipxe recipe provides ipxe.efi, ipxe.lkrn, snponly.efi and undionly.kpxe.',
+      );
     }
   }
 }
@@ -36,8 +39,14 @@ export async function checkIpxeDir(ipxeDir: string): Promise<void> {
 export async function buildGrubNetEfi(input: ArtifactInput, out: string): Promise<void> {
   const cfg = renderGrubNetCfg({ ...input, initramfsName: initramfsName(input.initramfs) });
   await grubEfiImage({
-    out, modules: GRUB_NET_MODULES, prefix: '(memdisk)/boot/grub', memdisk: { 'boot/grub/grub.cfg': cfg },
-    platform: input.arch.grubEfiTarget, epoch: input.epoch, workDir: input.workDir, log: input.log,
+    out,
+    modules: GRUB_NET_MODULES,
+    prefix: '(memdisk)/boot/grub',
+    memdisk: { 'boot/grub/grub.cfg': cfg },
+    platform: input.arch.grubEfiTarget,
+    epoch: input.epoch,
+    workDir: input.workDir,
+    log: input.log,
   });
 }
 
@@ -62,7 +71,9 @@ export const netbootWriter: ArtifactWriter = {
       await buildGrubNetEfi(input, join(dir, GRUB_NET_EFI));
       files.push(`netboot/${GRUB_NET_EFI}`);
     } else {
-      input.log.note(`netboot: ${GRUB_NET_EFI} not written: GRUB cannot fetch ${input.netboot.baseUrl} (no TLS); UEFI nodes need iPXE from DHCP`);
+      input.log.note(
+        `netboot: ${GRUB_NET_EFI} not written: GRUB cannot fetch ${input.netboot.baseUrl} (no TLS); UEFI nodes need iPXE from DHCP`,
+      );
     }
     return files.sort();
   },

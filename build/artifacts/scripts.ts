@@ -157,7 +157,7 @@ export function renderGrubNetCfg(input: IpxeScriptInput): string {
     '  if [ -z "$net_default_server" ]; then eval "set net_default_server=\\$net_${card}_dhcp_next_server"; fi',
     '  if [ -z "$net_default_server" ]; then eval "set net_default_server=\\$net_${card}_next_server"; fi',
     'done',
-    `set zos_base=${grubQuote(base).replace(/\$net_default_server/g, "'\"$net_default_server\"'")}`,
+    `set zos_base=${grubQuote(base).replace(/\$net_default_server/g, '\'"$net_default_server"\'')}`,
     'for try in 1 2 3; do',
     '  echo "zos: fetching ${zos_base}vmlinuz (attempt $try of 3)"',
     `  if linux "\${zos_base}vmlinuz" ${args.split(/\s+/).map(grubQuote).join(' ')}; then`,

@@ -18,7 +18,11 @@ export const usbNetbootWriter: ArtifactWriter = {
   hostTools: ['mformat', 'sgdisk', 'syslinux', 'grub-mkimage'],
   async write(input) {
     await checkIpxeDir(input.ipxeDir);
-    const script = renderBootIpxe({ ...input, initramfsName: initramfsName(input.initramfs), emptyBase: 'next-server' });
+    const script = renderBootIpxe({
+      ...input,
+      initramfsName: initramfsName(input.initramfs),
+      emptyBase: 'next-server',
+    });
     const syslinuxCfg = [
       `# zos-build ${input.version}: BIOS network boot (syslinux -> iPXE running /zos/boot.ipxe).`,
       '# The base URL, runmode and kernel arguments are in /zos/boot.ipxe; edit them there.',
@@ -41,17 +45,34 @@ export const usbNetbootWriter: ArtifactWriter = {
       const grub = join(input.workDir, 'usb-netboot-bootx64.efi');
       const modules = [...new Set([...GRUB_DISK_MODULES, ...GRUB_NET_MODULES])];
       await grubEfiImage({
-        out: grub, modules, prefix: '/zos', platform: input.arch.grubEfiTarget, epoch: input.epoch, workDir: input.workDir, log: input.log,
+        out: grub,
+        modules,
+        prefix: '/zos',
+        platform: input.arch.grubEfiTarget,
+        epoch: input.epoch,
+        workDir: input.workDir,
+        log: input.log,
       });
       files.push({ src: grub, dest: `EFI/BOOT/${input.arch.efiBootFile}` });
-      files.push({ src: { content: renderGrubNetCfg({ ...input, initramfsName: initramfsName(input.initramfs) }) }, dest: 'zos/grub.cfg' });
+      files.push({
+        src: { content: renderGrubNetCfg({ ...input, initramfsName: initramfsName(input.initramfs) }) },
+        dest: 'zos/grub.cfg',
+      });
     } else {
-      input.log.note(`usb-netboot: base URL ${input.netboot.baseUrl} is not reachable by GRUB; UEFI side is ipxe.efi + DHCP autoboot`);
+      input.log.note(
+        `usb-netboot: base URL ${input.netboot.baseUrl} is not reachable by GRUB; UEFI side is ipxe.efi + DHCP autoboot`,
+      );
       files.push({ src: join(input.ipxeDir, 'ipxe.efi'), dest: `EFI/BOOT/${input.arch.efiBootFile}` });
     }
     await makeBootDisk({
-      image: join(input.outDir, 'usb-netboot.img'), label: 'ZOSNET', syslinuxDir: '/zos', purpose: 'usb-netboot',
-      slackBytes: 2 * 1024 * 1024, input, log: input.log, files,
+      image: join(input.outDir, 'usb-netboot.img'),
+      label: 'ZOSNET',
+      syslinuxDir: '/zos',
+      purpose: 'usb-netboot',
+      slackBytes: 2 * 1024 * 1024,
+      input,
+      log: input.log,
+      files,
     });
     return ['usb-netboot.img'];
   },

@@ -16,11 +16,21 @@ export const usbWriter: ArtifactWriter = {
   async write(input) {
     const grub = join(input.workDir, 'usb-bootx64.efi');
     await grubEfiImage({
-      out: grub, modules: GRUB_DISK_MODULES, prefix: '/zos', platform: input.arch.grubEfiTarget,
-      epoch: input.epoch, workDir: input.workDir, log: input.log,
+      out: grub,
+      modules: GRUB_DISK_MODULES,
+      prefix: '/zos',
+      platform: input.arch.grubEfiTarget,
+      epoch: input.epoch,
+      workDir: input.workDir,
+      log: input.log,
     });
     await makeBootDisk({
-      image: join(input.outDir, 'usb.img'), label: 'ZOS', syslinuxDir: '/zos', purpose: 'usb', input, log: input.log,
+      image: join(input.outDir, 'usb.img'),
+      label: 'ZOS',
+      syslinuxDir: '/zos',
+      purpose: 'usb',
+      input,
+      log: input.log,
       files: [
         { src: grub, dest: `EFI/BOOT/${input.arch.efiBootFile}` },
         { src: { content: renderGrubDiskCfg(input, '/zos', 'USB disk') }, dest: 'zos/grub.cfg' },

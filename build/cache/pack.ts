@@ -40,7 +40,10 @@ export async function packTree(root: string, dest: string): Promise<void> {
     return;
   }
   const { create } = await tar();
-  await create({ file: dest, cwd: root, portable: true, mtime: new Date(0), noDirRecurse: true, strict: true }, entries);
+  await create(
+    { file: dest, cwd: root, portable: true, mtime: new Date(0), noDirRecurse: true, strict: true },
+    entries,
+  );
 }
 
 /**

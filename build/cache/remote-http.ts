@@ -53,7 +53,11 @@ async function drain(res: IncomingMessage): Promise<void> {
 }
 
 /** GET of a small document. Bodies over `maxBytes` are refused (a cache entry's metadata is tiny). */
-export async function getSmall(url: string, maxBytes: number, opts: CallOptions): Promise<{ status: number; body: Buffer }> {
+export async function getSmall(
+  url: string,
+  maxBytes: number,
+  opts: CallOptions,
+): Promise<{ status: number; body: Buffer }> {
   const res = await send('GET', url, opts);
   if (res.statusCode !== 200) {
     await drain(res);

@@ -24,10 +24,12 @@ export function parseMeta(text: string, fingerprint: string): RemoteEntryMeta {
     throw new Error('metadata is not JSON');
   }
   const m = (v ?? {}) as Partial<Record<keyof RemoteEntryMeta, unknown>>;
-  if (m.format !== REMOTE_FORMAT) throw new Error(`metadata format ${JSON.stringify(m.format)} is not ${REMOTE_FORMAT}`);
+  if (m.format !== REMOTE_FORMAT)
+    throw new Error(`metadata format ${JSON.stringify(m.format)} is not ${REMOTE_FORMAT}`);
   if (m.fingerprint !== fingerprint) throw new Error(`metadata is for fingerprint ${JSON.stringify(m.fingerprint)}`);
   if (typeof m.sha256 !== 'string' || !SHA256_RE.test(m.sha256)) throw new Error('metadata has no valid sha256');
-  if (typeof m.size !== 'number' || !Number.isSafeInteger(m.size) || m.size < 0) throw new Error('metadata has no valid size');
+  if (typeof m.size !== 'number' || !Number.isSafeInteger(m.size) || m.size < 0)
+    throw new Error('metadata has no valid size');
   return { fingerprint, sha256: m.sha256, size: m.size, format: REMOTE_FORMAT };
 }
 

@@ -127,7 +127,12 @@ export class RemoteStepCache {
       tmp = await mkdtemp(join(this.opts.tmpDir ?? tmpdir(), 'zos-remote-put-'));
       const tarPath = join(tmp, `${fingerprint}.tar`);
       await packTree(srcDir, tarPath);
-      const meta = { fingerprint, sha256: await sha256File(tarPath), size: (await stat(tarPath)).size, format: 1 as const };
+      const meta = {
+        fingerprint,
+        sha256: await sha256File(tarPath),
+        size: (await stat(tarPath)).size,
+        format: 1 as const,
+      };
       const tarStatus = await put(`${base}.tar`, { file: tarPath }, this.call);
       if (tarStatus < 200 || tarStatus >= 300) {
         this.log(`warning: ${fingerprint}: PUT ${base}.tar: HTTP ${tarStatus}; not uploaded`);
@@ -148,5 +153,6 @@ export class RemoteStepCache {
 }
 
 function checkFingerprint(fingerprint: string): void {
-  if (!SHA256_RE.test(fingerprint)) throw new Error(`not a step fingerprint (64 lowercase hex digits): ${JSON.stringify(fingerprint)}`);
+  if (!SHA256_RE.test(fingerprint))
+    throw new Error(`not a step fingerprint (64 lowercase hex digits): ${JSON.stringify(fingerprint)}`);
 }

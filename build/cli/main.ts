@@ -19,7 +19,10 @@ async function report(err: unknown): Promise<void> {
   if (err instanceof StepError) {
     console.error(`\nerror: step ${err.step} failed`);
     const cause = err.cause;
-    if (cause instanceof CommandError) console.error(`  command: ${cause.command}\n  ${cause.signal ? `signal ${cause.signal}` : `exit code ${cause.exitCode}`}`);
+    if (cause instanceof CommandError)
+      console.error(
+        `  command: ${cause.command}\n  ${cause.signal ? `signal ${cause.signal}` : `exit code ${cause.exitCode}`}`,
+      );
     else console.error(`  ${errorMessage(cause)}`);
     if (cause instanceof ZosError && cause.hint) console.error(`  hint: ${cause.hint}`);
     const tail = await tailFile(err.logPath, 40).catch(() => '(log unreadable)');

@@ -6,20 +6,73 @@ import { DEFAULT_PROFILE } from './session.js';
 /** The options of every command that builds or inspects a profile. */
 export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
   return y
-    .option('profile', { alias: 'p', type: 'string', default: DEFAULT_PROFILE, describe: 'build profile (config/<name>.ts)' })
-    .option('jobs', { alias: 'j', type: 'number', default: defaultJobs(), describe: 'steps built at once, and make -j of each' })
-    .option('out', { alias: 'o', type: 'string', default: 'out', describe: 'output root: artifacts go to <out>/<profile>/, logs to <out>/logs/<profile>/' })
-    .option('cache-dir', { type: 'string', describe: 'download and step cache (default $ZOS_CACHE_DIR or $XDG_CACHE_HOME/zos-build)' })
-    .option('offline', { type: 'boolean', default: false, describe: 'never download: use only the cache, fail naming what is missing' })
-    .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'plain line-per-event progress and more detail' })
-    .option('mirror', { type: 'string', array: true, default: [] as string[], describe: 'mirror base URL tried first for every source (<mirror>/<file>); repeatable' })
-    .option('debian-mirror', { type: 'string', describe: 'Debian archive base URL for debian: locations (default: the host apt sources)' })
-    .option('variant', { type: 'string', choices: ['release', 'debug'], describe: "override the profile's variant: release strips binaries and drops docs/headers; debug keeps symbols and turns on the agent's debug log" })
-    .option('insecure-dev', { type: 'boolean', default: false, describe: 'allow a node without a Redis password (development only; the node says so at boot)' })
-    .option('remote-cache', { type: 'string', default: process.env.ZOS_REMOTE_CACHE, describe: 'HTTP base URL of a shared step cache (GET/PUT); env ZOS_REMOTE_CACHE' })
-    .option('remote-cache-read-only', { type: 'boolean', default: process.env.ZOS_REMOTE_CACHE_READ_ONLY === '1', describe: 'use the remote cache but never upload (untrusted jobs); env ZOS_REMOTE_CACHE_READ_ONLY=1' })
+    .option('profile', {
+      alias: 'p',
+      type: 'string',
+      default: DEFAULT_PROFILE,
+      describe: 'build profile (config/<name>.ts)',
+    })
+    .option('jobs', {
+      alias: 'j',
+      type: 'number',
+      default: defaultJobs(),
+      describe: 'steps built at once, and make -j of each',
+    })
+    .option('out', {
+      alias: 'o',
+      type: 'string',
+      default: 'out',
+      describe: 'output root: artifacts go to <out>/<profile>/, logs to <out>/logs/<profile>/',
+    })
+    .option('cache-dir', {
+      type: 'string',
+      describe: 'download and step cache (default $ZOS_CACHE_DIR or $XDG_CACHE_HOME/zos-build)',
+    })
+    .option('offline', {
+      type: 'boolean',
+      default: false,
+      describe: 'never download: use only the cache, fail naming what is missing',
+    })
+    .option('verbose', {
+      alias: 'v',
+      type: 'boolean',
+      default: false,
+      describe: 'plain line-per-event progress and more detail',
+    })
+    .option('mirror', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe: 'mirror base URL tried first for every source (<mirror>/<file>); repeatable',
+    })
+    .option('debian-mirror', {
+      type: 'string',
+      describe: 'Debian archive base URL for debian: locations (default: the host apt sources)',
+    })
+    .option('variant', {
+      type: 'string',
+      choices: ['release', 'debug'],
+      describe:
+        "override the profile's variant: release strips binaries and drops docs/headers; debug keeps symbols and turns on the agent's debug log",
+    })
+    .option('insecure-dev', {
+      type: 'boolean',
+      default: false,
+      describe: 'allow a node without a Redis password (development only; the node says so at boot)',
+    })
+    .option('remote-cache', {
+      type: 'string',
+      default: process.env.ZOS_REMOTE_CACHE,
+      describe: 'HTTP base URL of a shared step cache (GET/PUT); env ZOS_REMOTE_CACHE',
+    })
+    .option('remote-cache-read-only', {
+      type: 'boolean',
+      default: process.env.ZOS_REMOTE_CACHE_READ_ONLY === '1',
+      describe: 'use the remote cache but never upload (untrusted jobs); env ZOS_REMOTE_CACHE_READ_ONLY=1',
+    })
     .check((argv) => {
-      if (!Number.isInteger(argv.jobs) || argv.jobs < 1) throw new Error(`--jobs ${argv.jobs}: must be a whole number >= 1`);
+      if (!Number.isInteger(argv.jobs) || argv.jobs < 1)
+        throw new Error(`--jobs ${argv.jobs}: must be a whole number >= 1`);
       return true;
     }) as unknown as Argv<T & CommonArgs>;
 }
@@ -30,13 +83,28 @@ export function withCompileOptions<T>(y: Argv<T>): Argv<T & CompileArgs> {
     .option('ccache', {
       type: 'boolean',
       default: process.env.ZOS_CCACHE === undefined ? undefined : process.env.ZOS_CCACHE !== '0',
-      describe: 'cache C/C++ compiles with ccache (default: on when ccache is installed; --no-ccache or ZOS_CCACHE=0: off)',
+      describe:
+        'cache C/C++ compiles with ccache (default: on when ccache is installed; --no-ccache or ZOS_CCACHE=0: off)',
     })
-    .option('ccache-dir', { type: 'string', default: process.env.ZOS_CCACHE_DIR, describe: "ccache's directory (default <cache-dir>/ccache); env ZOS_CCACHE_DIR" })
-    .option('ccache-remote', { type: 'string', default: process.env.ZOS_CCACHE_REMOTE, describe: "ccache's remote_storage, e.g. http://host:8080/ccache or redis://host; env ZOS_CCACHE_REMOTE" })
-    .option('distcc', { type: 'string', default: process.env.ZOS_DISTCC_HOSTS, describe: 'compile on these distcc hosts (DISTCC_HOSTS syntax, e.g. "127.0.0.1:3632/4 box2"); env ZOS_DISTCC_HOSTS' })
+    .option('ccache-dir', {
+      type: 'string',
+      default: process.env.ZOS_CCACHE_DIR,
+      describe: "ccache's directory (default <cache-dir>/ccache); env ZOS_CCACHE_DIR",
+    })
+    .option('ccache-remote', {
+      type: 'string',
+      default: process.env.ZOS_CCACHE_REMOTE,
+      describe: "ccache's remote_storage, e.g. http://host:8080/ccache or redis://host; env ZOS_CCACHE_REMOTE",
+    })
+    .option('distcc', {
+      type: 'string',
+      default: process.env.ZOS_DISTCC_HOSTS,
+      describe:
+        'compile on these distcc hosts (DISTCC_HOSTS syntax, e.g. "127.0.0.1:3632/4 box2"); env ZOS_DISTCC_HOSTS',
+    })
     .check((argv) => {
-      if (argv.ccacheRemote && argv.ccache === false) throw new Error('--ccache-remote needs ccache: drop --no-ccache (or ZOS_CCACHE=0)');
+      if (argv.ccacheRemote && argv.ccache === false)
+        throw new Error('--ccache-remote needs ccache: drop --no-ccache (or ZOS_CCACHE=0)');
       return true;
     }) as unknown as Argv<T & CompileArgs>;
 }

@@ -139,6 +139,8 @@ export function countStatsLog(text: string): CcacheCounts {
 
 export function summarizeStatsLog(text: string): string {
   const c = countStatsLog(text);
-  return `ccache: ${c.hits} hits (${c.direct} direct, ${c.preprocessed} preprocessed, ${c.remoteHits} from remote storage), ` +
-    `${c.misses} misses, ${c.uncacheable} not cacheable (links, configure probes)`;
+  return (
+    `ccache: ${c.hits} hits (${c.direct} direct, ${c.preprocessed} preprocessed, ${c.remoteHits} from remote storage), ` +
+    `${c.misses} misses, ${c.uncacheable} not cacheable (links, configure probes)`
+  );
 }

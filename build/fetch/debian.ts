@@ -57,9 +57,11 @@ export async function hostDebianArchive(aptDir = '/etc/apt'): Promise<string> {
   const partsDir = join(aptDir, 'sources.list.d');
   const parts = (await readdir(partsDir).catch(() => [] as string[])).sort();
   const read = (path: string) => readFile(path, 'utf8').catch(() => '');
-  for (const f of parts.filter((f) => f.endsWith('.sources'))) candidates.push(...deb822Uris(await read(join(partsDir, f))));
+  for (const f of parts.filter((f) => f.endsWith('.sources')))
+    candidates.push(...deb822Uris(await read(join(partsDir, f))));
   candidates.push(...sourcesListUris(await read(join(aptDir, 'sources.list'))));
-  for (const f of parts.filter((f) => f.endsWith('.list'))) candidates.push(...sourcesListUris(await read(join(partsDir, f))));
+  for (const f of parts.filter((f) => f.endsWith('.list')))
+    candidates.push(...sourcesListUris(await read(join(partsDir, f))));
   const main = candidates.find(isMainArchive);
   return (main ?? FALLBACK_DEBIAN_ARCHIVE).replace(/\/+$/, '');
 }

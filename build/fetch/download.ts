@@ -50,10 +50,18 @@ export async function downloadTo(url: string, dest: string, opts: DownloadOption
     arm();
     // `identity`: fetch transparently decodes Content-Encoding, which would change the bytes we
     // hash (a .tar.gz served as `Content-Encoding: gzip` would arrive as a .tar).
-    const res = await fetch(parsed, { signal: ac.signal, redirect: 'follow', headers: { 'accept-encoding': 'identity' } });
+    const res = await fetch(parsed, {
+      signal: ac.signal,
+      redirect: 'follow',
+      headers: { 'accept-encoding': 'identity' },
+    });
     if (!res.ok || !res.body) {
       await res.body?.cancel().catch(() => {});
-      return { ok: false, reason: `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`, retry: res.status >= 500 || res.status === 429 };
+      return {
+        ok: false,
+        reason: `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`,
+        retry: res.status >= 500 || res.status === 429,
+      };
     }
     const length = res.headers.get('content-length');
     const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
@@ -78,7 +86,9 @@ export async function downloadTo(url: string, dest: string, opts: DownloadOption
     // A full or broken disk is not the server's fault: trying other locations would not help.
     if (err instanceof LocalWriteError) throw err.cause;
     const cause = (err as { cause?: unknown }).cause;
-    let reason = ac.signal.aborted ? errorMessage(ac.signal.reason) : `${errorMessage(err)}${cause ? ` (${errorMessage(cause)})` : ''}`;
+    let reason = ac.signal.aborted
+      ? errorMessage(ac.signal.reason)
+      : `${errorMessage(err)}${cause ? ` (${errorMessage(cause)})` : ''}`;
     if (bytes > 0) reason += ` after ${bytes}${total === undefined ? '' : ` of ${total}`} bytes`;
     return { ok: false, reason, retry: true };
   } finally {

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { SourceStore } from '../cache/source-store.js';
 import type { Source } from '../recipe/types.js';
 import { HashMismatchError, ZosError } from '../util/errors.js';
-import { downloadTo } from './download.js';
+import { downloadTo, type DownloadResult } from './download.js';
 import { candidateUrls, type LocationOptions } from './locations.js';
 
 export interface FetchOptions extends LocationOptions {
@@ -31,14 +31,20 @@ export const defaultFetchOptions: Omit<FetchOptions, keyof LocationOptions> = {
  * Throws the signal's reason if `opts.signal` aborts; the partial download is deleted.
  */
 /** The step log line of a source downloaded (not found in the cache) and verified. */
-export const downloadedNote = (file: string, bytes: number, sha256: string): string => `verified ${file}: ${bytes} bytes, sha256 ${sha256}`;
+export const downloadedNote = (file: string, bytes: number, sha256: string): string =>
+  `verified ${file}: ${bytes} bytes, sha256 ${sha256}`;
 
 /** The file a step log line says was downloaded, if it is such a line (see downloadedNote). */
 export function downloadedFile(line: string): string | undefined {
   return /^verified (\S+): \d+ bytes, sha256 [0-9a-f]{64}$/.exec(line)?.[1];
 }
 
-export async function fetchSource(recipe: string, source: Source, store: SourceStore, opts: FetchOptions): Promise<string> {
+export async function fetchSource(
+  recipe: string,
+  source: Source,
+  store: SourceStore,
+  opts: FetchOptions,
+): Promise<string> {
   if (await store.has(source.sha256)) return store.pathOf(source.sha256);
   if (opts.offline) {
     throw new ZosError(
@@ -53,7 +59,7 @@ export async function fetchSource(recipe: string, source: Source, store: SourceS
       opts.signal?.throwIfAborted();
       const tmp = await store.tempPath(source.sha256);
       opts.note?.(`fetch ${url} (attempt ${attempt})`);
-      let result;
+      let result: DownloadResult;
       try {
         result = await downloadTo(url, tmp, {
           idleTimeoutMs: opts.idleTimeoutMs,

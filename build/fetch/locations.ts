@@ -14,7 +14,9 @@ const trimStart = (s: string) => s.replace(/^\/+/, '');
 export function candidateUrls(source: Source, opts: LocationOptions): string[] {
   const urls = opts.mirrors.map((m) => `${trimEnd(m)}/${source.file}`);
   for (const loc of source.locations) {
-    urls.push(loc.startsWith('debian:') ? `${trimEnd(opts.debianArchive)}/${trimStart(loc.slice('debian:'.length))}` : loc);
+    urls.push(
+      loc.startsWith('debian:') ? `${trimEnd(opts.debianArchive)}/${trimStart(loc.slice('debian:'.length))}` : loc,
+    );
   }
   return [...new Set(urls)];
 }

@@ -57,8 +57,10 @@ export function toDot(graph: Graph): string {
 
 /** Indented text tree of what each step needs (`zos-build graph`). */
 export function toText(graph: Graph): string {
-  return graph.order.map((id) => {
-    const deps = graph.steps.get(id)!.deps;
-    return deps.length ? `${id}\n${deps.map((d) => `  <- ${d}`).join('\n')}` : id;
-  }).join('\n') + '\n';
+  return `${graph.order
+    .map((id) => {
+      const deps = graph.steps.get(id)!.deps;
+      return deps.length ? `${id}\n${deps.map((d) => `  <- ${d}`).join('\n')}` : id;
+    })
+    .join('\n')}\n`;
 }

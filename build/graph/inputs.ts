@@ -89,7 +89,11 @@ export class HostToolVersions {
 
   private async version(tool: string): Promise<string> {
     const path = await which(tool);
-    if (!path) throw new ZosError(`host tool ${tool} is not installed`, 'Run `zos-build doctor` for the apt-get line that installs it.');
+    if (!path)
+      throw new ZosError(
+        `host tool ${tool} is not installed`,
+        'Run `zos-build doctor` for the apt-get line that installs it.',
+      );
     const st = await stat(path);
     const key = `${path}:${st.size}:${st.mtimeMs}`;
     const hit = this.memo[tool];

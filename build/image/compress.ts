@@ -28,7 +28,12 @@ export const COMPRESSORS: Readonly<Record<Compression, Compressor>> = {
   // The kernel's xz decoder only verifies CRC32 (or none), not xz's default CRC64.
   // A 16 MiB dictionary instead of -9's 64 MiB: the kernel allocates the dictionary while unpacking,
   // and small-memory machines should not pay 64 MiB for an image that is far smaller than that.
-  xz: { tool: 'xz', args: ['--check=crc32', '--lzma2=preset=9,dict=16MiB', '--threads=1', '-c', '-q'], ext: 'xz', debianPackage: 'xz-utils' },
+  xz: {
+    tool: 'xz',
+    args: ['--check=crc32', '--lzma2=preset=9,dict=16MiB', '--threads=1', '-c', '-q'],
+    ext: 'xz',
+    debianPackage: 'xz-utils',
+  },
   // zstd writes no name or time; -T1 pins the single-threaded framing.
   zstd: { tool: 'zstd', args: ['-19', '-T1', '-c', '-q', '--no-progress'], ext: 'zst', debianPackage: 'zstd' },
   // -n: no original name or mtime in the gzip header.
@@ -58,13 +63,21 @@ export async function compressStream(input: Readable, compression: Compression, 
     child.on('error', (err: NodeJS.ErrnoException) => {
       reject(
         err.code === 'ENOENT'
-          ? new ZosError(`compressor ${c.tool} not found on this host`, `Install the Debian package ${c.debianPackage} (ci/install-host-deps does).`)
+          ? new ZosError(
+              `compressor ${c.tool} not found on this host`,
+              `Install the Debian package ${c.debianPackage} (ci/install-host-deps does).`,
+            )
           : new ZosError(`cannot run compressor ${c.tool}: ${err.message}`),
       );
     });
     child.on('close', (code, signal) => {
       if (code === 0) resolve();
-      else reject(new ZosError(`compressor ${c.tool} ${c.args.join(' ')} failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`));
+      else
+        reject(
+          new ZosError(
+            `compressor ${c.tool} ${c.args.join(' ')} failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`,
+          ),
+        );
     });
   });
   // Whichever side fails first, stop the other so nothing hangs on a full or closed pipe.

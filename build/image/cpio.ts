@@ -93,7 +93,8 @@ export function validateEntries(sorted: readonly CpioEntry[]): void {
     if (Buffer.byteLength(p) + 1 > PATH_MAX) fail(p, `path longer than ${PATH_MAX - 1} bytes`);
     if (kinds.has(p)) fail(p, 'listed twice');
     if (!(e.type in TYPE_BITS)) fail(p, `unknown type ${String(e.type)}`);
-    if (!Number.isInteger(e.mode) || e.mode < 0 || e.mode > 0o7777) fail(p, `mode ${e.mode} is not permission bits (0..07777)`);
+    if (!Number.isInteger(e.mode) || e.mode < 0 || e.mode > 0o7777)
+      fail(p, `mode ${e.mode} is not permission bits (0..07777)`);
     if (parts.length > 1) {
       const parent = parts.slice(0, -1).join('/');
       const kind = kinds.get(parent);
@@ -141,8 +142,19 @@ function headerLength(name: string): number {
 function writeHeader(h: HeaderFields, buf: Buffer, at: number): number {
   const namesize = Buffer.byteLength(h.name) + 1;
   const fields = [
-    h.ino, h.mode, 0 /* uid */, 0 /* gid */, h.nlink, h.mtime, h.filesize,
-    0 /* devmajor */, 0 /* devminor */, h.rdevMajor, h.rdevMinor, namesize, 0 /* check */,
+    h.ino,
+    h.mode,
+    0 /* uid */,
+    0 /* gid */,
+    h.nlink,
+    h.mtime,
+    h.filesize,
+    0 /* devmajor */,
+    0 /* devminor */,
+    h.rdevMajor,
+    h.rdevMinor,
+    namesize,
+    0 /* check */,
   ];
   buf.write(MAGIC + fields.map(hex8).join(''), at, 'latin1');
   const nameEnd = at + HEADER_LEN + buf.write(h.name, at + HEADER_LEN, 'utf8');

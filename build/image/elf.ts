@@ -57,7 +57,11 @@ export function parseElfDeps(buf: Buffer): ElfDeps | undefined {
   if (!dynamic) return deps;
   const entSize = is64 ? 16 : 8;
   const entries: Array<[number, number]> = [];
-  for (let o = dynamic.offset; o + entSize <= dynamic.offset + dynamic.size && o + entSize <= buf.length; o += entSize) {
+  for (
+    let o = dynamic.offset;
+    o + entSize <= dynamic.offset + dynamic.size && o + entSize <= buf.length;
+    o += entSize
+  ) {
     const tag = word(o);
     if (tag === DT_NULL) break;
     entries.push([tag, word(o + entSize / 2)]);
@@ -70,8 +74,18 @@ export function parseElfDeps(buf: Buffer): ElfDeps | undefined {
   const strtab = seg.offset + (strtabAddr - seg.vaddr);
   for (const [tag, val] of entries) {
     if (tag === DT_NEEDED) deps.needed.push(cString(buf, strtab + val));
-    else if (tag === DT_RPATH) deps.rpath.push(...cString(buf, strtab + val).split(':').filter(Boolean));
-    else if (tag === DT_RUNPATH) deps.runpath.push(...cString(buf, strtab + val).split(':').filter(Boolean));
+    else if (tag === DT_RPATH)
+      deps.rpath.push(
+        ...cString(buf, strtab + val)
+          .split(':')
+          .filter(Boolean),
+      );
+    else if (tag === DT_RUNPATH)
+      deps.runpath.push(
+        ...cString(buf, strtab + val)
+          .split(':')
+          .filter(Boolean),
+      );
   }
   return deps;
 }
@@ -162,7 +176,8 @@ export async function findMissingDeps(entries: readonly CpioEntry[]): Promise<Mi
     const dirs = [...(deps.runpath.length ? deps.runpath : deps.rpath).map(expand), ...DEFAULT_DIRS, ...configDirs];
     for (const lib of deps.needed) {
       const candidates = lib.includes('/') ? [posix.resolve(origin, lib)] : dirs.map((d) => posix.join(d, lib));
-      if (!candidates.some((c) => resolve(c)?.type === 'file')) missing.push({ file: e.path, kind: 'library', name: lib });
+      if (!candidates.some((c) => resolve(c)?.type === 'file'))
+        missing.push({ file: e.path, kind: 'library', name: lib });
     }
   }
   return missing;
@@ -176,6 +191,6 @@ export async function checkImageElves(entries: readonly CpioEntry[]): Promise<vo
   throw new ZosError(
     `image: ${missing.length} dynamic dependenc${missing.length === 1 ? 'y is' : 'ies are'} missing:\n  ${lines.join('\n  ')}`,
     'Userland is linked statically against musl (docs/userland.md): build the component with a build kind from build/steps/, ' +
-      'or add the recipe that installs the library to the profile\'s packages.',
+      "or add the recipe that installs the library to the profile's packages.",
   );
 }

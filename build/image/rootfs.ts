@@ -64,13 +64,19 @@ export function gitMode(st: Pick<Stats, 'mode'>, isDir: boolean): number {
 export type RootfsLayer = string | { dir: string; modes: 'as-is' | 'git' };
 
 function kindName(e: CpioEntry): string {
-  return e.type === 'dir' ? 'a directory' : e.type === 'symlink' ? 'a symlink' : `a ${e.type === 'file' ? 'file' : 'device node'}`;
+  return e.type === 'dir'
+    ? 'a directory'
+    : e.type === 'symlink'
+      ? 'a symlink'
+      : `a ${e.type === 'file' ? 'file' : 'device node'}`;
 }
 
 function checkRelPath(path: string, origin: string): void {
   const parts = path.split('/');
   if (path === '' || path.startsWith('/') || parts.some((c) => c === '' || c === '.' || c === '..')) {
-    throw new ZosError(`${origin}: bad rootfs path ${JSON.stringify(path)}: must be relative, without "." or ".." parts`);
+    throw new ZosError(
+      `${origin}: bad rootfs path ${JSON.stringify(path)}: must be relative, without "." or ".." parts`,
+    );
   }
 }
 
@@ -96,7 +102,8 @@ class Tree {
       const dir = parts.slice(0, i).join('/');
       const old = this.byPath.get(dir);
       if (!old) this.byPath.set(dir, { entry: { path: dir, type: 'dir', mode: 0o755 }, origin });
-      else if (old.entry.type !== 'dir') this.put({ path: dir, type: 'dir', mode: 0o755 }, `${origin} (parent of ${path})`);
+      else if (old.entry.type !== 'dir')
+        this.put({ path: dir, type: 'dir', mode: 0o755 }, `${origin} (parent of ${path})`);
     }
   }
 

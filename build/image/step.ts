@@ -18,8 +18,17 @@ const RELEASE_EXCLUDES = [/^usr\/include(\/|$)/, /^usr\/share\/(doc|man|info)(\/
 
 /** Mount points and the directories every Linux root has, with their conventional modes. */
 const SKELETON: ReadonlyArray<[string, number]> = [
-  ['dev', 0o755], ['proc', 0o555], ['sys', 0o555], ['run', 0o755], ['tmp', 0o1777], ['root', 0o700],
-  ['etc', 0o755], ['var', 0o755], ['var/lib', 0o755], ['var/log', 0o755], ['mnt', 0o755],
+  ['dev', 0o755],
+  ['proc', 0o555],
+  ['sys', 0o555],
+  ['run', 0o755],
+  ['tmp', 0o1777],
+  ['root', 0o700],
+  ['etc', 0o755],
+  ['var', 0o755],
+  ['var/lib', 0o755],
+  ['var/log', 0o755],
+  ['mnt', 0o755],
 ];
 
 async function makeSkeleton(dir: string): Promise<string> {
@@ -67,10 +76,15 @@ export function initramfsStep(opts: InitramfsStepOptions): Step {
     },
     async run(ctx) {
       const skeleton = await makeSkeleton(join(ctx.workDir, 'skeleton'));
-      const layers = [skeleton, ...layerRecipes.map((r) => join(ctx.depOutputs.get(recipeStepId(r))!, 'rootfs')), { dir: join(repoDir, OVERLAY_DIR), modes: 'git' as const }];
+      const layers = [
+        skeleton,
+        ...layerRecipes.map((r) => join(ctx.depOutputs.get(recipeStepId(r))!, 'rootfs')),
+        { dir: join(repoDir, OVERLAY_DIR), modes: 'git' as const },
+      ];
       const generated = generatedFiles({ profile, version: opts.version, buildId: ctx.fingerprint.slice(0, 12) });
       let entries = await collectRootfs(layers, generated);
-      if (profile.variant === 'release') entries = entries.filter((e) => !RELEASE_EXCLUDES.some((re) => re.test(e.path)));
+      if (profile.variant === 'release')
+        entries = entries.filter((e) => !RELEASE_EXCLUDES.some((re) => re.test(e.path)));
       // Every ELF must find its interpreter and libraries inside the image, or the node fails at run time.
       await checkImageElves(entries);
       const file = join(ctx.outDir, initramfsFileName(profile.compression));

@@ -64,7 +64,11 @@ export function imageLayers(profile: Profile, recipes: ReadonlyMap<string, Recip
 }
 
 /** Recipes the profile needs: the kernel, its packages, and what they depend on. */
-export function recipeClosure(profile: Profile, recipes: ReadonlyMap<string, Recipe>, extra: readonly string[] = []): Map<string, Recipe> {
+export function recipeClosure(
+  profile: Profile,
+  recipes: ReadonlyMap<string, Recipe>,
+  extra: readonly string[] = [],
+): Map<string, Recipe> {
   const out = new Map<string, Recipe>();
   const visit = (name: string): void => {
     if (out.has(name)) return;

@@ -10,7 +10,10 @@ import { validateProfile } from './validate.js';
 export async function loadProfile(name: string, recipes: ReadonlyMap<string, Recipe>): Promise<Profile> {
   const file = join(repoDir, 'config', `${name}.ts`);
   if (!/^[a-z0-9-]+$/.test(name) || !(await exists(file))) {
-    throw new ZosError(`--profile ${name}: no such profile (expected ${file})`, 'Profiles live in config/<name>.ts; see `zos-build list`.');
+    throw new ZosError(
+      `--profile ${name}: no such profile (expected ${file})`,
+      'Profiles live in config/<name>.ts; see `zos-build list`.',
+    );
   }
   let mod: { default?: ProfileSpec };
   try {

@@ -64,7 +64,8 @@ export async function validateProfile(
   };
   const strings = (field: string, v: unknown): string[] => {
     if (!Array.isArray(v)) bad(field, 'is required and must be an array of strings');
-    (v as unknown[]).forEach((x, i) => typeof x !== 'string' && bad(`${field}[${i}]`, 'must be a string'));
+    for (const [i, x] of (v as unknown[]).entries())
+      if (typeof x !== 'string') bad(`${field}[${i}]`, 'must be a string');
     return v as string[];
   };
   const bool = (field: string, v: unknown): boolean | undefined => {

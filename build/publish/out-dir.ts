@@ -19,7 +19,12 @@ export interface Manifest {
   /** Hash of the fingerprints of everything below: equal means out/<profile>/ is up to date. */
   fingerprint: string;
   kernel: { version: string; release: string; configSha256: string };
-  recipes: Array<{ name: string; version: string; license: string; sources: Array<{ file: string; sha256: string; urls: string[] }> }>;
+  recipes: Array<{
+    name: string;
+    version: string;
+    license: string;
+    sources: Array<{ file: string; sha256: string; urls: string[] }>;
+  }>;
   artifacts: Array<{ file: string; size: number; sha256: string }>;
 }
 
@@ -62,7 +67,10 @@ export async function publish(input: PublishInput): Promise<Manifest> {
   try {
     const kernelStep = recipeStepId(input.plan.roles.kernel);
     const kernelOut = input.outputs.get(kernelStep)!;
-    const copies: Array<[string, string]> = [[join(kernelOut, 'boot/vmlinuz'), 'vmlinuz'], [join(kernelOut, 'export/kernel.config'), 'kernel.config']];
+    const copies: Array<[string, string]> = [
+      [join(kernelOut, 'boot/vmlinuz'), 'vmlinuz'],
+      [join(kernelOut, 'export/kernel.config'), 'kernel.config'],
+    ];
     for (const id of input.plan.finals.filter((f) => f !== kernelStep)) {
       const dir = input.outputs.get(id)!;
       for (const f of await listFiles(dir)) copies.push([join(dir, f), f]);
@@ -78,7 +86,8 @@ export async function publish(input: PublishInput): Promise<Manifest> {
       await mkdir(join(dest, '..'), { recursive: true });
       await copyFile(src, dest, constants.COPYFILE_FICLONE);
       // License texts ship with the image but are not boot artifacts (they go to legal-info in releases).
-      if (!rel.startsWith('legal/')) artifacts.push({ file: rel, size: (await stat(dest)).size, sha256: await sha256File(dest) });
+      if (!rel.startsWith('legal/'))
+        artifacts.push({ file: rel, size: (await stat(dest)).size, sha256: await sha256File(dest) });
     }
     artifacts.sort((a, b) => (a.file < b.file ? -1 : 1));
     const kernel = input.plan.recipes.get(input.plan.roles.kernel)!;
@@ -97,7 +106,12 @@ export async function publish(input: PublishInput): Promise<Manifest> {
       },
       recipes: [...input.plan.recipes.values()]
         .sort((a, b) => (a.name < b.name ? -1 : 1))
-        .map((r) => ({ name: r.name, version: r.version, license: r.license, sources: r.sources.map((s) => ({ file: s.file, sha256: s.sha256, urls: s.locations })) })),
+        .map((r) => ({
+          name: r.name,
+          version: r.version,
+          license: r.license,
+          sources: r.sources.map((s) => ({ file: s.file, sha256: s.sha256, urls: s.locations })),
+        })),
       artifacts,
     };
     await writeFileAtomic(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);

@@ -3,6 +3,7 @@
  * Used by the boot tests and meant for a future `zos-build run`.
  */
 import { archFacts } from '../arch.js';
+import { stripEscapes } from '../util/ansi.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
@@ -94,12 +95,6 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Removes ANSI/VT escape sequences and carriage returns (firmware and iPXE draw with them). */
-export function stripEscapes(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\x1b[()][A-Z0-9]/g, '').replace(/\x1b[=>cDEHMNOZ78]/g, '').replace(/\r/g, '');
-}
-
 function qemuArgs(o: BootOptions, varsFile: string | undefined, extraDisks: string[]): string[] {
   const a = ['-accel', 'tcg', '-nographic', '-monitor', 'none', '-serial', 'stdio', '-no-reboot', '-nodefaults'];
   a.push('-machine', 'pc', '-m', String(o.memoryMb ?? 512), '-smp', String(o.cpus ?? 1));
@@ -114,7 +109,8 @@ function qemuArgs(o: BootOptions, varsFile: string | undefined, extraDisks: stri
   if (o.disk) {
     // snapshot=on: writes go to a temp overlay, the artifact is never modified.
     a.push('-drive', `file=${o.disk.file},format=raw,if=none,id=disk0,snapshot=on`);
-    if (o.disk.as === 'usb') a.push('-device', 'qemu-xhci,id=xhci', '-device', 'usb-storage,bus=xhci.0,drive=disk0,bootindex=1');
+    if (o.disk.as === 'usb')
+      a.push('-device', 'qemu-xhci,id=xhci', '-device', 'usb-storage,bus=xhci.0,drive=disk0,bootindex=1');
     else if (o.disk.as === 'ide') a.push('-device', 'ide-hd,drive=disk0,bootindex=1');
     else a.push('-device', 'virtio-blk-pci,drive=disk0,bootindex=1');
   }

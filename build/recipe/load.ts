@@ -13,20 +13,29 @@ export async function loadRecipeFile(file: string): Promise<Recipe> {
   try {
     mod = (await import(pathToFileURL(compiledPath(file)).href)) as { default?: unknown };
   } catch (err) {
-    throw new DefinitionError(file, 'module', `cannot be loaded: ${errorMessage(err)}`, 'Run `npm run compile` and fix the errors it reports.');
+    throw new DefinitionError(
+      file,
+      'module',
+      `cannot be loaded: ${errorMessage(err)}`,
+      'Run `npm run compile` and fix the errors it reports.',
+    );
   }
   return validateRecipe(mod.default, file);
 }
 
 /** Every `recipes/<name>/recipe.ts`, validated as a set (names, dependencies, cycles). */
 export async function loadRecipes(recipesDir = join(repoDir, 'recipes')): Promise<Map<string, Recipe>> {
-  const dirs = (await readdir(recipesDir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  const dirs = (await readdir(recipesDir, { withFileTypes: true }))
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
   const recipes: Recipe[] = [];
   for (const dir of dirs) {
     const file = join(recipesDir, dir, 'recipe.ts');
     if (!(await exists(file))) continue;
     const recipe = await loadRecipeFile(file);
-    if (recipe.name !== dir) throw new DefinitionError(file, 'name', `"${recipe.name}" must match its folder name "${dir}"`);
+    if (recipe.name !== dir)
+      throw new DefinitionError(file, 'name', `"${recipe.name}" must match its folder name "${dir}"`);
     recipes.push(recipe);
   }
   return validateRecipeSet(recipes);

@@ -14,7 +14,7 @@ export const ROLES = {
   /** Network boot loader binaries in boot/ipxe/ (ipxe.efi, ipxe.lkrn, undionly.kpxe, snponly.efi). */
   bootloader: 'network boot loader binaries in boot/ipxe/',
   /** The image's PID 1 (started by /init). */
-  init: 'the image\'s PID 1',
+  init: "the image's PID 1",
 } as const;
 export type Role = keyof typeof ROLES;
 
@@ -22,10 +22,15 @@ const ROLE_NAMES = Object.keys(ROLES);
 
 export function validateProvides(provides: unknown, file: string): string[] {
   const list = provides ?? [];
-  if (!Array.isArray(list)) throw new DefinitionError(file, 'provides', `must be an array of roles (${ROLE_NAMES.join(', ')})`);
+  if (!Array.isArray(list))
+    throw new DefinitionError(file, 'provides', `must be an array of roles (${ROLE_NAMES.join(', ')})`);
   list.forEach((r: unknown, i) => {
     if (typeof r !== 'string' || !ROLE_NAMES.includes(r)) {
-      throw new DefinitionError(file, `provides[${i}]`, `${JSON.stringify(r)} is not a role (known: ${ROLE_NAMES.join(', ')})`);
+      throw new DefinitionError(
+        file,
+        `provides[${i}]`,
+        `${JSON.stringify(r)} is not a role (known: ${ROLE_NAMES.join(', ')})`,
+      );
     }
   });
   return list as string[];
@@ -36,7 +41,11 @@ export function validateProvides(provides: unknown, file: string): string[] {
  * its packages, else the only provider there is. None, or several the profile does not choose
  * between, is an error naming the profile and the candidates.
  */
-export function providerOf(role: Role, profile: Pick<Profile, 'name' | 'file' | 'packages'>, recipes: ReadonlyMap<string, Recipe>): Recipe {
+export function providerOf(
+  role: Role,
+  profile: Pick<Profile, 'name' | 'file' | 'packages'>,
+  recipes: ReadonlyMap<string, Recipe>,
+): Recipe {
   const all = [...recipes.values()].filter((r) => r.provides.includes(role)).sort((a, b) => (a.name < b.name ? -1 : 1));
   const chosen = all.filter((r) => profile.packages.includes(r.name));
   const pick = chosen.length > 0 ? chosen : all;

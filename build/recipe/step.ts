@@ -67,7 +67,11 @@ async function collectLicenses(recipe: Recipe, from: string, to: string): Promis
 
 /** The generic part of every recipe build (fetch, extract, licenses); editing it rebuilds recipes. */
 const BUILDER_CODE = [
-  'build/recipe/step.ts', 'build/recipe/sources.ts', 'build/recipe/patches.ts', 'build/steps/extract.ts', 'build/steps/sysroot.ts',
+  'build/recipe/step.ts',
+  'build/recipe/sources.ts',
+  'build/recipe/patches.ts',
+  'build/steps/extract.ts',
+  'build/steps/sysroot.ts',
   'build/arch.ts',
 ];
 
@@ -104,7 +108,11 @@ export function dependencyOutput(dir: string): DependencyOutput {
 /** Host tools the generic step itself runs for this recipe (patch, dpkg-deb). */
 function genericTools(recipe: Recipe): string[] {
   const kindTools = (recipe.build as Partial<KindBuild>).hostTools ?? [];
-  return [...kindTools, ...(recipe.patches.length ? ['patch'] : []), ...(recipe.sources.some((s) => sourceKind(s) === 'deb') ? ['dpkg-deb'] : [])];
+  return [
+    ...kindTools,
+    ...(recipe.patches.length ? ['patch'] : []),
+    ...(recipe.sources.some((s) => sourceKind(s) === 'deb') ? ['dpkg-deb'] : []),
+  ];
 }
 
 /**
@@ -124,7 +132,12 @@ export function recipeStep(recipe: Recipe, env: BuildEnv, closure: readonly stri
         // The code that builds it: the generic recipe step, the recipe module and what it imports.
         builder: await repoFilesHashes([...BUILDER_CODE, ...(await importClosure(repoRelative(recipe.file)))]),
         version: recipe.version,
-        sources: recipe.sources.map((s) => ({ file: s.file, sha256: s.sha256, strip: s.stripComponents ?? 1, kind: sourceKind(s) })),
+        sources: recipe.sources.map((s) => ({
+          file: s.file,
+          sha256: s.sha256,
+          strip: s.stripComponents ?? 1,
+          kind: sourceKind(s),
+        })),
         patches: Object.values(await repoFilesHashes(patchFiles(recipe))),
         files: await repoFilesHashes(settings.files),
         arch: arch.name,
@@ -142,7 +155,11 @@ export function recipeStep(recipe: Recipe, env: BuildEnv, closure: readonly stri
       const plainFiles: Array<[string, string]> = [];
       const debs: string[] = [];
       for (const source of recipe.sources) {
-        const cached = await fetchSource(recipe.name, source, env.sources, { ...env.fetch, signal: ctx.signal, note: (l) => ctx.log.note(l) });
+        const cached = await fetchSource(recipe.name, source, env.sources, {
+          ...env.fetch,
+          signal: ctx.signal,
+          note: (l) => ctx.log.note(l),
+        });
         const kind = sourceKind(source);
         if (kind === 'archive') {
           ctx.log.note(`extract ${source.file}`);
@@ -161,7 +178,10 @@ export function recipeStep(recipe: Recipe, env: BuildEnv, closure: readonly stri
       await applyPatches(recipe, srcDir, (cmd, args) => ctx.log.run(cmd, args, { cwd: srcDir }));
       const depDirs = closure.map((d) => ctx.depOutputs.get(recipeStepId(d))!);
       const sysroot = join(ctx.workDir, 'sysroot');
-      await mergeSysroots(depDirs.map((d) => dependencyOutput(d).export), sysroot);
+      await mergeSysroots(
+        depDirs.map((d) => dependencyOutput(d).export),
+        sysroot,
+      );
       const out = dependencyOutput(ctx.outDir);
       await Promise.all([out.rootfs, out.export, out.boot].map((d) => mkdir(d, { recursive: true })));
       const stamp = stampOf(recipe, env);
@@ -181,7 +201,8 @@ export function recipeStep(recipe: Recipe, env: BuildEnv, closure: readonly stri
         version: stamp.version,
         values: settings.values,
         log: ctx.log,
-        run: (cmd, args, opts = {}) => ctx.log.run(cmd, args, { cwd: opts.cwd ?? srcDir, env: { ...buildEnv, ...opts.env }, input: opts.input }),
+        run: (cmd, args, opts = {}) =>
+          ctx.log.run(cmd, args, { cwd: opts.cwd ?? srcDir, env: { ...buildEnv, ...opts.env }, input: opts.input }),
       };
       await recipe.build(bctx);
       const compileStats = await env.compilers?.summary(ctx.workDir);

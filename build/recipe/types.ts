@@ -70,7 +70,11 @@ export interface BuildContext {
   /** The recipe's profile-chosen values (see RecipeSettings.values). */
   values: Record<string, unknown>;
   log: StepLog;
-  run(cmd: string, args: readonly string[], opts?: { cwd?: string; env?: Record<string, string>; input?: string | Buffer }): Promise<void>;
+  run(
+    cmd: string,
+    args: readonly string[],
+    opts?: { cwd?: string; env?: Record<string, string>; input?: string | Buffer },
+  ): Promise<void>;
 }
 
 export type BuildFn = (ctx: BuildContext) => Promise<void>;

@@ -61,11 +61,13 @@ export function validateRecipe(spec: unknown, file: string): Recipe {
   rejectUnknownFields(file, '', s, RECIPE_FIELDS);
   const str = (field: keyof RecipeSpec): string => {
     const v = s[field];
-    if (typeof v !== 'string' || v.trim() === '') throw new DefinitionError(file, field, 'is required and must be a non-empty string');
+    if (typeof v !== 'string' || v.trim() === '')
+      throw new DefinitionError(file, field, 'is required and must be a non-empty string');
     return v;
   };
   const name = str('name');
-  if (!NAME_RE.test(name)) throw new DefinitionError(file, 'name', `"${name}" must be lowercase letters, digits and dashes`);
+  if (!NAME_RE.test(name))
+    throw new DefinitionError(file, 'name', `"${name}" must be lowercase letters, digits and dashes`);
   const version = str('version');
   if (version.length > MAX_VERSION_LENGTH || !VERSION_RE.test(version)) {
     const expected = 'expected 1 to 4 numbers like 1.2.3, optionally a suffix like -5 or +git-20190125.36a4c85';
@@ -76,7 +78,8 @@ export function validateRecipe(spec: unknown, file: string): Recipe {
     throw new DefinitionError(file, 'license', licenseProblem, 'See https://spdx.org/licenses/ for identifiers.');
   }
   str('description');
-  if (typeof s.build !== 'function') throw new DefinitionError(file, 'build', 'must be a build function (e.g. make({...}))');
+  if (typeof s.build !== 'function')
+    throw new DefinitionError(file, 'build', 'must be a build function (e.g. make({...}))');
 
   if (!Array.isArray(s.sources ?? [])) throw new DefinitionError(file, 'sources', 'must be an array');
   const sources = (s.sources ?? []).map((src) => expandSource(src, version));
@@ -102,14 +105,22 @@ export function validateRecipe(spec: unknown, file: string): Recipe {
       throw new DefinitionError(file, `${at}.kind`, `"${String(src.kind)}" must be one of ${SOURCE_KINDS.join(', ')}`);
     }
     if (typeof src.sha256 !== 'string' || !SHA256_RE.test(src.sha256)) {
-      throw new DefinitionError(file, `${at}.sha256`, `"${String(src.sha256)}" is not a sha256 (64 lowercase hex digits)`);
+      throw new DefinitionError(
+        file,
+        `${at}.sha256`,
+        `"${String(src.sha256)}" is not a sha256 (64 lowercase hex digits)`,
+      );
     }
     if (!Array.isArray(src.locations) || src.locations.length === 0) {
       throw new DefinitionError(file, `${at}.locations`, 'needs at least one location');
     }
     src.locations.forEach((loc, j) => {
       if (typeof loc !== 'string' || !LOCATION_RE.test(loc)) {
-        throw new DefinitionError(file, `${at}.locations[${j}]`, `"${String(loc)}" must be an http(s) URL or debian:pool/...`);
+        throw new DefinitionError(
+          file,
+          `${at}.locations[${j}]`,
+          `"${String(loc)}" must be an http(s) URL or debian:pool/...`,
+        );
       }
     });
   });
@@ -163,7 +174,11 @@ export function validateRecipeSet(recipes: readonly Recipe[]): Map<string, Recip
   for (const r of recipes) {
     for (const dep of r.dependencies) {
       if (!byName.has(dep)) {
-        throw new DefinitionError(r.file, 'dependencies', `unknown recipe "${dep}" (known: ${[...byName.keys()].sort().join(', ')})`);
+        throw new DefinitionError(
+          r.file,
+          'dependencies',
+          `unknown recipe "${dep}" (known: ${[...byName.keys()].sort().join(', ')})`,
+        );
       }
     }
   }

@@ -24,8 +24,10 @@ function byBytes(a: string, b: string): number {
 export function formatSha256Sums(entries: readonly ChecksumEntry[]): string {
   const sorted = [...entries].sort((a, b) => byBytes(a.file, b.file));
   for (const [i, e] of sorted.entries()) {
-    if (!/^[0-9a-f]{64}$/.test(e.sha256)) throw new ZosError(`SHA256SUMS: ${e.file}: "${e.sha256}" is not a lower-case sha256`);
-    if (/[\\\n\r]/.test(e.file) || e.file === '') throw new ZosError(`SHA256SUMS: cannot list ${JSON.stringify(e.file)}: empty or contains \\, CR or LF`);
+    if (!/^[0-9a-f]{64}$/.test(e.sha256))
+      throw new ZosError(`SHA256SUMS: ${e.file}: "${e.sha256}" is not a lower-case sha256`);
+    if (/[\\\n\r]/.test(e.file) || e.file === '')
+      throw new ZosError(`SHA256SUMS: cannot list ${JSON.stringify(e.file)}: empty or contains \\, CR or LF`);
     if (i > 0 && sorted[i - 1]!.file === e.file) throw new ZosError(`SHA256SUMS: ${e.file} listed twice`);
   }
   return sorted.map((e) => `${e.sha256}  ${e.file}\n`).join('');
@@ -47,7 +49,10 @@ export function parseSha256Sums(text: string): ChecksumEntry[] {
  * Writes `<dir>/SHA256SUMS` listing every file below `dir` (itself excepted, and any path in
  * `exclude`). Returns the entries written.
  */
-export async function writeSha256Sums(dir: string, opts: { exclude?: readonly string[] } = {}): Promise<ChecksumEntry[]> {
+export async function writeSha256Sums(
+  dir: string,
+  opts: { exclude?: readonly string[] } = {},
+): Promise<ChecksumEntry[]> {
   const skip = new Set([SHA256SUMS, ...(opts.exclude ?? [])]);
   const entries: ChecksumEntry[] = [];
   for (const file of await listFiles(dir)) {

@@ -71,7 +71,8 @@ export function sniff(head: Buffer): Format {
   if (starts(0x28, 0xb5, 0x2f, 0xfd)) return 'zstd';
   if (starts(0x1f, 0x8b)) return 'gzip';
   if (starts(0x02, 0x21, 0x4c, 0x18) || starts(0x04, 0x22, 0x4d, 0x18)) return 'lz4';
-  if (head.subarray(0, 6).toString('latin1') === '070701' || head.subarray(0, 6).toString('latin1') === '070702') return 'cpio';
+  if (head.subarray(0, 6).toString('latin1') === '070701' || head.subarray(0, 6).toString('latin1') === '070702')
+    return 'cpio';
   if (head.length >= 0x8006 && head.subarray(0x8001, 0x8006).toString('latin1') === 'CD001') return 'iso';
   if (isFatBootSector(head)) return 'fat';
   if (head.length >= 512 && head[510] === 0x55 && head[511] === 0xaa) return 'disk';
@@ -96,7 +97,11 @@ function run(tool: string, args: readonly string[], opts: { stdout?: 'buffer' } 
       if (err.length < 4096) err += d.toString();
     });
     child.on('error', (e: NodeJS.ErrnoException) =>
-      reject(e.code === 'ENOENT' ? new ZosError(`${tool} is not installed; it is needed to look inside the differing file`) : e),
+      reject(
+        e.code === 'ENOENT'
+          ? new ZosError(`${tool} is not installed; it is needed to look inside the differing file`)
+          : e,
+      ),
     );
     child.on('close', (code, signal) => {
       if (code === 0) resolve(Buffer.concat(out));
@@ -121,7 +126,21 @@ export interface CpioMember {
   offset: number;
 }
 
-const NEWC_FIELDS = ['ino', 'mode', 'uid', 'gid', 'nlink', 'mtime', 'filesize', 'devmajor', 'devminor', 'rdevmajor', 'rdevminor', 'namesize', 'check'] as const;
+const NEWC_FIELDS = [
+  'ino',
+  'mode',
+  'uid',
+  'gid',
+  'nlink',
+  'mtime',
+  'filesize',
+  'devmajor',
+  'devminor',
+  'rdevmajor',
+  'rdevminor',
+  'namesize',
+  'check',
+] as const;
 const align4 = (n: number) => (n + 3) & ~3;
 
 /**
@@ -138,19 +157,22 @@ export function parseNewc(buf: Buffer): CpioMember[] {
       continue;
     }
     const magic = buf.subarray(pos, pos + 6).toString('latin1');
-    if (magic !== '070701' && magic !== '070702') throw new ZosError(`cpio: no newc header at byte ${pos} (found ${JSON.stringify(magic)})`);
+    if (magic !== '070701' && magic !== '070702')
+      throw new ZosError(`cpio: no newc header at byte ${pos} (found ${JSON.stringify(magic)})`);
     if (pos + 110 > buf.length) throw new ZosError(`cpio: truncated header at byte ${pos}`);
     const header = {} as CpioMember['header'];
     NEWC_FIELDS.forEach((f, i) => {
       const hex = buf.subarray(pos + 6 + i * 8, pos + 14 + i * 8).toString('latin1');
-      if (!/^[0-9a-fA-F]{8}$/.test(hex)) throw new ZosError(`cpio: field ${f} of the header at byte ${pos} is not hex: ${JSON.stringify(hex)}`);
+      if (!/^[0-9a-fA-F]{8}$/.test(hex))
+        throw new ZosError(`cpio: field ${f} of the header at byte ${pos} is not hex: ${JSON.stringify(hex)}`);
       header[f] = parseInt(hex, 16);
     });
     const nameStart = pos + 110;
     const name = buf.subarray(nameStart, nameStart + header.namesize - 1).toString('utf8');
     const dataStart = align4(nameStart + header.namesize);
     const dataEnd = dataStart + header.filesize;
-    if (dataEnd > buf.length) throw new ZosError(`cpio: member ${JSON.stringify(name)} at byte ${pos} runs past the end of the archive`);
+    if (dataEnd > buf.length)
+      throw new ZosError(`cpio: member ${JSON.stringify(name)} at byte ${pos} runs past the end of the archive`);
     members.push({ name, header, data: buf.subarray(dataStart, dataEnd), offset: pos });
     pos = align4(dataEnd);
   }
@@ -192,11 +214,15 @@ export function compareCpioBuffers(a: Buffer, b: Buffer): { member: string; deta
       }
     }
     const at = firstByteDiff(x.data, y.data);
-    if (at !== undefined) return { member: x.name, detail: `content differs at byte ${at} (sizes ${x.data.length} and ${y.data.length})` };
+    if (at !== undefined)
+      return { member: x.name, detail: `content differs at byte ${at} (sizes ${x.data.length} and ${y.data.length})` };
   }
   if (ma.length !== mb.length) {
     const extra = ma.length > mb.length ? ma[n]! : mb[n]!;
-    return { member: extra.name, detail: `only in the ${ma.length > mb.length ? 'first' : 'second'} archive (${ma.length} vs ${mb.length} members)` };
+    return {
+      member: extra.name,
+      detail: `only in the ${ma.length > mb.length ? 'first' : 'second'} archive (${ma.length} vs ${mb.length} members)`,
+    };
   }
   return undefined;
 }
@@ -218,7 +244,10 @@ function peSections(buf: Buffer): PeSection[] | undefined {
     const out: PeSection[] = [{ name: '(headers)', raw: buf.subarray(0, table + count * 40) }];
     for (let i = 0; i < count; i++) {
       const s = table + i * 40;
-      const name = buf.subarray(s, s + 8).toString('latin1').replace(/\0+$/, '');
+      const name = buf
+        .subarray(s, s + 8)
+        .toString('latin1')
+        .replace(/\0+$/, '');
       const size = buf.readUInt32LE(s + 16);
       const ptr = buf.readUInt32LE(s + 20);
       out.push({ name, raw: buf.subarray(ptr, ptr + size) });
@@ -240,7 +269,11 @@ export function partitionOffsets(head: Buffer): number[] {
     entries.push({ type: head[e + 4]!, lba: head.readUInt32LE(e + 8) });
   }
   const offsets: number[] = [];
-  if (entries.some((e) => e.type === 0xee) && head.length >= 1024 && head.subarray(512, 520).toString('latin1') === 'EFI PART') {
+  if (
+    entries.some((e) => e.type === 0xee) &&
+    head.length >= 1024 &&
+    head.subarray(512, 520).toString('latin1') === 'EFI PART'
+  ) {
     const tableLba = Number(head.readBigUInt64LE(512 + 72));
     const count = head.readUInt32LE(512 + 80);
     const size = head.readUInt32LE(512 + 84);
@@ -258,7 +291,9 @@ export function partitionOffsets(head: Buffer): number[] {
 
 /** Byte offset of the first FAT file system in a whole disk image held in memory, or undefined. */
 export function fatPartitionOffset(image: Buffer): number | undefined {
-  return partitionOffsets(image).find((off) => off + 512 <= image.length && isFatBootSector(image.subarray(off, off + 512)));
+  return partitionOffsets(image).find(
+    (off) => off + 512 <= image.length && isFatBootSector(image.subarray(off, off + 512)),
+  );
 }
 
 /** The same for a disk image on disk: reads the partition table, then each candidate's boot sector. */
@@ -271,7 +306,9 @@ async function fatPartitionOffsetOf(file: string): Promise<number | undefined> {
 
 async function extractFat(file: string, offset: number, dest: string): Promise<void> {
   await mkdir(dest, { recursive: true });
-  const listing = (await run('mdir', ['-b', '-i', `${file}@@${offset}`, '::/'], { stdout: 'buffer' }).catch(() => Buffer.alloc(0))).toString();
+  const listing = (
+    await run('mdir', ['-b', '-i', `${file}@@${offset}`, '::/'], { stdout: 'buffer' }).catch(() => Buffer.alloc(0))
+  ).toString();
   if (listing.trim() === '') return;
   await run('mcopy', ['-s', '-n', '-m', '-p', '-i', `${file}@@${offset}`, '::/*', dest]);
 }
@@ -286,7 +323,12 @@ async function extractIso(file: string, dest: string): Promise<void> {
 let scratchSeq = 0;
 
 /** Why two files differ, looking inside containers; undefined if their bytes are equal. */
-export async function explainFile(a: string, b: string, name: string, opts: CompareOptions & { workDir: string }): Promise<Difference | undefined> {
+export async function explainFile(
+  a: string,
+  b: string,
+  name: string,
+  opts: CompareOptions & { workDir: string },
+): Promise<Difference | undefined> {
   const [ha, hb] = await Promise.all([sha256File(a), sha256File(b)]);
   if (ha === hb) return undefined;
   const depth = opts.depth ?? 3;
@@ -302,15 +344,28 @@ export async function explainFile(a: string, b: string, name: string, opts: Comp
   if (depth <= 0) return bytes();
   try {
     if (fa === 'xz' || fa === 'zstd' || fa === 'gzip' || fa === 'lz4' || fa === 'cpio') {
-      const [da, db] = fa === 'cpio' ? [await readFile(a), await readFile(b)] : await Promise.all([decompress(a, fa), decompress(b, fa)]);
+      const [da, db] =
+        fa === 'cpio'
+          ? [await readFile(a), await readFile(b)]
+          : await Promise.all([decompress(a, fa), decompress(b, fa)]);
       if (sniff(da.subarray(0, 8)) === 'cpio' && sniff(db.subarray(0, 8)) === 'cpio') {
         const d = compareCpioBuffers(da, db);
         if (d) return { path: [name, d.member], detail: d.detail };
-        return { path: [name], detail: `the ${fa === 'cpio' ? 'archives' : `decompressed archives are equal member by member; the ${fa} streams`} differ (compressor version or settings)` };
+        return {
+          path: [name],
+          detail: `the ${fa === 'cpio' ? 'archives' : `decompressed archives are equal member by member; the ${fa} streams`} differ (compressor version or settings)`,
+        };
       }
       const at = firstByteDiff(da, db);
-      if (at === undefined) return { path: [name], detail: `the decompressed contents are equal; the ${fa} streams differ (compressor version or settings)` };
-      return { path: [name], detail: `decompressed (${fa}) content differs at byte ${at} (sizes ${da.length} and ${db.length})` };
+      if (at === undefined)
+        return {
+          path: [name],
+          detail: `the decompressed contents are equal; the ${fa} streams differ (compressor version or settings)`,
+        };
+      return {
+        path: [name],
+        detail: `decompressed (${fa}) content differs at byte ${at} (sizes ${da.length} and ${db.length})`,
+      };
     }
     if (fa === 'pe') {
       const [ba, bb] = [await readFile(a), await readFile(b)];
@@ -318,7 +373,8 @@ export async function explainFile(a: string, b: string, name: string, opts: Comp
       const pb = peSections(bb);
       if (pa && pb) {
         const names = (s: PeSection[]) => s.map((x) => x.name).join(',');
-        if (names(pa) !== names(pb)) return { path: [name], detail: `PE sections differ: ${names(pa)} vs ${names(pb)}` };
+        if (names(pa) !== names(pb))
+          return { path: [name], detail: `PE sections differ: ${names(pa)} vs ${names(pb)}` };
         for (let i = 0; i < pa.length; i++) {
           const at = firstByteDiff(pa[i]!.raw, pb[i]!.raw);
           if (at === undefined) continue;
@@ -344,7 +400,8 @@ export async function explainFile(a: string, b: string, name: string, opts: Comp
       if (fa === 'disk') {
         const [oa, ob] = await Promise.all([fatPartitionOffsetOf(a), fatPartitionOffsetOf(b)]);
         if (oa === undefined || ob === undefined) return bytes();
-        if (oa !== ob) return { path: [name], detail: `partition layout differs: FAT partition at byte ${oa} vs ${ob}` };
+        if (oa !== ob)
+          return { path: [name], detail: `partition layout differs: FAT partition at byte ${oa} vs ${ob}` };
         offA = oa;
         offB = ob;
       }
@@ -356,14 +413,20 @@ export async function explainFile(a: string, b: string, name: string, opts: Comp
         const inner = await compareDirs(ta, tb, { ...opts, ignore: [], depth: depth - 1 });
         if (inner.length) return { path: [name, ...inner[0]!.path], detail: inner[0]!.detail };
         const at = firstByteDiff(await readFile(a), await readFile(b));
-        return { path: [name], detail: `the files inside are equal; the ${fa === 'iso' ? 'ISO 9660' : 'FAT'} metadata differs at byte ${at} (timestamps, serial, order?)` };
+        return {
+          path: [name],
+          detail: `the files inside are equal; the ${fa === 'iso' ? 'ISO 9660' : 'FAT'} metadata differs at byte ${at} (timestamps, serial, order?)`,
+        };
       } finally {
         await Promise.all([rm(ta, { recursive: true, force: true }), rm(tb, { recursive: true, force: true })]);
       }
     }
   } catch (err) {
     const d = await bytes();
-    return { path: d.path, detail: `${d.detail} (could not look inside: ${err instanceof Error ? err.message : String(err)})` };
+    return {
+      path: d.path,
+      detail: `${d.detail} (could not look inside: ${err instanceof Error ? err.message : String(err)})`,
+    };
   }
   return bytes();
 }

@@ -53,7 +53,10 @@ export async function copyLicenseTexts(manifest: Manifest, outDir: string, relea
       if (await exists(to)) {
         const [a, b] = await Promise.all([readFile(from), readFile(to)]);
         if (!a.equals(b)) {
-          throw new ZosError(`legal-info: ${to} already exists with a different text than ${from}`, 'Two profiles of one release disagree on a license text: use a fresh release directory.');
+          throw new ZosError(
+            `legal-info: ${to} already exists with a different text than ${from}`,
+            'Two profiles of one release disagree on a license text: use a fresh release directory.',
+          );
         }
       } else {
         await mkdir(dirname(to), { recursive: true });
@@ -94,7 +97,11 @@ export function legalCsv(manifests: readonly Manifest[], opts: { debianArchive?:
   return [LEGAL_CSV_HEADER as readonly string[], ...body].map((r) => `${r.map(csvField).join(',')}\r\n`).join('');
 }
 
-export async function writeLegalCsv(releaseDir: string, manifests: readonly Manifest[], opts: { debianArchive?: string } = {}): Promise<string> {
+export async function writeLegalCsv(
+  releaseDir: string,
+  manifests: readonly Manifest[],
+  opts: { debianArchive?: string } = {},
+): Promise<string> {
   const file = join(releaseDir, LEGAL_INFO, 'manifest.csv');
   await writeFileAtomic(file, legalCsv(manifests, opts));
   return file;

@@ -66,7 +66,20 @@ export async function deterministicTarGz(parent: string, entry: string, out: str
   await mkdir(dirname(out), { recursive: true });
   const tar = spawn(
     'tar',
-    ['--sort=name', `--mtime=@${epoch}`, '--owner=0', '--group=0', '--numeric-owner', '--mode=u+rw,go-w,a+rX', '--format=gnu', '-C', parent, '-cf', '-', entry],
+    [
+      '--sort=name',
+      `--mtime=@${epoch}`,
+      '--owner=0',
+      '--group=0',
+      '--numeric-owner',
+      '--mode=u+rw,go-w,a+rX',
+      '--format=gnu',
+      '-C',
+      parent,
+      '-cf',
+      '-',
+      entry,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
   );
   const gzip = spawn('gzip', ['-n', '-9', '-c'], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -75,9 +88,16 @@ export async function deterministicTarGz(parent: string, entry: string, out: str
       let err = '';
       p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
       p.on('error', reject);
-      p.on('close', (code) => (code === 0 ? resolve() : reject(new ZosError(`${name} failed making ${out} (exit ${code}): ${err.trim()}`))));
+      p.on('close', (code) =>
+        code === 0 ? resolve() : reject(new ZosError(`${name} failed making ${out} (exit ${code}): ${err.trim()}`)),
+      );
     });
-  await Promise.all([done(tar, 'tar'), done(gzip, 'gzip'), pipeline(tar.stdout!, gzip.stdin!), pipeline(gzip.stdout!, createWriteStream(out))]);
+  await Promise.all([
+    done(tar, 'tar'),
+    done(gzip, 'gzip'),
+    pipeline(tar.stdout!, gzip.stdin!),
+    pipeline(gzip.stdout!, createWriteStream(out)),
+  ]);
 }
 
 async function releaseManifests(dest: string): Promise<Manifest[]> {
@@ -93,7 +113,10 @@ export async function assembleRelease(input: ReleaseInput): Promise<ReleaseResul
   await mkdir(dest, { recursive: true });
   for (const other of await releaseManifests(dest)) {
     if (other.version !== m.version) {
-      throw new ZosError(`release: ${dest} already holds version ${other.version} (profile ${other.profile}); this is ${m.version}`, 'Use one release directory per version.');
+      throw new ZosError(
+        `release: ${dest} already holds version ${other.version} (profile ${other.profile}); this is ${m.version}`,
+        'Use one release directory per version.',
+      );
     }
   }
   const prefix = releasePrefix(m);
@@ -104,10 +127,17 @@ export async function assembleRelease(input: ReleaseInput): Promise<ReleaseResul
   for (const a of m.artifacts) {
     if (a.file.startsWith('legal/')) continue;
     const src = join(outDir, a.file);
-    if (!(await exists(src))) throw new ZosError(`release: ${src} is listed in ${join(outDir, 'manifest.json')} but missing`, `Rebuild: zos-build build --profile ${m.profile}`);
+    if (!(await exists(src)))
+      throw new ZosError(
+        `release: ${src} is listed in ${join(outDir, 'manifest.json')} but missing`,
+        `Rebuild: zos-build build --profile ${m.profile}`,
+      );
     const actual = await sha256File(src);
     if (actual !== a.sha256) {
-      throw new ZosError(`release: ${src} has sha256 ${actual}, the manifest says ${a.sha256}`, `Something changed out/${m.profile}/ after the build; rebuild it.`);
+      throw new ZosError(
+        `release: ${src} has sha256 ${actual}, the manifest says ${a.sha256}`,
+        `Something changed out/${m.profile}/ after the build; rebuild it.`,
+      );
     }
     const name = releaseName(m, a.file);
     const to = join(dest, name);
@@ -126,7 +156,10 @@ export async function assembleRelease(input: ReleaseInput): Promise<ReleaseResul
 
   await writeFileAtomic(join(dest, `${prefix}.manifest.json`), `${JSON.stringify(m, null, 2)}\n`);
   files.push(`${prefix}.manifest.json`);
-  await writeFileAtomic(join(dest, `${prefix}.spdx.json`), sbomJson(spdxSbom(m, { debianArchive: input.debianArchive, details: input.details })));
+  await writeFileAtomic(
+    join(dest, `${prefix}.spdx.json`),
+    sbomJson(spdxSbom(m, { debianArchive: input.debianArchive, details: input.details })),
+  );
   files.push(`${prefix}.spdx.json`);
 
   const legal = await copyLicenseTexts(m, outDir, dest);

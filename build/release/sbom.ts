@@ -183,23 +183,32 @@ export function spdxSbom(manifest: Manifest, opts: SbomOptions = {}): SpdxDocume
       {
         referenceCategory: 'PACKAGE-MANAGER',
         referenceType: 'purl',
-        referenceLocator: genericPurl(r.name, r.version, { checksum: main ? `sha256:${main.sha256}` : undefined, download_url: url }),
+        referenceLocator: genericPurl(r.name, r.version, {
+          checksum: main ? `sha256:${main.sha256}` : undefined,
+          download_url: url,
+        }),
       },
     ];
     const cpeName = cpe(r.name, r.version);
     if (cpeName) refs.push({ referenceCategory: 'SECURITY', referenceType: 'cpe23Type', referenceLocator: cpeName });
-    const sourceLines = r.sources.map((s) => `${s.file} sha256:${s.sha256} from ${s.urls.map((u) => resolveLocation(u, opts.debianArchive)).join(' or ')}`);
+    const sourceLines = r.sources.map(
+      (s) =>
+        `${s.file} sha256:${s.sha256} from ${s.urls.map((u) => resolveLocation(u, opts.debianArchive)).join(' or ')}`,
+    );
     const pkg: SpdxPackage = {
       SPDXID: componentIds[i]!,
       name: r.name,
       versionInfo: r.version,
       ...(main ? { packageFileName: main.file } : {}),
       supplier: NOASSERTION,
-      downloadLocation: url ?? (r.sources.length === 0 && opts.projectSourceLocation ? opts.projectSourceLocation : NOASSERTION),
+      downloadLocation:
+        url ?? (r.sources.length === 0 && opts.projectSourceLocation ? opts.projectSourceLocation : NOASSERTION),
       filesAnalyzed: false,
       ...(main ? { checksums: [{ algorithm: 'SHA256' as const, checksumValue: main.sha256 }] } : {}),
       ...(details?.homepage ? { homepage: details.homepage } : {}),
-      sourceInfo: sourceLines.length ? `built from ${sourceLines.join('; ')}` : `built from this repository at commit ${manifest.commit}`,
+      sourceInfo: sourceLines.length
+        ? `built from ${sourceLines.join('; ')}`
+        : `built from this repository at commit ${manifest.commit}`,
       licenseConcluded: r.license || NOASSERTION,
       licenseDeclared: r.license || NOASSERTION,
       copyrightText: NOASSERTION,
@@ -232,8 +241,16 @@ export function spdxSbom(manifest: Manifest, opts: SbomOptions = {}): SpdxDocume
 
   const relationships: SpdxRelationship[] = [
     { spdxElementId: 'SPDXRef-DOCUMENT', relationshipType: 'DESCRIBES', relatedSpdxElement: imageId },
-    ...componentIds.map((id): SpdxRelationship => ({ spdxElementId: imageId, relationshipType: 'CONTAINS', relatedSpdxElement: id })),
-    ...artifactIds.map((id): SpdxRelationship => ({ spdxElementId: id, relationshipType: 'GENERATED_FROM', relatedSpdxElement: imageId })),
+    ...componentIds.map(
+      (id): SpdxRelationship => ({ spdxElementId: imageId, relationshipType: 'CONTAINS', relatedSpdxElement: id }),
+    ),
+    ...artifactIds.map(
+      (id): SpdxRelationship => ({
+        spdxElementId: id,
+        relationshipType: 'GENERATED_FROM',
+        relatedSpdxElement: imageId,
+      }),
+    ),
   ];
 
   return {
@@ -245,7 +262,7 @@ export function spdxSbom(manifest: Manifest, opts: SbomOptions = {}): SpdxDocume
     creationInfo: {
       created: spdxDate(manifest.sourceDateEpoch),
       creators: [`Tool: zos-build-${manifest.version}`],
-      comment: 'created is the build\'s SOURCE_DATE_EPOCH, so a reproduced build gives the same document',
+      comment: "created is the build's SOURCE_DATE_EPOCH, so a reproduced build gives the same document",
     },
     packages: [image, ...components, ...artifactPkgs],
     relationships,

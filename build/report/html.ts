@@ -17,7 +17,11 @@ export interface ReportData {
   image: ImageSizes;
 }
 
-const OUTCOME_LABEL: Record<StepOutcome, string> = { built: 'built', cached: 'cached (local)', downloaded: 'cached (remote)' };
+const OUTCOME_LABEL: Record<StepOutcome, string> = {
+  built: 'built',
+  cached: 'cached (local)',
+  downloaded: 'cached (remote)',
+};
 const OUTCOME_COLOR: Record<StepOutcome, string> = { built: '#d9822b', cached: '#8fbf7f', downloaded: '#5b9bd5' };
 
 /**
@@ -43,7 +47,8 @@ export function humanBytes(n: number): string {
 const seconds = (ms: number): string => (ms / 1000).toFixed(1);
 
 /** Bytes shown both ways: exact (data-bytes, and the number itself) and human-readable. */
-const bytesCell = (n: number): string => `<td class="num" data-bytes="${n}">${n}</td><td class="num">${humanBytes(n)}</td>`;
+const bytesCell = (n: number): string =>
+  `<td class="num" data-bytes="${n}">${n}</td><td class="num">${humanBytes(n)}</td>`;
 
 function timeline(d: ReportData): string {
   const total = Math.max(1, d.finished - d.started);
@@ -59,15 +64,19 @@ function timeline(d: ReportData): string {
     const y = 24 + i * rowH;
     const stroke = critical.has(s.id) ? ' stroke="#b00020" stroke-width="2"' : '';
     const when = `${seconds(s.start - d.started)} s → ${seconds(s.end - d.started)} s`;
-    return `<text x="4" y="${y + 14}">${esc(s.id)}</text>` +
+    return (
+      `<text x="4" y="${y + 14}">${esc(s.id)}</text>` +
       `<rect x="${x.toFixed(1)}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 6}" fill="${OUTCOME_COLOR[s.outcome]}"${stroke}>` +
-      `<title>${esc(s.id)}: ${OUTCOME_LABEL[s.outcome]}, ${when}</title></rect>`;
+      `<title>${esc(s.id)}: ${OUTCOME_LABEL[s.outcome]}, ${when}</title></rect>`
+    );
   });
   const ticks: string[] = [];
   for (let i = 0; i <= 10; i++) {
     const x = labelW + (i / 10) * plotW;
-    ticks.push(`<line x1="${x.toFixed(1)}" y1="18" x2="${x.toFixed(1)}" y2="${24 + rows.length * rowH}" class="tick"/>` +
-      `<text x="${x.toFixed(1)}" y="12" text-anchor="middle">${seconds((total * i) / 10)} s</text>`);
+    ticks.push(
+      `<line x1="${x.toFixed(1)}" y1="18" x2="${x.toFixed(1)}" y2="${24 + rows.length * rowH}" class="tick"/>` +
+        `<text x="${x.toFixed(1)}" y="12" text-anchor="middle">${seconds((total * i) / 10)} s</text>`,
+    );
   }
   const height = 30 + rows.length * rowH;
   return `<svg width="${width}" height="${height}" role="img" aria-label="build timeline">${ticks.join('')}${bars.join('')}</svg>`;
@@ -81,14 +90,21 @@ function table(id: string, head: string, body: string[], foot = ''): string {
 
 function stepsTable(d: ReportData): string {
   const critical = new Set(d.critical);
-  const rows = [...d.steps].sort((a, b) => a.start - b.start || (a.id < b.id ? -1 : 1)).map((s) => {
-    const status = `${OUTCOME_LABEL[s.outcome]}${s.downloads.length ? `, downloaded ${s.downloads.map(esc).join(', ')}` : ''}`;
-    return `<tr data-step="${esc(s.id)}" data-outcome="${s.outcome}" data-critical="${critical.has(s.id)}">` +
-      `<td>${esc(s.id)}</td><td>${status}</td>` +
-      num(seconds(s.start - d.started)) + num(seconds(s.end - d.started)) + num(seconds(s.end - s.start)) +
-      `<td>${critical.has(s.id) ? 'yes' : ''}</td><td>${s.deps.map(esc).join(', ')}</td></tr>`;
-  });
-  const head = '<th>step</th><th>status</th><th>start (s)</th><th>end (s)</th><th>took (s)</th><th>critical path</th><th>needs</th>';
+  const rows = [...d.steps]
+    .sort((a, b) => a.start - b.start || (a.id < b.id ? -1 : 1))
+    .map((s) => {
+      const status = `${OUTCOME_LABEL[s.outcome]}${s.downloads.length ? `, downloaded ${s.downloads.map(esc).join(', ')}` : ''}`;
+      return (
+        `<tr data-step="${esc(s.id)}" data-outcome="${s.outcome}" data-critical="${critical.has(s.id)}">` +
+        `<td>${esc(s.id)}</td><td>${status}</td>` +
+        num(seconds(s.start - d.started)) +
+        num(seconds(s.end - d.started)) +
+        num(seconds(s.end - s.start)) +
+        `<td>${critical.has(s.id) ? 'yes' : ''}</td><td>${s.deps.map(esc).join(', ')}</td></tr>`
+      );
+    });
+  const head =
+    '<th>step</th><th>status</th><th>start (s)</th><th>end (s)</th><th>took (s)</th><th>critical path</th><th>needs</th>';
   return table('steps', head, rows);
 }
 
@@ -97,10 +113,13 @@ const compressedCells = (n: number): string => num(n, ` data-compressed="${n}"`)
 function componentsTable(d: ReportData): string {
   const img = d.image;
   const max = Math.max(1, ...img.components.map((c) => c.bytes));
-  const bar = (bytes: number) => `<td><svg width="200" height="12"><rect width="${((bytes / max) * 200).toFixed(1)}" height="12" fill="#5b9bd5"/></svg></td>`;
-  const rows = img.components.map((c) =>
-    `<tr data-component="${esc(c.component)}"><td>${esc(c.component)}</td>${num(c.files)}${bytesCell(c.bytes)}` +
-    `${compressedCells(c.compressed)}${bar(c.bytes)}</tr>`);
+  const bar = (bytes: number) =>
+    `<td><svg width="200" height="12"><rect width="${((bytes / max) * 200).toFixed(1)}" height="12" fill="#5b9bd5"/></svg></td>`;
+  const rows = img.components.map(
+    (c) =>
+      `<tr data-component="${esc(c.component)}"><td>${esc(c.component)}</td>${num(c.files)}${bytesCell(c.bytes)}` +
+      `${compressedCells(c.compressed)}${bar(c.bytes)}</tr>`,
+  );
   const empty = (n: number) => '<td></td>'.repeat(n);
   const foot =
     `<tr id="image-total"><td>all files</td>${num(img.files.length)}${bytesCell(img.bytes)}${empty(3)}</tr>` +
@@ -111,14 +130,21 @@ function componentsTable(d: ReportData): string {
 }
 
 function filesTable(d: ReportData): string {
-  const rows = d.image.files.map((f) => `<tr data-file="${esc(f.path)}"><td>/${esc(f.path)}</td><td>${esc(f.component)}</td>${bytesCell(f.size)}</tr>`);
-  return `<details><summary>every file of the image (${d.image.files.length}), largest first</summary>` +
-    `${table('files', '<th>file</th><th>component</th><th colspan="2">size</th>', rows)}</details>`;
+  const rows = d.image.files.map(
+    (f) =>
+      `<tr data-file="${esc(f.path)}"><td>/${esc(f.path)}</td><td>${esc(f.component)}</td>${bytesCell(f.size)}</tr>`,
+  );
+  return (
+    `<details><summary>every file of the image (${d.image.files.length}), largest first</summary>` +
+    `${table('files', '<th>file</th><th>component</th><th colspan="2">size</th>', rows)}</details>`
+  );
 }
 
 function artifactsTable(d: ReportData): string {
-  const rows = d.artifacts.map((a) =>
-    `<tr data-artifact="${esc(a.file)}"><td>${esc(a.file)}</td>${bytesCell(a.size)}<td><code>${a.sha256.slice(0, 16)}</code></td></tr>`);
+  const rows = d.artifacts.map(
+    (a) =>
+      `<tr data-artifact="${esc(a.file)}"><td>${esc(a.file)}</td>${bytesCell(a.size)}<td><code>${a.sha256.slice(0, 16)}</code></td></tr>`,
+  );
   return table('artifacts', '<th>file</th><th colspan="2">size</th><th>sha256</th>', rows);
 }
 
@@ -130,7 +156,8 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}svg text{font:11px sys
 /** The whole page: self-contained (inline style and SVG, no script, no external resource). */
 export function renderReport(d: ReportData): string {
   const outcomes = Object.keys(OUTCOME_LABEL) as StepOutcome[];
-  const legend = outcomes.map((o) => `<span style="background:${OUTCOME_COLOR[o]}">${OUTCOME_LABEL[o]}</span>`).join('') +
+  const legend =
+    outcomes.map((o) => `<span style="background:${OUTCOME_COLOR[o]}">${OUTCOME_LABEL[o]}</span>`).join('') +
     '<span style="border:2px solid #b00020">critical path</span>';
   const counts = outcomes.map((o) => `${d.steps.filter((s) => s.outcome === o).length} ${OUTCOME_LABEL[o]}`).join(', ');
   return `<!DOCTYPE html>

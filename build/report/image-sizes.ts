@@ -95,9 +95,12 @@ function withParents(members: readonly NewcMember[], dirs: ReadonlyMap<string, n
       const dir = parts.slice(0, i).join('/');
       if (!entries.has(dir)) entries.set(dir, { path: dir, type: 'dir', mode: (dirs.get(dir) ?? 0o755) & 0o7777 });
     }
-    entries.set(m.path, fileType(m.mode) === S_IFLNK
-      ? { path: m.path, type: 'symlink', mode: 0o777, target: m.data.toString('utf8') }
-      : { path: m.path, type: 'file', mode: m.mode & 0o7777, data: m.data });
+    entries.set(
+      m.path,
+      fileType(m.mode) === S_IFLNK
+        ? { path: m.path, type: 'symlink', mode: 0o777, target: m.data.toString('utf8') }
+        : { path: m.path, type: 'file', mode: m.mode & 0o7777, data: m.data },
+    );
   }
   return [...entries.values()];
 }
@@ -131,7 +134,12 @@ export async function imageSizes(
     for (const [component, ms] of [...byComponent].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const out = join(tmp, `${components.length}.cpio`);
       const { bytes } = await buildInitramfs({ entries: withParents(ms, dirs), epoch, compression, outFile: out });
-      components.push({ component, files: ms.length, bytes: ms.reduce((n, m) => n + m.data.length, 0), compressed: bytes });
+      components.push({
+        component,
+        files: ms.length,
+        bytes: ms.reduce((n, m) => n + m.data.length, 0),
+        compressed: bytes,
+      });
     }
   } finally {
     await rmrf(tmp);

@@ -28,7 +28,10 @@ export interface ReportInput {
 
 async function downloadsOf(logDir: string, id: string): Promise<string[]> {
   const log = await readFile(join(logDir, logName(id)), 'utf8').catch(() => '');
-  return log.split('\n').map(downloadedFile).filter((f): f is string => f !== undefined);
+  return log
+    .split('\n')
+    .map(downloadedFile)
+    .filter((f): f is string => f !== undefined);
 }
 
 /**
@@ -37,14 +40,16 @@ async function downloadsOf(logDir: string, id: string): Promise<string[]> {
  */
 export async function writeReport(dir: string, manifest: Manifest, input: ReportInput): Promise<void> {
   const { profile, graph, timings } = input;
-  const steps = await Promise.all([...timings].map(async ([id, t]) => ({
-    id,
-    deps: [...graph.steps.get(id)!.deps],
-    outcome: t.outcome,
-    start: t.start,
-    end: t.end,
-    downloads: t.outcome === 'built' ? await downloadsOf(input.logDir, id) : [],
-  })));
+  const steps = await Promise.all(
+    [...timings].map(async ([id, t]) => ({
+      id,
+      deps: [...graph.steps.get(id)!.deps],
+      outcome: t.outcome,
+      start: t.start,
+      end: t.end,
+      downloads: t.outcome === 'built' ? await downloadsOf(input.logDir, id) : [],
+    })),
+  );
   const critical = criticalPath(steps.map((s) => ({ id: s.id, deps: s.deps, duration: s.end - s.start })));
   // The layers the initramfs step stacks, in its order: packages, the kernel's modules, the overlay.
   // (the initramfs step's dependencies are exactly those recipe steps).

@@ -1,3 +1,4 @@
+import { blankControls, stripEscapes } from '../util/ansi.js';
 import { tailFile } from '../util/exec.js';
 
 /**
@@ -45,7 +46,7 @@ export function formatElapsed(ms: number): string {
  */
 export function plainLine(line: string): string {
   const last = line.replace(/\r+$/, '').split('\r').pop() ?? '';
-  return last.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/[\x00-\x1f\x7f]/g, ' ').replace(/\s+/g, ' ').trim();
+  return blankControls(stripEscapes(last)).replace(/\s+/g, ' ').trim();
 }
 
 /** The last non-empty line of a log, without the `# `/`$ ` markers' noise, cut to `width`. */

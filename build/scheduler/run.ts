@@ -85,7 +85,11 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
     timings.set(id, { outcome, start, end: Date.now() });
   };
 
-  const runOne = async (id: string, setTitle: (t: string) => void, setOutput: (line: string) => void): Promise<void> => {
+  const runOne = async (
+    id: string,
+    setTitle: (t: string) => void,
+    setOutput: (line: string) => void,
+  ): Promise<void> => {
     const step = opts.graph.steps.get(id)!;
     const fp = opts.fingerprints.get(id)!;
     await Promise.all(step.deps.map((d) => done.get(d)!));
@@ -94,7 +98,8 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
       outputs.set(id, opts.store.pathOf(fp));
       setTitle(`${id} (cached)`);
       // Share what this machine has and the remote lacks (a runner that built before the cache existed).
-      if (opts.remote && !opts.remote.readOnly && !(await opts.remote.has(fp))) await opts.remote.put(fp, opts.store.pathOf(fp));
+      if (opts.remote && !opts.remote.readOnly && !(await opts.remote.has(fp)))
+        await opts.remote.put(fp, opts.store.pathOf(fp));
     };
     if (await opts.store.has(fp)) return useCached();
     // One build at a time produces a given output; a second build of it waits, then reuses it.
@@ -167,7 +172,11 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
     title: id,
     task: async (_ctx, task) => {
       try {
-        await runOne(id, (t) => (task.title = t), (line) => (task.output = line));
+        await runOne(
+          id,
+          (t) => (task.title = t),
+          (line) => (task.output = line),
+        );
         resolvers.get(id)!.resolve();
       } catch (err) {
         resolvers.get(id)!.reject(err);

@@ -11,13 +11,24 @@ export interface AutotoolsOptions extends KindOptions {
  * --disable-shared ...configure`, `make`, `make install DESTDIR=<stage>`.
  */
 export function autotools(opts: AutotoolsOptions = {}): KindBuild {
-  return defineKind('autotools', [...C_HOST_TOOLS, ...(opts.autoreconf ? ['autoreconf'] : [])], opts, async ({ ctx, stage, run }) => {
-    if (opts.autoreconf) await run('autoreconf', ['-fi']);
-    await run('./configure', [
-      '--prefix=/usr', '--sysconfdir=/etc', '--localstatedir=/var', `--host=${ctx.arch.muslTriplet}`, `--build=${buildTriplet()}`,
-      '--enable-static', '--disable-shared', ...(opts.configure ?? []),
-    ]);
-    await run('make', [`-j${ctx.jobs}`, ...(opts.make ?? [])]);
-    await run('make', [`DESTDIR=${stage}`, ...(opts.installTargets ?? ['install']), ...(opts.make ?? [])]);
-  });
+  return defineKind(
+    'autotools',
+    [...C_HOST_TOOLS, ...(opts.autoreconf ? ['autoreconf'] : [])],
+    opts,
+    async ({ ctx, stage, run }) => {
+      if (opts.autoreconf) await run('autoreconf', ['-fi']);
+      await run('./configure', [
+        '--prefix=/usr',
+        '--sysconfdir=/etc',
+        '--localstatedir=/var',
+        `--host=${ctx.arch.muslTriplet}`,
+        `--build=${buildTriplet()}`,
+        '--enable-static',
+        '--disable-shared',
+        ...(opts.configure ?? []),
+      ]);
+      await run('make', [`-j${ctx.jobs}`, ...(opts.make ?? [])]);
+      await run('make', [`DESTDIR=${stage}`, ...(opts.installTargets ?? ['install']), ...(opts.make ?? [])]);
+    },
+  );
 }

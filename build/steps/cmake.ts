@@ -11,24 +11,39 @@ import { defineKind, type KindBuild, type KindOptions } from './kind.js';
 export function cmake(opts: KindOptions = {}): KindBuild {
   return defineKind('cmake', [...C_HOST_TOOLS, 'cmake', 'ninja'], opts, async ({ ctx, tc, stage, run }) => {
     const toolchain = join(ctx.workDir, 'toolchain.cmake');
-    await writeFile(toolchain, [
-      'set(CMAKE_SYSTEM_NAME Linux)',
-      `set(CMAKE_SYSTEM_PROCESSOR ${ctx.arch.cpuFamily})`,
-      `set(CMAKE_C_COMPILER ${tc.cc})`,
-      `set(CMAKE_SYSROOT_LINK "")`,
-      `set(CMAKE_FIND_ROOT_PATH ${ctx.sysroot})`,
-      'set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)',
-      'set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)',
-      'set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)',
-      'set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)',
-      'set(CMAKE_FIND_LIBRARY_SUFFIXES .a)',
-      '',
-    ].join('\n'));
+    await writeFile(
+      toolchain,
+      [
+        'set(CMAKE_SYSTEM_NAME Linux)',
+        `set(CMAKE_SYSTEM_PROCESSOR ${ctx.arch.cpuFamily})`,
+        `set(CMAKE_C_COMPILER ${tc.cc})`,
+        `set(CMAKE_SYSROOT_LINK "")`,
+        `set(CMAKE_FIND_ROOT_PATH ${ctx.sysroot})`,
+        'set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)',
+        'set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)',
+        'set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)',
+        'set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)',
+        'set(CMAKE_FIND_LIBRARY_SUFFIXES .a)',
+        '',
+      ].join('\n'),
+    );
     await run('cmake', [
-      '-S', '.', '-B', 'build', '-G', 'Ninja', `-DCMAKE_TOOLCHAIN_FILE=${toolchain}`, '-DCMAKE_INSTALL_PREFIX=/usr',
-      '-DCMAKE_INSTALL_LIBDIR=lib', '-DCMAKE_BUILD_TYPE=Release', '-DBUILD_SHARED_LIBS=OFF', ...(opts.args ?? []),
+      '-S',
+      '.',
+      '-B',
+      'build',
+      '-G',
+      'Ninja',
+      `-DCMAKE_TOOLCHAIN_FILE=${toolchain}`,
+      '-DCMAKE_INSTALL_PREFIX=/usr',
+      '-DCMAKE_INSTALL_LIBDIR=lib',
+      '-DCMAKE_BUILD_TYPE=Release',
+      '-DBUILD_SHARED_LIBS=OFF',
+      ...(opts.args ?? []),
     ]);
     await run('ninja', ['-C', 'build', `-j${ctx.jobs}`, ...(opts.make ?? [])]);
-    await run('ninja', ['-C', 'build', ...(opts.installTargets ?? ['install']), ...(opts.make ?? [])], { env: { DESTDIR: stage } });
+    await run('ninja', ['-C', 'build', ...(opts.installTargets ?? ['install']), ...(opts.make ?? [])], {
+      env: { DESTDIR: stage },
+    });
   });
 }

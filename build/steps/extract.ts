@@ -19,7 +19,11 @@ import { rmrf, tempSibling } from '../util/fs.js';
 
 /** An archive that would write outside its directory, or holds something we never extract. */
 export class UnsafeArchiveError extends ZosError {
-  constructor(readonly archive: string, readonly entry: string, readonly reason: string) {
+  constructor(
+    readonly archive: string,
+    readonly entry: string,
+    readonly reason: string,
+  ) {
     super(
       `unsafe archive ${archive}: entry ${JSON.stringify(entry)} ${reason}; nothing was extracted`,
       'Check that the archive and its sha256 come from the real upstream release.',
@@ -38,7 +42,10 @@ const REGULAR = new Set(['File', 'OldFile', 'ContiguousFile']);
 
 /** Thrown by EntryGuard with the reason only; extractArchive adds the archive's name. */
 export class UnsafeEntry extends Error {
-  constructor(readonly entry: string, readonly reason: string) {
+  constructor(
+    readonly entry: string,
+    readonly reason: string,
+  ) {
     super(`entry ${JSON.stringify(entry)} ${reason}`);
   }
 }
@@ -87,7 +94,8 @@ export class EntryGuard {
       const target = this.stripped(raw);
       if (target === null || target === '') bad(`is a hard link to ${JSON.stringify(raw)}, outside the extracted tree`);
       this.checkParents(target, (r) => bad(`is a hard link whose target ${r}`));
-      if (!this.files.has(target)) bad(`is a hard link to ${JSON.stringify(raw)}, which is not a file extracted earlier`);
+      if (!this.files.has(target))
+        bad(`is a hard link to ${JSON.stringify(raw)}, which is not a file extracted earlier`);
       this.files.add(rel);
     } else if (e.type === 'SymbolicLink') {
       // The link itself is harmless wherever it points; writing through it is what escapes, and
@@ -243,14 +251,21 @@ export async function unpackGuarded(
         c.on('error', (err: NodeJS.ErrnoException) =>
           reject(
             err.code === 'ENOENT'
-              ? new ZosError(`cannot extract ${archive}: ${decompressor.tool} not found`, `Install the Debian package ${decompressor.pkg}.`)
+              ? new ZosError(
+                  `cannot extract ${archive}: ${decompressor.tool} not found`,
+                  `Install the Debian package ${decompressor.pkg}.`,
+                )
               : err,
           ),
         );
         c.on('close', (code, signal) =>
           code === 0
             ? resolve()
-            : reject(new ZosError(`cannot extract ${archive}: ${decompressor.tool} -dc failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`)),
+            : reject(
+                new ZosError(
+                  `cannot extract ${archive}: ${decompressor.tool} -dc failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`,
+                ),
+              ),
         );
       }),
     );
@@ -293,5 +308,7 @@ function toZosError(archive: string, err: unknown): Error {
   if (err instanceof ZosError) return err;
   const e = err as { entry?: { path?: string }; tarCode?: string; path?: string };
   const where = e.entry?.path ?? e.path;
-  return new ZosError(`cannot extract ${archive}${where ? ` at entry ${JSON.stringify(where)}` : ''}: ${errorMessage(err)}`);
+  return new ZosError(
+    `cannot extract ${archive}${where ? ` at entry ${JSON.stringify(where)}` : ''}: ${errorMessage(err)}`,
+  );
 }

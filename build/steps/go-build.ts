@@ -18,12 +18,27 @@ export interface GoBuildOptions extends Omit<KindOptions, 'configure' | 'args' |
 export function goBuild(opts: GoBuildOptions): KindBuild {
   return defineKind('go', ['go'], opts, async ({ ctx, stage, run }) => {
     const release = ctx.profile.variant === 'release';
-    const ldflags = [...(release ? ['-s', '-w'] : []), '-buildid=', ...(opts.versionVar ? [`-X ${opts.versionVar}=${ctx.version}`] : [])];
+    const ldflags = [
+      ...(release ? ['-s', '-w'] : []),
+      '-buildid=',
+      ...(opts.versionVar ? [`-X ${opts.versionVar}=${ctx.version}`] : []),
+    ];
     for (const [pkg, out] of Object.entries(opts.binaries).sort()) {
-      await run('go', ['build', '-trimpath', '-buildvcs=false', '-ldflags', ldflags.join(' '), '-o', join(stage, out), pkg], {
-        cwd: opts.repoDir ? join(ctx.repoDir, opts.repoDir) : ctx.srcDir,
-        env: { CGO_ENABLED: '0', GOOS: 'linux', GOARCH: ctx.arch.goarch, GOFLAGS: '-mod=mod', GO111MODULE: 'on', GOPROXY: 'off' },
-      });
+      await run(
+        'go',
+        ['build', '-trimpath', '-buildvcs=false', '-ldflags', ldflags.join(' '), '-o', join(stage, out), pkg],
+        {
+          cwd: opts.repoDir ? join(ctx.repoDir, opts.repoDir) : ctx.srcDir,
+          env: {
+            CGO_ENABLED: '0',
+            GOOS: 'linux',
+            GOARCH: ctx.arch.goarch,
+            GOFLAGS: '-mod=mod',
+            GO111MODULE: 'on',
+            GOPROXY: 'off',
+          },
+        },
+      );
     }
   });
 }

@@ -43,7 +43,8 @@ export async function kbuild(ctx: BuildContext, opts: KernelOptions): Promise<vo
   if (opts.modules) {
     await make(['modules_install', `INSTALL_MOD_PATH=${ctx.out.rootfs}`, 'INSTALL_MOD_STRIP=1', 'DEPMOD=/sbin/depmod']);
     // These point back into the build tree: a dangling build path in the image.
-    for (const link of ['build', 'source']) await rm(join(ctx.out.rootfs, 'lib/modules', release, link), { force: true });
+    for (const link of ['build', 'source'])
+      await rm(join(ctx.out.rootfs, 'lib/modules', release, link), { force: true });
   }
   await writeFile(join(ctx.out.export, 'kernel.release'), `${release}\n`);
 }
@@ -53,5 +54,10 @@ export async function kbuild(ctx: BuildContext, opts: KernelOptions): Promise<vo
  * for the userland to build against. Needs only the source tree, not a configured kernel.
  */
 export async function kernelHeaders(ctx: BuildContext): Promise<void> {
-  await ctx.run('make', [`-j${ctx.jobs}`, `ARCH=${ctx.arch.kernelArch}`, 'headers_install', `INSTALL_HDR_PATH=${ctx.out.export}/sysroot/usr`]);
+  await ctx.run('make', [
+    `-j${ctx.jobs}`,
+    `ARCH=${ctx.arch.kernelArch}`,
+    'headers_install',
+    `INSTALL_HDR_PATH=${ctx.out.export}/sysroot/usr`,
+  ]);
 }

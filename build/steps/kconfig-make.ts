@@ -26,7 +26,9 @@ export async function kconfigMake(ctx: BuildContext, opts: KconfigMakeOptions): 
   const config = join(ctx.srcDir, '.config');
   await ctx.run('make', [opts.base, ...args]);
   await applyFragments(config, fragments);
-  const extra = Object.entries(opts.extraConfig ?? {}).map(([k, v]) => `${k}=${v}\n`).join('');
+  const extra = Object.entries(opts.extraConfig ?? {})
+    .map(([k, v]) => `${k}=${v}\n`)
+    .join('');
   if (extra) {
     // Replaced in place: older kconfig (busybox's) refuses a symbol assigned twice.
     const extraFragment = join(ctx.workDir, 'build-specific.config');

@@ -12,11 +12,15 @@ export function parseKconfig(text: string, file: string): KconfigValues {
   const values: KconfigValues = new Map();
   text.split('\n').forEach((raw, i) => {
     const line = raw.trim();
-    let m: RegExpMatchArray | null;
-    if ((m = line.match(SET_RE))) values.set(m[1]!, m[2]!);
-    else if ((m = line.match(UNSET_RE))) values.set(m[1]!, 'n');
+    const set = line.match(SET_RE);
+    const unset = set ? null : line.match(UNSET_RE);
+    if (set) values.set(set[1]!, set[2]!);
+    else if (unset) values.set(unset[1]!, 'n');
     else if (line !== '' && !line.startsWith('#')) {
-      throw new ZosError(`${file}:${i + 1}: not a kconfig line: ${raw}`, 'Use CONFIG_NAME=value or "# CONFIG_NAME is not set".');
+      throw new ZosError(
+        `${file}:${i + 1}: not a kconfig line: ${raw}`,
+        'Use CONFIG_NAME=value or "# CONFIG_NAME is not set".',
+      );
     }
   });
   return values;
@@ -35,7 +39,10 @@ export interface DroppedOption {
  * request whose dependencies are unmet (or that does not exist in this version); this is how that
  * becomes a build failure instead of a kernel that lacks a driver.
  */
-export function droppedOptions(fragments: ReadonlyArray<{ file: string; values: KconfigValues }>, final: KconfigValues): DroppedOption[] {
+export function droppedOptions(
+  fragments: ReadonlyArray<{ file: string; values: KconfigValues }>,
+  final: KconfigValues,
+): DroppedOption[] {
   // Later fragments override earlier ones, as merge_config.sh does.
   const wanted = new Map<string, { value: string; file: string }>();
   for (const f of fragments) for (const [k, v] of f.values) wanted.set(k, { value: v, file: f.file });
@@ -47,14 +54,22 @@ export function droppedOptions(fragments: ReadonlyArray<{ file: string; values: 
   return dropped;
 }
 
-export async function verifyKconfig(component: string, fragmentFiles: readonly string[], configFile: string): Promise<void> {
-  const fragments = await Promise.all(fragmentFiles.map(async (file) => ({ file, values: parseKconfig(await readFile(file, 'utf8'), file) })));
+export async function verifyKconfig(
+  component: string,
+  fragmentFiles: readonly string[],
+  configFile: string,
+): Promise<void> {
+  const fragments = await Promise.all(
+    fragmentFiles.map(async (file) => ({ file, values: parseKconfig(await readFile(file, 'utf8'), file) })),
+  );
   const final = parseKconfig(await readFile(configFile, 'utf8'), configFile);
   const dropped = droppedOptions(fragments, final);
   if (dropped.length > 0) {
     throw new ZosError(
       `${component}: kconfig dropped ${dropped.length} option(s) the fragments ask for:\n` +
-        dropped.map((d) => `  ${d.option}=${d.wanted} (from ${d.file}) -> ${d.got === 'n' ? 'not set' : d.got}`).join('\n'),
+        dropped
+          .map((d) => `  ${d.option}=${d.wanted} (from ${d.file}) -> ${d.got === 'n' ? 'not set' : d.got}`)
+          .join('\n'),
       'An option is dropped when its dependencies are not enabled or it does not exist in this version: enable its dependencies in the fragment, or remove it.',
     );
   }

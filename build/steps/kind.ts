@@ -70,7 +70,10 @@ async function isElf(file: string): Promise<boolean> {
  * release images, ELF files in rootfs are stripped.
  */
 export function defineKind(
-  kind: string, hostTools: readonly string[], opts: KindOptions, body: (k: KindRun) => Promise<void>,
+  kind: string,
+  hostTools: readonly string[],
+  opts: KindOptions,
+  body: (k: KindRun) => Promise<void>,
 ): KindBuild {
   const fn = async (ctx: BuildContext): Promise<void> => {
     const tc = muslToolchain(ctx, { cflags: opts.cflags, ldflags: opts.ldflags });
@@ -78,13 +81,17 @@ export function defineKind(
     const dir = opts.subdir ? join(ctx.srcDir, opts.subdir) : ctx.srcDir;
     const env = { ...tc.env, ...opts.env };
     await body({
-      ctx, tc, stage, dir,
+      ctx,
+      tc,
+      stage,
+      dir,
       run: (cmd, args, o = {}) => ctx.run(cmd, args, { cwd: o.cwd ?? dir, env: { ...env, ...o.env } }),
     });
     const split = { keep: opts.keep, drop: opts.drop, recipe: ctx.recipe.name };
     const kept = await splitStage(stage, join(ctx.out.export, 'sysroot'), ctx.out.rootfs, split);
     const elves: string[] = [];
-    for (const rel of kept.map((r) => join(ctx.out.rootfs, r))) if (await isElf(rel).catch(() => false)) elves.push(rel);
+    for (const rel of kept.map((r) => join(ctx.out.rootfs, r)))
+      if (await isElf(rel).catch(() => false)) elves.push(rel);
     await stripIfRelease(ctx, elves);
   };
   return Object.assign(fn, { kind, hostTools: [...new Set([...hostTools, 'strip'])].sort() });

@@ -14,8 +14,15 @@ import { globToRegExp, matchesAny } from './glob.js';
 
 /** Development files: they go to the sysroot export, never into the image. */
 const SYSROOT_GLOBS = [
-  'usr/include/**', 'include/**', '**/*.a', '**/*.la', '**/*.o', 'usr/lib/pkgconfig/**', 'usr/share/pkgconfig/**',
-  'lib/pkgconfig/**', 'usr/share/aclocal/**',
+  'usr/include/**',
+  'include/**',
+  '**/*.a',
+  '**/*.la',
+  '**/*.o',
+  'usr/lib/pkgconfig/**',
+  'usr/share/pkgconfig/**',
+  'lib/pkgconfig/**',
+  'usr/share/aclocal/**',
 ].map(globToRegExp);
 /** libtool archives hold absolute build paths and are useless with static linking: dropped everywhere. */
 const DISCARD_GLOBS = ['**/*.la'].map(globToRegExp);
@@ -59,7 +66,12 @@ async function listTree(root: string): Promise<string[]> {
  * `rootfs` (what the image keeps). Returns the rootfs files. A `keep` glob that matches nothing is an
  * error: the recipe expects a file the build did not install.
  */
-export async function splitStage(stage: string, sysroot: string, rootfs: string, opts: SplitOptions): Promise<string[]> {
+export async function splitStage(
+  stage: string,
+  sysroot: string,
+  rootfs: string,
+  opts: SplitOptions,
+): Promise<string[]> {
   const keep = opts.keep?.map((g) => [g, globToRegExp(g)] as const);
   const drop = (opts.drop ?? []).map(globToRegExp);
   const used = new Set<string>();

@@ -21,9 +21,15 @@ export function muslToolchain(ctx: BuildContext, extra: { cflags?: string; ldfla
   const sysroot = ctx.sysroot;
   // Build paths never reach the outputs: sources are seen as ".", the sysroot as /sysroot.
   const cflags = [
-    '-Os', '-pipe', `-ffile-prefix-map=${ctx.srcDir}/=`, `-ffile-prefix-map=${sysroot}=/sysroot`,
-    `-I${sysroot}/usr/include`, extra.cflags ?? '',
-  ].filter(Boolean).join(' ');
+    '-Os',
+    '-pipe',
+    `-ffile-prefix-map=${ctx.srcDir}/=`,
+    `-ffile-prefix-map=${sysroot}=/sysroot`,
+    `-I${sysroot}/usr/include`,
+    extra.cflags ?? '',
+  ]
+    .filter(Boolean)
+    .join(' ');
   const ldflags = ['--static', `-L${sysroot}/usr/lib`, extra.ldflags ?? ''].filter(Boolean).join(' ');
   const env: Record<string, string> = {
     // --static (gcc's other spelling of -static) in CC too: libtool removes every -static from the

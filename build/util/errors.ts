@@ -6,7 +6,10 @@ import './compiled.js';
  * what to do; the CLI prints `message` (and `hint`) without a stack trace.
  */
 export class ZosError extends Error {
-  constructor(message: string, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
     super(message);
     this.name = new.target.name;
   }
@@ -14,14 +17,24 @@ export class ZosError extends Error {
 
 /** A recipe or profile file is malformed. `file` and `field` say exactly where. */
 export class DefinitionError extends ZosError {
-  constructor(readonly file: string, readonly field: string, problem: string, hint?: string) {
+  constructor(
+    readonly file: string,
+    readonly field: string,
+    problem: string,
+    hint?: string,
+  ) {
     super(`${file}: ${field}: ${problem}`, hint);
   }
 }
 
 /** Downloaded bytes did not match the pinned sha256. */
 export class HashMismatchError extends ZosError {
-  constructor(readonly recipe: string, readonly url: string, readonly expected: string, readonly actual: string) {
+  constructor(
+    readonly recipe: string,
+    readonly url: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
     super(
       `recipe ${recipe}: sha256 mismatch for ${url}\n  expected ${expected}\n  actual   ${actual}`,
       'The file was not cached. If the upstream file legitimately changed, update the sha256 in the recipe.',
@@ -31,14 +44,22 @@ export class HashMismatchError extends ZosError {
 
 /** A command run by a build step exited non-zero (or was killed). */
 export class CommandError extends ZosError {
-  constructor(readonly command: string, readonly exitCode: number | null, readonly signal: string | null) {
+  constructor(
+    readonly command: string,
+    readonly exitCode: number | null,
+    readonly signal: string | null,
+  ) {
     super(`command failed (${signal ? `signal ${signal}` : `exit code ${exitCode}`}): ${command}`);
   }
 }
 
 /** A build step failed; carries the step log so the CLI can show its tail and path. */
 export class StepError extends ZosError {
-  constructor(readonly step: string, override readonly cause: Error, readonly logPath: string) {
+  constructor(
+    readonly step: string,
+    override readonly cause: Error,
+    readonly logPath: string,
+  ) {
     super(`step ${step} failed: ${cause.message}`);
   }
 }

@@ -50,7 +50,10 @@ export interface RunOptions {
  * its output here, so a failure can be diagnosed from this one file.
  */
 export class StepLog {
-  private constructor(readonly path: string, private fd: number) {}
+  private constructor(
+    readonly path: string,
+    private fd: number,
+  ) {}
 
   static async create(path: string): Promise<StepLog> {
     await mkdir(dirname(path), { recursive: true });
@@ -96,7 +99,11 @@ export async function tailFile(path: string, lines = 40): Promise<string> {
     const len = Math.min(size, 64 * 1024);
     const buf = Buffer.alloc(len);
     await fh.read(buf, 0, len, size - len);
-    return buf.toString('utf8').split('\n').slice(-lines - 1).join('\n');
+    return buf
+      .toString('utf8')
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n');
   } finally {
     await fh.close();
   }

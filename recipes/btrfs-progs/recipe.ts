@@ -10,7 +10,7 @@ export default defineRecipe({
   version: '6.2',
   license: 'GPL-2.0-only AND LGPL-2.1-or-later',
   licenseFiles: ['COPYING', 'libbtrfsutil/COPYING'],
-  description: 'btrfs and mkfs.btrfs: the node\'s storage pools are btrfs',
+  description: "btrfs and mkfs.btrfs: the node's storage pools are btrfs",
   homepage: 'https://btrfs.readthedocs.io/',
   sources: [
     {
@@ -27,7 +27,11 @@ export default defineRecipe({
   patches: ['0001-config-h-in-where-configure-looks.patch'],
   build: autotools({
     configure: [
-      '--disable-documentation', '--disable-convert', '--disable-python', '--disable-libudev', '--disable-zoned',
+      '--disable-documentation',
+      '--disable-convert',
+      '--disable-python',
+      '--disable-libudev',
+      '--disable-zoned',
       '--disable-backtrace',
     ],
     keep: ['usr/bin/btrfs', 'usr/bin/mkfs.btrfs'],

@@ -36,7 +36,8 @@ export default defineRecipe({
     const dir = join(ctx.srcDir, BUNDLE_DIR);
     // Plain code point order, independent of the locale, as `LC_ALL=C sort` would give.
     const names = (await readdir(dir)).filter((n) => n.endsWith('.crt')).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    if (names.length === 0) throw new ZosError(
+    if (names.length === 0)
+      throw new ZosError(
         `recipe ca-certificates: no .crt files in ${BUNDLE_DIR} of the .deb`,
         'The package layout changed: check the pinned .deb, or point BUNDLE_DIR at its certificates.',
       );

@@ -13,8 +13,10 @@ export default defineRecipe({
   version: '2.36-9+deb12u14',
   license: 'LGPL-2.1-or-later AND X11 AND LicenseRef-selinux-public-domain AND BSD-3-Clause',
   licenseFiles: [
-    'deb/usr/share/doc/libc6/copyright', 'deb/usr/share/doc/libtinfo6/copyright',
-    'deb/usr/share/doc/libselinux1/copyright', 'deb/usr/share/doc/libpcre2-8-0/copyright',
+    'deb/usr/share/doc/libc6/copyright',
+    'deb/usr/share/doc/libtinfo6/copyright',
+    'deb/usr/share/doc/libselinux1/copyright',
+    'deb/usr/share/doc/libpcre2-8-0/copyright',
   ],
   description: 'glibc loader, libc, libm, libtinfo, libselinux, libpcre2-8 from Debian 12, for its binaries',
   homepage: 'https://www.gnu.org/software/libc/',

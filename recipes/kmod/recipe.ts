@@ -13,8 +13,14 @@ const build = autotools({
   // libtool drops -static when it links programs; gcc's `--static` passes through (see util-linux).
   ldflags: '--static',
   configure: [
-    '--disable-manpages', '--disable-test-modules', '--disable-python', '--disable-debug', '--without-openssl',
-    '--with-zstd', '--with-xz', '--with-zlib',
+    '--disable-manpages',
+    '--disable-test-modules',
+    '--disable-python',
+    '--disable-debug',
+    '--without-openssl',
+    '--with-zstd',
+    '--with-xz',
+    '--with-zlib',
   ],
   keep: ['usr/bin/kmod'],
 });

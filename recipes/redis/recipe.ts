@@ -10,7 +10,7 @@ export default defineRecipe({
   version: '7.0.15',
   license: 'BSD-3-Clause',
   licenseFiles: ['COPYING'],
-  description: 'Static redis-server (musl, libc malloc): the agent\'s command queue',
+  description: "Static redis-server (musl, libc malloc): the agent's command queue",
   homepage: 'https://redis.io/',
   sources: [
     {
@@ -27,7 +27,18 @@ export default defineRecipe({
   usesVariant: true,
   async build(ctx) {
     // jemalloc does not build against musl here; libc malloc is plenty for a command queue.
-    await ctx.run('make', [`-j${ctx.jobs}`, '-C', 'src', 'redis-server', 'CC=musl-gcc', 'MALLOC=libc', 'BUILD_TLS=no', 'USE_SYSTEMD=no', 'LDFLAGS=-static', 'CFLAGS=-ffile-prefix-map=' + ctx.srcDir + '/=']);
+    await ctx.run('make', [
+      `-j${ctx.jobs}`,
+      '-C',
+      'src',
+      'redis-server',
+      'CC=musl-gcc',
+      'MALLOC=libc',
+      'BUILD_TLS=no',
+      'USE_SYSTEMD=no',
+      'LDFLAGS=-static',
+      `CFLAGS=-ffile-prefix-map=${ctx.srcDir}/=`,
+    ]);
     const bin = join(ctx.out.rootfs, 'usr/bin');
     await mkdir(bin, { recursive: true });
     await copyFile(join(ctx.srcDir, 'src/redis-server'), join(bin, 'redis-server'));

@@ -26,18 +26,28 @@ export default defineRecipe({
   version: '7.3-1+b1',
   license: 'GPL-2.0-or-later AND GPL-3.0-or-later WITH GCC-exception-3.1',
   licenseFiles: [
-    'deb/usr/share/doc/smartmontools/copyright', 'deb/usr/share/doc/libstdc++6/copyright',
+    'deb/usr/share/doc/smartmontools/copyright',
+    'deb/usr/share/doc/libstdc++6/copyright',
     'deb/usr/share/doc/libgcc-s1/copyright',
   ],
-  description: 'smartctl: disk health (SMART) for the node\'s capacity reports, from Debian 12',
+  description: "smartctl: disk health (SMART) for the node's capacity reports, from Debian 12",
   homepage: 'https://www.smartmontools.org/',
   sources: [
-    deb('pool/main/s/smartmontools/smartmontools_7.3-1+b1_amd64.deb',
-      '724cd3dd49dec76f6fb0297252aeb860db54716d131387493180209f54d68d51', '4c1f92651fa8a76c8fd738c18c0cd2a41cfa3431'),
-    deb('pool/main/g/gcc-12/libstdc++6_12.2.0-14+deb12u1_amd64.deb',
-      '5cd3171216d4ab0fc911cfe9c35509bf2dd8f47761c43b7f6a4296701551a24d', 'b1d2dc0cd7bcd57fa4b1ea6dd27a40384d45b937'),
-    deb('pool/main/g/gcc-12/libgcc-s1_12.2.0-14+deb12u1_amd64.deb',
-      '3016e62cb4b7cd8038822870601f5ed131befe942774d0f745622cc77d8a88f7', 'c72798568b9086ecacf3d46e420c6d90b78ce50d'),
+    deb(
+      'pool/main/s/smartmontools/smartmontools_7.3-1+b1_amd64.deb',
+      '724cd3dd49dec76f6fb0297252aeb860db54716d131387493180209f54d68d51',
+      '4c1f92651fa8a76c8fd738c18c0cd2a41cfa3431',
+    ),
+    deb(
+      'pool/main/g/gcc-12/libstdc++6_12.2.0-14+deb12u1_amd64.deb',
+      '5cd3171216d4ab0fc911cfe9c35509bf2dd8f47761c43b7f6a4296701551a24d',
+      'b1d2dc0cd7bcd57fa4b1ea6dd27a40384d45b937',
+    ),
+    deb(
+      'pool/main/g/gcc-12/libgcc-s1_12.2.0-14+deb12u1_amd64.deb',
+      '3016e62cb4b7cd8038822870601f5ed131befe942774d0f745622cc77d8a88f7',
+      'c72798568b9086ecacf3d46e420c6d90b78ce50d',
+    ),
   ],
   dependencies: ['glibc-runtime'],
   build: debInstall({

@@ -23,8 +23,15 @@ export default defineRecipe({
   ],
   build: autotools({
     configure: [
-      '--disable-nls', '--disable-doc', '--disable-xz', '--disable-xzdec', '--disable-lzmadec', '--disable-lzmainfo',
-      '--disable-lzma-links', '--disable-scripts', '--disable-threads',
+      '--disable-nls',
+      '--disable-doc',
+      '--disable-xz',
+      '--disable-xzdec',
+      '--disable-lzmadec',
+      '--disable-lzmainfo',
+      '--disable-lzma-links',
+      '--disable-scripts',
+      '--disable-threads',
     ],
     keep: [],
   }),

@@ -21,7 +21,7 @@ import { AgentClient, type StreamLine } from '../../build/agent-client/client.js
 import { ZosError } from '../../build/util/errors.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const PASSWORD = 'test-' + randomUUID();
+const PASSWORD = `test-${randomUUID()}`;
 const VERSION = '0.0.0-test';
 
 function which(cmd: string): string | undefined {
@@ -61,6 +61,21 @@ async function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
   ]);
 }
 
+/**
+ * Collects what the CLI prints (strings only: node --test reports over stdout with binary chunks,
+ * which pass through); `restore` puts stdout back.
+ */
+function captureStdout(): { out: string[]; restore: () => void } {
+  const out: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+    if (typeof chunk !== 'string') return write(chunk, ...rest);
+    out.push(chunk);
+    return true;
+  }) as typeof process.stdout.write;
+  return { out, restore: () => (process.stdout.write = write) };
+}
+
 describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
   let dir = '';
   let port = 0;
@@ -76,15 +91,32 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
     const build = spawnSync(
       goBin!,
       ['build', '-trimpath', '-buildvcs=false', '-ldflags', `-X main.version=${VERSION}`, '-o', bin, './cmd/core0'],
-      { cwd: join(REPO, 'agent'), env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' }, encoding: 'utf8', timeout: 540_000 },
+      {
+        cwd: join(REPO, 'agent'),
+        env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
+        encoding: 'utf8',
+        timeout: 540_000,
+      },
     );
     assert.equal(build.status, 0, `go build failed:\n${build.stderr}${build.error ?? ''}`);
     port = await freePort();
     await writeFile(join(dir, 'cmdline'), `console=ttyS0 zos.password=${PASSWORD} runmode=dev\n`);
     agentProc = spawn(
       bin,
-      ['-redis-server', redisServer!, '-redis-port', String(port), '-redis-bind', '127.0.0.1', '-run-dir', join(dir, 'run'),
-        '-config', join(dir, 'core0.conf'), '-cmdline', join(dir, 'cmdline')],
+      [
+        '-redis-server',
+        redisServer!,
+        '-redis-port',
+        String(port),
+        '-redis-bind',
+        '127.0.0.1',
+        '-run-dir',
+        join(dir, 'run'),
+        '-config',
+        join(dir, 'core0.conf'),
+        '-cmdline',
+        join(dir, 'cmdline'),
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     agentProc.stdout!.on('data', (b: Buffer) => (log += b.toString()));
@@ -145,15 +177,18 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
       onLine: (l) => lines.push({ l, at: Date.now() }),
     });
     assert.equal(r.state, 'SUCCESS');
-    assert.deepEqual(lines.map((x) => x.l), [
-      { stream: 'stdout', level: 1, line: 'first' },
-      { stream: 'stderr', level: 2, line: 'second' },
-    ]);
+    assert.deepEqual(
+      lines.map((x) => x.l),
+      [
+        { stream: 'stdout', level: 1, line: 'first' },
+        { stream: 'stderr', level: 2, line: 'second' },
+      ],
+    );
     const end = r.starttime + r.time;
     assert.ok(lines[0]!.at < end - 1000, `first line arrived ${end - lines[0]!.at} ms before the end; expected ~2 s`);
   });
 
-  it('keeps a stream list for a late reader, in 0-core\'s message format', async () => {
+  it("keeps a stream list for a late reader, in 0-core's message format", async () => {
     const r = await agent!.system('sh', ['-c', 'echo a; echo b >&2; exit 2'], { stream: true });
     const raw = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false }, password: PASSWORD });
     raw.on('error', () => {});
@@ -163,12 +198,18 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
       const ttl = await raw.ttl(`stream:${r.id}`);
       assert.ok(ttl > 0 && ttl <= 60, `stream TTL ${ttl}`);
       const entries = (await raw.lRange(`stream:${r.id}`, 0, -1)).map((e) => JSON.parse(e));
-      assert.deepEqual(entries.map((e) => [e.core, e.command, e.message.message, e.message.meta]), [
-        [0, r.id, 'a', 1 << 16],
-        [0, r.id, 'b', 2 << 16],
-        [0, r.id, '', (2 << 16) | 0x4],
-      ]);
-      assert.ok(entries.every((e) => typeof e.message.epoch === 'number' && e.message.epoch > 1e18), 'epoch in ns');
+      assert.deepEqual(
+        entries.map((e) => [e.core, e.command, e.message.message, e.message.meta]),
+        [
+          [0, r.id, 'a', 1 << 16],
+          [0, r.id, 'b', 2 << 16],
+          [0, r.id, '', (2 << 16) | 0x4],
+        ],
+      );
+      assert.ok(
+        entries.every((e) => typeof e.message.epoch === 'number' && e.message.epoch > 1e18),
+        'epoch in ns',
+      );
       // Job flag: present, expiring with the result.
       const flagTtl = await raw.ttl(`result:${r.id}:flag`);
       assert.ok(flagTtl > 0 && flagTtl <= 300, `flag TTL ${flagTtl}`);
@@ -264,8 +305,13 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
       await agent!.callOk('filesystem.chmod', { path: join(base, 'c'), mode: 0o711, recursive: true });
       assert.equal(statSync(join(base, 'c/b')).mode & 0o777, 0o711);
       await agent!.callOk('filesystem.chown', { path: join(base, 'c'), user: 'root', group: '0', recursive: false });
-      const list = await agent!.callOk<{ name: string; is_dir: boolean; size: number }[]>('filesystem.list', { path: base });
-      assert.deepEqual(list.map((e) => [e.name, e.is_dir]).sort(), [['blob', false], ['c', true]]);
+      const list = await agent!.callOk<{ name: string; is_dir: boolean; size: number }[]>('filesystem.list', {
+        path: base,
+      });
+      assert.deepEqual(list.map((e) => [e.name, e.is_dir]).sort(), [
+        ['blob', false],
+        ['c', true],
+      ]);
       assert.equal(await agent!.callOk('filesystem.exists', { path: join(base, 'c/b') }), true);
       await agent!.callOk('filesystem.remove', { path: join(base, 'c') });
       assert.equal(await agent!.callOk('filesystem.exists', { path: join(base, 'c') }), false);
@@ -305,7 +351,10 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
     await agent!.waitAccepted(id);
     const seen: StreamLine[] = [];
     await agent!.subscribe(id, (l) => seen.push(l));
-    assert.deepEqual(seen.map((l) => [l.level, l.line]).sort(), [[1, 'late'], [2, 'late-err']]);
+    assert.deepEqual(seen.map((l) => [l.level, l.line]).sort(), [
+      [1, 'late'],
+      [2, 'late-err'],
+    ]);
     assert.equal((await job).state, 'SUCCESS');
 
     const a = agent!.system('sleep', ['60'], { timeoutMs: 20_000 });
@@ -342,8 +391,16 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
       ['btrfs.create', { label: 'ok', data: 'raid9', devices: ['/dev/vdb'] }, /argument data must be one of/],
       ['btrfs.subvol_create', { path: 'rel' }, /absolute path/],
       ['bridge.create', { name: 'br;reboot' }, /interface name/],
-      ['bridge.create', { name: 'zbr0', network: { mode: 'static', nat: false, settings: { cidr: 'nonsense' } } }, /settings.cidr/],
-      ['bridge.create', { name: 'zbr0', network: { mode: 'dnsmasq', nat: false, settings: {} } }, /dnsmasq is not supported/],
+      [
+        'bridge.create',
+        { name: 'zbr0', network: { mode: 'static', nat: false, settings: { cidr: 'nonsense' } } },
+        /settings.cidr/,
+      ],
+      [
+        'bridge.create',
+        { name: 'zbr0', network: { mode: 'dnsmasq', nat: false, settings: {} } },
+        /dnsmasq is not supported/,
+      ],
       ['bridge.nic-add', { name: 'zbr0', nic: 'eth0 up' }, /interface name/],
       ['ip.link.mtu', { name: 'lo', mtu: 10 }, /mtu must be/],
       ['ip.addr.add', { name: 'lo', ip: '10.0.0.1' }, /prefix length/],
@@ -377,22 +434,45 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
       const bad: string[] = [];
       for (let i = 0; i < 1000; i++) {
         switch (i % 10) {
-          case 0: bad.push('not json ' + i); break;
-          case 1: bad.push('[]'); break;
-          case 2: bad.push('{"id": 5}'); break;
-          case 3: bad.push(`{"id":"bad-${i}"}`); break;
-          case 4: bad.push(`{"id":"bad-${i}","command":"core.system","arguments":[1]}`); break;
-          case 5: bad.push(`{"id":"bad-${i}","command":"core.system","arguments":{"name":42}}`); break;
-          case 6: bad.push(`{"id":"bad-${i}","command":"core.ping","max_time":"x"}`); break;
-          case 7: bad.push('\u0000\xff\xfe'); break;
-          case 8: bad.push('{"id":"' + 'x'.repeat(200) + '","command":"core.ping"}'); break;
-          default: bad.push('{'.repeat(5000)); break;
+          case 0:
+            bad.push(`not json ${i}`);
+            break;
+          case 1:
+            bad.push('[]');
+            break;
+          case 2:
+            bad.push('{"id": 5}');
+            break;
+          case 3:
+            bad.push(`{"id":"bad-${i}"}`);
+            break;
+          case 4:
+            bad.push(`{"id":"bad-${i}","command":"core.system","arguments":[1]}`);
+            break;
+          case 5:
+            bad.push(`{"id":"bad-${i}","command":"core.system","arguments":{"name":42}}`);
+            break;
+          case 6:
+            bad.push(`{"id":"bad-${i}","command":"core.ping","max_time":"x"}`);
+            break;
+          case 7:
+            bad.push('\u0000\xff\xfe');
+            break;
+          case 8:
+            bad.push(`{"id":"${'x'.repeat(200)}","command":"core.ping"}`);
+            break;
+          default:
+            bad.push('{'.repeat(5000));
+            break;
         }
       }
       await raw.rPush('core:default', bad);
       // Oversized payload: rejected with ERROR.
       const bigId = randomUUID();
-      await raw.rPush('core:default', JSON.stringify({ id: bigId, command: 'core.system', arguments: { name: 'cat', stdin: 'x'.repeat(1_100_000) } }));
+      await raw.rPush(
+        'core:default',
+        JSON.stringify({ id: bigId, command: 'core.system', arguments: { name: 'cat', stdin: 'x'.repeat(1_100_000) } }),
+      );
       const big = await agent!.waitResult(bigId, 30_000);
       assert.equal(big.state, 'ERROR');
       assert.equal(big.code, 413);
@@ -431,20 +511,31 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
   });
 
   it('zos-build agent exec prints output and exits with the remote code', async () => {
-    const out: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
+    const { out, restore } = captureStdout();
     const savedExit = process.exitCode;
-    // Capture only our strings: node --test reports over stdout with binary chunks.
-    process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
-      typeof chunk === 'string' ? (out.push(chunk), true) : write(chunk, ...rest)) as typeof process.stdout.write;
     let code: typeof process.exitCode;
     try {
-      await yargs([]).command(agentCommand).strict().parseAsync(
-        ['agent', 'exec', '--port', String(port), '--password', PASSWORD, '--', 'sh', '-c', 'echo from-node; exit 4']);
+      await yargs([])
+        .command(agentCommand)
+        .strict()
+        .parseAsync([
+          'agent',
+          'exec',
+          '--port',
+          String(port),
+          '--password',
+          PASSWORD,
+          '--',
+          'sh',
+          '-c',
+          'echo from-node; exit 4',
+        ]);
       code = process.exitCode;
-      await yargs([]).command(agentCommand).parseAsync(['agent', 'info', 'mem', '--port', String(port), '--password', PASSWORD]);
+      await yargs([])
+        .command(agentCommand)
+        .parseAsync(['agent', 'info', 'mem', '--port', String(port), '--password', PASSWORD]);
     } finally {
-      process.stdout.write = write;
+      restore();
       process.exitCode = savedExit;
     }
     assert.equal(out[0], 'from-node\n');
@@ -454,14 +545,15 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
 
   it('zos-build agent bash, call, upload and download', async () => {
     const base = await mkdtemp(join(tmpdir(), 'core0-cli-'));
-    const out: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
+    const { out, restore } = captureStdout();
     const savedExit = process.exitCode;
-    process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
-      typeof chunk === 'string' ? (out.push(chunk), true) : write(chunk, ...rest)) as typeof process.stdout.write;
     // fail(false): a failing handler rejects instead of ending the process.
     const cli = (...a: string[]) =>
-      yargs([]).command(agentCommand).strict().fail(false).parseAsync(['agent', ...a, '--port', String(port), '--password', PASSWORD]);
+      yargs([])
+        .command(agentCommand)
+        .strict()
+        .fail(false)
+        .parseAsync(['agent', ...a, '--port', String(port), '--password', PASSWORD]);
     let code: typeof process.exitCode;
     try {
       await cli('bash', 'echo $((6*7)); exit 5');
@@ -473,7 +565,7 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
       await cli('call', 'filesystem.exists', JSON.stringify({ path: join(base, 'back') }));
       await assert.rejects(cli('call', 'filesystem.list', '{"path":"relative"}'), /absolute path/);
     } finally {
-      process.stdout.write = write;
+      restore();
       process.exitCode = savedExit;
     }
     assert.equal(out[0], '42\n');
@@ -502,11 +594,21 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
   async function startOther(cmdline: string): Promise<{ proc: ChildProcess; port: number; out: () => string }> {
     const p = await freePort();
     const sub = await mkdtemp(join(dir, 'other-'));
-    await writeFile(join(sub, 'cmdline'), cmdline + '\n');
+    await writeFile(join(sub, 'cmdline'), `${cmdline}\n`);
     const proc = spawn(
       join(dir, 'core0'),
-      ['-redis-server', redisServer!, '-redis-port', String(p), '-run-dir', join(sub, 'run'),
-        '-config', join(sub, 'none.conf'), '-cmdline', join(sub, 'cmdline')],
+      [
+        '-redis-server',
+        redisServer!,
+        '-redis-port',
+        String(p),
+        '-run-dir',
+        join(sub, 'run'),
+        '-config',
+        join(sub, 'none.conf'),
+        '-cmdline',
+        join(sub, 'cmdline'),
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';

@@ -98,7 +98,10 @@ describe('qemu profile: node management through the agent', { timeout: 30 * 60_0
     assert.equal(r.state, 'ERROR');
     assert.equal(r.code, 1003);
     assert.equal(r.level, 0);
-    assert.deepEqual(lines.map((l) => [l.level, l.line]).sort(), [[1, 'out'], [2, 'err']]);
+    assert.deepEqual(lines.map((l) => [l.level, l.line]).sort(), [
+      [1, 'out'],
+      [2, 'err'],
+    ]);
 
     const sleeper = agent.system('sleep', ['120'], { timeoutMs: 60_000 });
     let pid = 0;
@@ -115,9 +118,14 @@ describe('qemu profile: node management through the agent', { timeout: 30 * 60_0
     assert.deepEqual([killed.state, killed.code], ['ERROR', 1137]);
 
     const ports = await agent.callOk<{ network: string; port: number; pid: number }[]>('info.port');
-    assert.ok(ports.some((p) => p.network === 'tcp' && p.port === 6379 && p.pid > 1), JSON.stringify(ports));
-    const dmi = await agent.callOk<Record<string, { properties: Record<string, { value: string }> }>>('info.dmi', { types: ['system'] });
-    assert.match(dmi['System Information']?.properties['Manufacturer']?.value ?? '', /QEMU/);
+    assert.ok(
+      ports.some((p) => p.network === 'tcp' && p.port === 6379 && p.pid > 1),
+      JSON.stringify(ports),
+    );
+    const dmi = await agent.callOk<Record<string, { properties: Record<string, { value: string }> }>>('info.dmi', {
+      types: ['system'],
+    });
+    assert.match(dmi['System Information']?.properties.Manufacturer?.value ?? '', /QEMU/);
   });
 
   it('round-trips a file with filesystem upload/download', async () => {
@@ -138,25 +146,43 @@ describe('qemu profile: node management through the agent', { timeout: 30 * 60_0
       assert.equal(disks.find((d) => d.name === n)?.size, 300 * 1024 * 1024, `${n} in disk.list`);
     }
     await agent.callOk('disk.mktable', { disk: '/dev/vda', table_type: 'gpt' }, { timeoutMs: 60_000 });
-    await agent.callOk('disk.mkpart', { disk: '/dev/vda', start: '1MiB', end: '100%', part_type: 'primary' }, { timeoutMs: 60_000 });
+    await agent.callOk(
+      'disk.mkpart',
+      { disk: '/dev/vda', start: '1MiB', end: '100%', part_type: 'primary' },
+      { timeoutMs: 60_000 },
+    );
     const vda = (await list()).find((d) => d.name === 'vda');
     assert.equal(vda?.children?.[0]?.name, 'vda1', JSON.stringify(vda));
-    const info = await agent.callOk<{ name: string; start: number }>('disk.getinfo', { disk: '/dev/vda', part: 'vda1' });
+    const info = await agent.callOk<{ name: string; start: number }>('disk.getinfo', {
+      disk: '/dev/vda',
+      part: 'vda1',
+    });
     assert.equal(info.start, 1024 * 1024);
     await agent.callOk('disk.rmpart', { disk: '/dev/vda', number: 1 }, { timeoutMs: 60_000 });
     assert.equal((await list()).find((d) => d.name === 'vda')?.children, undefined);
 
-    await agent.callOk('btrfs.create', { label: 'pool', metadata: 'raid1', data: 'raid1', devices: ['/dev/vdb', '/dev/vdc'], overwrite: true },
-      { timeoutMs: 120_000 });
-    const fss = await agent.callOk<{ label: string; total_devices: number }[]>('btrfs.list', undefined, { timeoutMs: 60_000 });
-    assert.deepEqual(fss.map((f) => [f.label, f.total_devices]), [['pool', 2]]);
+    await agent.callOk(
+      'btrfs.create',
+      { label: 'pool', metadata: 'raid1', data: 'raid1', devices: ['/dev/vdb', '/dev/vdc'], overwrite: true },
+      { timeoutMs: 120_000 },
+    );
+    const fss = await agent.callOk<{ label: string; total_devices: number }[]>('btrfs.list', undefined, {
+      timeoutMs: 60_000,
+    });
+    assert.deepEqual(
+      fss.map((f) => [f.label, f.total_devices]),
+      [['pool', 2]],
+    );
     assert.equal((await list()).find((d) => d.name === 'vdb')?.fstype, 'btrfs');
     await agent.callOk('disk.mount', { source: '/dev/vdb', target: '/mnt/pool', options: 'noatime' });
     const df = await agent.callOk<Record<string, { profile: string }>>('btrfs.info', { mountpoint: '/mnt/pool' });
     assert.equal(df.data?.profile, 'RAID1');
     await agent.callOk('btrfs.subvol_create', { path: '/mnt/pool/vol1' });
     const subs = await agent.callOk<{ path: string }[]>('btrfs.subvol_list', { path: '/mnt/pool' });
-    assert.deepEqual(subs.map((s) => s.path), ['vol1']);
+    assert.deepEqual(
+      subs.map((s) => s.path),
+      ['vol1'],
+    );
     await agent.callOk('btrfs.subvol_delete', { path: '/mnt/pool/vol1' });
     assert.deepEqual(await agent.callOk('btrfs.subvol_list', { path: '/mnt/pool' }), []);
     // A mounted device is refused for formatting.
@@ -167,9 +193,16 @@ describe('qemu profile: node management through the agent', { timeout: 30 * 60_0
   });
 
   it('manages bridges, links, addresses and routes', async () => {
-    await agent.callOk('bridge.create', { name: 'br0', hwaddr: null, network: { mode: 'static', nat: false, settings: { cidr: '10.10.0.1/24' } } });
+    await agent.callOk('bridge.create', {
+      name: 'br0',
+      hwaddr: null,
+      network: { mode: 'static', nat: false, settings: { cidr: '10.10.0.1/24' } },
+    });
     assert.ok((await agent.callOk<string[]>('bridge.list')).includes('br0'));
-    assert.deepEqual(await agent.callOk('ip.addr.list', { name: 'br0' }).then((a) => (a as string[]).filter((x) => x.includes('.'))), ['10.10.0.1/24']);
+    assert.deepEqual(
+      await agent.callOk('ip.addr.list', { name: 'br0' }).then((a) => (a as string[]).filter((x) => x.includes('.'))),
+      ['10.10.0.1/24'],
+    );
     await agent.callOk('bridge.nic-add', { name: 'br0', nic: 'eth1' });
     assert.deepEqual(await agent.callOk('bridge.nic-list', { name: 'br0' }), ['eth1']);
     const links = await agent.callOk<{ name: string; master: string; type: string }[]>('ip.link.list');
@@ -181,10 +214,15 @@ describe('qemu profile: node management through the agent', { timeout: 30 * 60_0
     await agent.callOk('ip.addr.add', { name: 'eth1', ip: '10.30.0.2/24' });
     await agent.callOk('ip.route.add', { dev: 'eth1', dst: '10.40.0.0/16', gw: '10.30.0.1' });
     const routes = await agent.callOk<{ dev: string; dst: string; gw: string }[]>('ip.route.list');
-    assert.ok(routes.some((r) => r.dst === '10.40.0.0/16' && r.gw === '10.30.0.1' && r.dev === 'eth1'), JSON.stringify(routes));
+    assert.ok(
+      routes.some((r) => r.dst === '10.40.0.0/16' && r.gw === '10.30.0.1' && r.dev === 'eth1'),
+      JSON.stringify(routes),
+    );
     await agent.callOk('ip.route.del', { dev: 'eth1', dst: '10.40.0.0/16', gw: '10.30.0.1' });
     await agent.callOk('ip.addr.del', { name: 'eth1', ip: '10.30.0.2/24' });
-    const eth1 = (await agent.callOk<{ name: string; mtu: number; up: boolean }[]>('ip.link.list')).find((l) => l.name === 'eth1');
+    const eth1 = (await agent.callOk<{ name: string; mtu: number; up: boolean }[]>('ip.link.list')).find(
+      (l) => l.name === 'eth1',
+    );
     assert.deepEqual([eth1?.mtu, eth1?.up], [1400, true]);
     await agent.callOk('bridge.delete', { name: 'br0' });
     assert.ok(!(await agent.callOk<string[]>('bridge.list')).includes('br0'));
@@ -193,7 +231,10 @@ describe('qemu profile: node management through the agent', { timeout: 30 * 60_0
   it('opens and drops a port with nft', async () => {
     await agent.callOk('nft.open_port', { port: 8080, interface: null, subnet: null });
     await agent.callOk('nft.open_port', { port: 9090, interface: 'eth0', subnet: '10.0.2.0/24' });
-    assert.deepEqual((await agent.callOk<string[]>('nft.list')).sort(), ['iifname "eth0" ip saddr 10.0.2.0/24 tcp dport 9090 accept', 'tcp dport 8080 accept']);
+    assert.deepEqual((await agent.callOk<string[]>('nft.list')).sort(), [
+      'iifname "eth0" ip saddr 10.0.2.0/24 tcp dport 9090 accept',
+      'tcp dport 8080 accept',
+    ]);
     assert.equal(await agent.callOk('nft.rule_exists', { port: 8080 }), true);
     const ruleset = await agent.system('nft', ['list', 'chain', 'inet', 'filter', 'input']);
     assert.match(ruleset.streams[0], /tcp dport 8080 accept/);
@@ -201,25 +242,42 @@ describe('qemu profile: node management through the agent', { timeout: 30 * 60_0
     assert.equal(await agent.callOk('nft.rule_exists', { port: 8080 }), false);
     const after = await agent.system('nft', ['list', 'chain', 'inet', 'filter', 'input']);
     assert.doesNotMatch(after.streams[0], /dport 8080/);
-    assert.equal((await agent.call('nft.open_port', { port: 9090, interface: 'eth0', subnet: '10.0.2.0/24' })).code, 400, 'duplicate rule');
+    assert.equal(
+      (await agent.call('nft.open_port', { port: 9090, interface: 'eth0', subnet: '10.0.2.0/24' })).code,
+      400,
+      'duplicate rule',
+    );
   });
 
   it('runs containers from a pinned tar on a bridge and cleans up after them', async () => {
-    await agent.callOk('bridge.create', { name: 'zbr0', network: { mode: 'static', nat: false, settings: { cidr: '10.20.0.1/24' } } });
+    await agent.callOk('bridge.create', {
+      name: 'zbr0',
+      network: { mode: 'static', nat: false, settings: { cidr: '10.20.0.1/24' } },
+    });
     const create = (ip: string, hostname: string) =>
-      agent.callOk<number>('corex.create', {
-        root: rootUrl,
-        hostname,
-        nics: [{ type: 'bridge', id: 'zbr0', config: { cidr: `${ip}/24`, gateway: '10.20.0.1' } }],
-      }, { timeoutMs: 120_000 });
+      agent.callOk<number>(
+        'corex.create',
+        {
+          root: rootUrl,
+          hostname,
+          nics: [{ type: 'bridge', id: 'zbr0', config: { cidr: `${ip}/24`, gateway: '10.20.0.1' } }],
+        },
+        { timeoutMs: 120_000 },
+      );
     const a = await create('10.20.0.2', 'ca');
     const b = await create('10.20.0.3', 'cb');
     const inside = async (c: number, script: string) => {
-      const id = await agent.callOk<string>('corex.dispatch', { container: c, command: { command: 'bash', arguments: { script, stdin: '' }, stream: false } });
+      const id = await agent.callOk<string>('corex.dispatch', {
+        container: c,
+        command: { command: 'bash', arguments: { script, stdin: '' }, stream: false },
+      });
       await agent.waitAccepted(id);
       return agent.waitResult(id, 60_000);
     };
-    const who = await inside(a, 'hostname; echo $$; cat /etc/image-marker; touch /etc/written; ls /proc | grep -c "^[0-9]"');
+    const who = await inside(
+      a,
+      'hostname; echo $$; cat /etc/image-marker; touch /etc/written; ls /proc | grep -c "^[0-9]"',
+    );
     assert.equal(who.state, 'SUCCESS', who.streams[1]);
     const [hostname, , marker] = who.streams[0].split('\n');
     assert.equal(hostname, 'ca');
@@ -239,7 +297,11 @@ describe('qemu profile: node management through the agent', { timeout: 30 * 60_0
     const procs = await agent.callOk<{ cmdline: string[] }[]>('process.list');
     assert.ok(!procs.some((p) => (p.cmdline[0] ?? '').startsWith('core0-container')), 'no container init is left');
     const links = await agent.callOk<{ name: string }[]>('ip.link.list');
-    assert.deepEqual(links.filter((l) => /^v[cp]\d/.test(l.name)), [], 'no veth is left');
+    assert.deepEqual(
+      links.filter((l) => /^v[cp]\d/.test(l.name)),
+      [],
+      'no veth is left',
+    );
     await agent.callOk('bridge.delete', { name: 'zbr0' });
     assert.ok(files.requests.includes('/rootfs.tar'));
   });
@@ -247,7 +309,11 @@ describe('qemu profile: node management through the agent', { timeout: 30 * 60_0
   it('refuses an unpinned or wrongly pinned root', async () => {
     const unpinned = await agent.call('corex.create', { root: rootUrl.replace(/#.*/, '') });
     assert.match(String(unpinned.value), /must pin the archive/);
-    const wrong = await agent.call('corex.create', { root: rootUrl.replace(/sha256=./, 'sha256=0') }, { timeoutMs: 120_000 });
+    const wrong = await agent.call(
+      'corex.create',
+      { root: rootUrl.replace(/sha256=./, 'sha256=0') },
+      { timeoutMs: 120_000 },
+    );
     assert.match(String(wrong.value), /sha256 is [0-9a-f]{64}, the root URL pins/);
   });
 });

@@ -43,7 +43,9 @@ describe('qemu profile: the agent in a booted node', { timeout: 20 * 60_000 }, (
       throw new Error(`${err.message}\n--- console tail ---\n${vm.tail(40)}`);
     });
     const pong = Date.now();
-    console.log(`# qemu start -> banner ${((bannerAt - started) / 1000).toFixed(1)} s, -> first PONG ${((pong - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `# qemu start -> banner ${((bannerAt - started) / 1000).toFixed(1)} s, -> first PONG ${((pong - started) / 1000).toFixed(1)} s`,
+    );
   });
 
   after(async () => {
@@ -80,14 +82,17 @@ describe('qemu profile: the agent in a booted node', { timeout: 20 * 60_000 }, (
     assert.match(nic, /10\.0\.2\.15/, `eth0 got QEMU's DHCP address: ${nic}`);
   });
 
-  it('streams a job\'s output while it runs', async () => {
+  it("streams a job's output while it runs", async () => {
     const seen: Array<{ line: string; at: number }> = [];
     const r = await agent.system('sh', ['-c', 'for i in 1 2 3; do echo tick$i; sleep 1; done'], {
       onLine: (l) => seen.push({ line: l.line, at: Date.now() }),
     });
     const doneAt = Date.now();
     assert.equal(r.state, 'SUCCESS');
-    assert.deepEqual(seen.map((s) => s.line), ['tick1', 'tick2', 'tick3']);
+    assert.deepEqual(
+      seen.map((s) => s.line),
+      ['tick1', 'tick2', 'tick3'],
+    );
     assert.ok(doneAt - seen[0]!.at >= 1500, `first line arrived ${doneAt - seen[0]!.at} ms before the end`);
   });
 
@@ -103,8 +108,17 @@ describe('qemu profile: the agent in a booted node', { timeout: 20 * 60_000 }, (
   });
 
   it('keeps answering after 1000 malformed commands', async () => {
-    const junk = ['not json', '[]', '{"id": 5}', '{"id":"x"}', '{"id":"y","command":"core.system","arguments":[1]}', '{"command":"core.ping"}', '"'];
-    for (let i = 0; i < 1000; i++) await agent.push(junk[i % junk.length]!.replace('"x"', `"x${i}"`).replace('"y"', `"y${i}"`));
+    const junk = [
+      'not json',
+      '[]',
+      '{"id": 5}',
+      '{"id":"x"}',
+      '{"id":"y","command":"core.system","arguments":[1]}',
+      '{"command":"core.ping"}',
+      '"',
+    ];
+    for (let i = 0; i < 1000; i++)
+      await agent.push(junk[i % junk.length]!.replace('"x"', `"x${i}"`).replace('"y"', `"y${i}"`));
     assert.equal(await agent.ping({ timeoutMs: 120_000 }), `PONG ${manifest.version}`);
     const unknown = await agent.call('no.such.command');
     assert.equal(unknown.state, 'UNKNOWN_CMD');

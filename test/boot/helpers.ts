@@ -40,7 +40,10 @@ export function manifest(): Manifest {
 
 export function expectedVersion(): string {
   const v = manifest().version ?? process.env.ZOS_TEST_VERSION;
-  if (!v) throw new Error(`no expected version: ${join(OUT, 'manifest.json')} has no "version" and ZOS_TEST_VERSION is unset`);
+  if (!v)
+    throw new Error(
+      `no expected version: ${join(OUT, 'manifest.json')} has no "version" and ZOS_TEST_VERSION is unset`,
+    );
   return v;
 }
 
@@ -79,7 +82,11 @@ export async function tempDir(prefix: string): Promise<string> {
  * Boots, waits for the banner with the expected version, reports the boot time as a diagnostic and
  * always kills the VM. Failures carry the console's last lines; the full console is in `consoleLog`.
  */
-export async function bootExpectBanner(t: TestContext, name: string, opts: Omit<BootOptions, 'consoleLog'>): Promise<number> {
+export async function bootExpectBanner(
+  t: TestContext,
+  name: string,
+  opts: Omit<BootOptions, 'consoleLog'>,
+): Promise<number> {
   const version = expectedVersion();
   const consoleLog = join(process.env.ZOS_TEST_LOGS ?? join(tmpdir(), 'zos-boot-logs'), `${name}.log`);
   const t0 = Date.now();
@@ -92,7 +99,10 @@ export async function bootExpectBanner(t: TestContext, name: string, opts: Omit<
     const secs = (Date.now() - t0) / 1000;
     t.diagnostic(`${name}: banner "zos-build ${version}" after ${secs.toFixed(1)} s (console: ${consoleLog})`);
     if (manifest().recipes?.some((r) => r.name === 'core0')) {
-      const agent = await AgentClient.waitForAgent({ host: '127.0.0.1', port: agentPort, password: qemuProfile.agent.password }, BOOT_TIMEOUT_MS);
+      const agent = await AgentClient.waitForAgent(
+        { host: '127.0.0.1', port: agentPort, password: qemuProfile.agent.password },
+        BOOT_TIMEOUT_MS,
+      );
       try {
         assert.equal(await agent.ping(), `PONG ${version}`);
       } finally {
@@ -127,17 +137,23 @@ export async function serveDir(dir: string): Promise<FileServer> {
       res.writeHead(403).end();
       return;
     }
-    stat(file).then(
-      (st) => {
-        if (!st.isFile()) throw new Error('not a file');
-        // GRUB's HTTP client matches "Content-Length: " case-sensitively; without it, it reads until
-        // the connection closes. So: canonical header names and no keep-alive.
-        res.shouldKeepAlive = false;
-        res.writeHead(200, { 'Content-Length': st.size, 'Content-Type': 'application/octet-stream', Connection: 'close' });
-        createReadStream(file).pipe(res);
-      },
-      () => res.writeHead(404).end(),
-    ).catch(() => res.writeHead(404).end());
+    stat(file)
+      .then(
+        (st) => {
+          if (!st.isFile()) throw new Error('not a file');
+          // GRUB's HTTP client matches "Content-Length: " case-sensitively; without it, it reads until
+          // the connection closes. So: canonical header names and no keep-alive.
+          res.shouldKeepAlive = false;
+          res.writeHead(200, {
+            'Content-Length': st.size,
+            'Content-Type': 'application/octet-stream',
+            Connection: 'close',
+          });
+          createReadStream(file).pipe(res);
+        },
+        () => res.writeHead(404).end(),
+      )
+      .catch(() => res.writeHead(404).end());
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const addr = server.address();
@@ -145,10 +161,11 @@ export async function serveDir(dir: string): Promise<FileServer> {
   return {
     port,
     requests,
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -158,15 +175,26 @@ export async function serveDir(dir: string): Promise<FileServer> {
  * points at the test's own HTTP server.
  */
 export async function writeArtifact(
-  kind: ArtifactKind, outDir: string, netboot: Partial<NetbootSettings> = {}, epoch = 1_700_000_000,
+  kind: ArtifactKind,
+  outDir: string,
+  netboot: Partial<NetbootSettings> = {},
+  epoch = 1_700_000_000,
 ): Promise<string[]> {
   const workDir = await tempDir(`work-${kind}`);
   const log = await StepLog.create(join(outDir, 'logs', `${kind}.log`));
   try {
     return await writers[kind].write({
-      vmlinuz: artifact('vmlinuz'), initramfs: initramfsPath(), cmdline: directCmdline(), version: expectedVersion(),
+      vmlinuz: artifact('vmlinuz'),
+      initramfs: initramfsPath(),
+      cmdline: directCmdline(),
+      version: expectedVersion(),
       netboot: { baseUrl: '', runmode: 'dev', farmId: 'test', extraArgs: '', ...netboot },
-      ipxeDir: artifact('netboot'), outDir, workDir, epoch, log, arch: archFacts(),
+      ipxeDir: artifact('netboot'),
+      outDir,
+      workDir,
+      epoch,
+      log,
+      arch: archFacts(),
     });
   } finally {
     log.close();

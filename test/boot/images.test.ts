@@ -11,29 +11,50 @@ import type { ArtifactKind } from '../../build/profile/types.js';
 import { artifact, execFileP, expectedVersion, need, tempDir, writeArtifact } from './helpers.js';
 
 async function run(cmd: string, args: string[]): Promise<string> {
-  const { stdout, stderr } = await execFileP(cmd, args, { maxBuffer: 16 << 20, env: { ...process.env, MTOOLS_SKIP_CHECK: '1', LC_ALL: 'C' } });
+  const { stdout, stderr } = await execFileP(cmd, args, {
+    maxBuffer: 16 << 20,
+    env: { ...process.env, MTOOLS_SKIP_CHECK: '1', LC_ALL: 'C' },
+  });
   return `${stdout}${stderr}`;
 }
 
 async function sha256(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 }
 
 /** Byte offset of partition 1 from `sfdisk --json` (independent of our writer). */
 async function firstPartitionOffset(image: string): Promise<number> {
-  const table = JSON.parse(await run('sfdisk', ['--json', image])) as { partitiontable: { sectorsize?: number; partitions: { start: number }[] } };
+  const table = JSON.parse(await run('sfdisk', ['--json', image])) as {
+    partitiontable: { sectorsize?: number; partitions: { start: number }[] };
+  };
   return table.partitiontable.partitions[0]!.start * (table.partitiontable.sectorsize ?? 512);
 }
 
 describe('image structure', () => {
   test('zos.iso: El Torito has a BIOS and a UEFI boot entry; ISO holds kernel, initramfs, configs', async (t) => {
     if (!need(t, 'zos.iso')) return;
-    const report = await run('xorriso', ['-indev', artifact('zos.iso'), '-report_el_torito', 'plain', '-report_system_area', 'plain']);
+    const report = await run('xorriso', [
+      '-indev',
+      artifact('zos.iso'),
+      '-report_el_torito',
+      'plain',
+      '-report_system_area',
+      'plain',
+    ]);
     assert.match(report, /El Torito boot img :\s+1\s+BIOS\s+y/);
     assert.match(report, /El Torito boot img :\s+2\s+UEFI\s+y/);
     assert.match(report, /MBR partition table|GPT/);
     const files = await run('xorriso', ['-indev', artifact('zos.iso'), '-find', '/', '-type', 'f']);
-    for (const f of ['/isolinux/isolinux.bin', '/isolinux/isolinux.cfg', '/zos/vmlinuz', '/zos/grub.cfg', '/boot/efiboot.img', '/EFI/BOOT/BOOTX64.EFI']) {
+    for (const f of [
+      '/isolinux/isolinux.bin',
+      '/isolinux/isolinux.cfg',
+      '/zos/vmlinuz',
+      '/zos/grub.cfg',
+      '/boot/efiboot.img',
+      '/EFI/BOOT/BOOTX64.EFI',
+    ]) {
       assert.ok(files.includes(`'${f}'`), `${f} missing from zos.iso:\n${files}`);
     }
   });
@@ -48,19 +69,39 @@ describe('image structure', () => {
       assert.match(fdisk, /Disklabel type: gpt/);
       const off = await firstPartitionOffset(artifact(img));
       const root = await run('mdir', ['-i', `${artifact(img)}@@${off}`, '-/', '-a', '-b', '::/']);
-      const want = img === 'usb.img'
-        ? ['::/EFI/BOOT/BOOTX64.EFI', '::/zos/vmlinuz', '::/zos/grub.cfg', '::/zos/syslinux.cfg', '::/zos/ldlinux.sys']
-        : ['::/EFI/BOOT/BOOTX64.EFI', '::/zos/ipxe.lkrn', '::/zos/boot.ipxe', '::/zos/syslinux.cfg', '::/zos/ldlinux.sys'];
-      for (const f of want) assert.ok(root.toLowerCase().includes(f.toLowerCase()), `${f} missing from ${img}:\n${root}`);
+      const want =
+        img === 'usb.img'
+          ? [
+              '::/EFI/BOOT/BOOTX64.EFI',
+              '::/zos/vmlinuz',
+              '::/zos/grub.cfg',
+              '::/zos/syslinux.cfg',
+              '::/zos/ldlinux.sys',
+            ]
+          : [
+              '::/EFI/BOOT/BOOTX64.EFI',
+              '::/zos/ipxe.lkrn',
+              '::/zos/boot.ipxe',
+              '::/zos/syslinux.cfg',
+              '::/zos/ldlinux.sys',
+            ];
+      for (const f of want)
+        assert.ok(root.toLowerCase().includes(f.toLowerCase()), `${f} missing from ${img}:\n${root}`);
     });
   }
 
   test('zos.efi: PE image with .osrel/.cmdline/.linux/.initrd and the version in .osrel', async (t) => {
     if (!need(t, 'zos.efi')) return;
     const headers = await run('objdump', ['-h', artifact('zos.efi')]);
-    for (const s of ['.osrel', '.cmdline', '.linux', '.initrd']) assert.match(headers, new RegExp(`\\s${s.replace('.', '\\.')}\\s`));
+    for (const s of ['.osrel', '.cmdline', '.linux', '.initrd'])
+      assert.match(headers, new RegExp(`\\s${s.replace('.', '\\.')}\\s`));
     const dir = await tempDir('osrel');
-    await run('objcopy', ['--dump-section', `.osrel=${join(dir, 'osrel')}`, artifact('zos.efi'), join(dir, 'copy.efi')]);
+    await run('objcopy', [
+      '--dump-section',
+      `.osrel=${join(dir, 'osrel')}`,
+      artifact('zos.efi'),
+      join(dir, 'copy.efi'),
+    ]);
     const osrel = await readFile(join(dir, 'osrel'), 'utf8');
     await rm(dir, { recursive: true, force: true });
     assert.match(osrel, new RegExp(`VERSION_ID=${expectedVersion().replace(/[.+]/g, '\\$&')}`));
@@ -100,7 +141,8 @@ describe('reproducibility: the same inputs give the same bytes', () => {
       await writeArtifact(kind, join(scratch, 'a'));
       await new Promise((r) => setTimeout(r, 1100)); // a different wall-clock second
       await writeArtifact(kind, join(scratch, 'b'));
-      for (const f of files) assert.equal(await sha256(join(scratch, 'b', f)), await sha256(join(scratch, 'a', f)), `${f} differs`);
+      for (const f of files)
+        assert.equal(await sha256(join(scratch, 'b', f)), await sha256(join(scratch, 'a', f)), `${f} differs`);
     });
   }
 });

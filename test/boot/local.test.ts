@@ -18,7 +18,10 @@ describe('local boot', () => {
   test('kernel + initramfs, direct (BIOS)', async (t) => {
     if (!need(t, 'vmlinuz')) return;
     await bootExpectBanner(t, 'direct-bios', {
-      firmware: 'bios', kernel: artifact('vmlinuz'), initrd: initramfsPath(), append: directCmdline(),
+      firmware: 'bios',
+      kernel: artifact('vmlinuz'),
+      initrd: initramfsPath(),
+      append: directCmdline(),
     });
   });
 
@@ -29,8 +32,14 @@ describe('local boot', () => {
     const log = await StepLog.create(join(scratch, 'esp.log'));
     try {
       await makeFat({
-        image: esp, label: 'ESP', serial: '12345678', files: [{ src: artifact('zos.efi'), dest: 'EFI/BOOT/BOOTX64.EFI' }],
-        slackBytes: 1 << 20, epoch: 0, workDir: scratch, log,
+        image: esp,
+        label: 'ESP',
+        serial: '12345678',
+        files: [{ src: artifact('zos.efi'), dest: 'EFI/BOOT/BOOTX64.EFI' }],
+        slackBytes: 1 << 20,
+        epoch: 0,
+        workDir: scratch,
+        log,
       });
     } finally {
       log.close();

@@ -33,12 +33,18 @@ describe('network boot', () => {
 
   test('PXE, TFTP, BIOS: e1000 iPXE ROM runs netboot/boot.ipxe', async (t) => {
     if (!need(t, 'netboot/boot.ipxe')) return;
-    await bootExpectBanner(t, 'pxe-tftp-bios', { firmware: 'bios', netboot: { tftpDir: artifact('netboot'), bootfile: 'boot.ipxe' } });
+    await bootExpectBanner(t, 'pxe-tftp-bios', {
+      firmware: 'bios',
+      netboot: { tftpDir: artifact('netboot'), bootfile: 'boot.ipxe' },
+    });
   });
 
   test('PXE, TFTP, UEFI: OVMF loads zos-net.efi (GRUB), which fetches over TFTP', async (t) => {
     if (!need(t, 'netboot/zos-net.efi')) return;
-    await bootExpectBanner(t, 'pxe-tftp-uefi', { firmware: 'uefi', netboot: { tftpDir: artifact('netboot'), bootfile: 'zos-net.efi' } });
+    await bootExpectBanner(t, 'pxe-tftp-uefi', {
+      firmware: 'uefi',
+      netboot: { tftpDir: artifact('netboot'), bootfile: 'zos-net.efi' },
+    });
   });
 
   test('HTTP, BIOS: DHCP boot file is the URL of netboot/boot.ipxe', async (t) => {
@@ -51,7 +57,10 @@ describe('network boot', () => {
   test('HTTP, UEFI: zos-net.efi over TFTP, kernel and initramfs over HTTP', async (t) => {
     if (!need(t, 'netboot/vmlinuz')) return;
     const from = http!.requests.length;
-    await bootExpectBanner(t, 'pxe-http-uefi', { firmware: 'uefi', netboot: { tftpDir: httpNetboot, bootfile: 'zos-net.efi' } });
+    await bootExpectBanner(t, 'pxe-http-uefi', {
+      firmware: 'uefi',
+      netboot: { tftpDir: httpNetboot, bootfile: 'zos-net.efi' },
+    });
     assert.ok(fetched(from).includes('/vmlinuz'), `kernel not fetched over HTTP: ${fetched(from).join(' ')}`);
   });
 
@@ -59,7 +68,10 @@ describe('network boot', () => {
     if (!need(t, 'netboot/ipxe.lkrn')) return;
     const from = http!.requests.length;
     await bootExpectBanner(t, 'lkrn-http-bios', {
-      firmware: 'bios', kernel: artifact('netboot/ipxe.lkrn'), initrd: join(httpNetboot, 'boot.ipxe'), network: true,
+      firmware: 'bios',
+      kernel: artifact('netboot/ipxe.lkrn'),
+      initrd: join(httpNetboot, 'boot.ipxe'),
+      network: true,
     });
     assert.ok(fetched(from).includes('/vmlinuz'), `kernel not fetched over HTTP: ${fetched(from).join(' ')}`);
   });
@@ -69,7 +81,9 @@ describe('network boot', () => {
       if (!need(t, 'usb-netboot.img')) return;
       const from = http!.requests.length;
       await bootExpectBanner(t, `usb-netboot-http-${firmware}`, {
-        firmware, disk: { file: join(scratch, 'http', 'usb-netboot.img'), as: 'usb' }, network: true,
+        firmware,
+        disk: { file: join(scratch, 'http', 'usb-netboot.img'), as: 'usb' },
+        network: true,
       });
       assert.ok(fetched(from).includes('/vmlinuz'), `kernel not fetched over HTTP: ${fetched(from).join(' ')}`);
     });
@@ -84,7 +98,9 @@ describe('network boot', () => {
         return;
       }
       await bootExpectBanner(t, `usb-netboot-tftp-${firmware}`, {
-        firmware, disk: { file: artifact('usb-netboot.img'), as: 'usb' }, netboot: { tftpDir: artifact('netboot'), boot: false },
+        firmware,
+        disk: { file: artifact('usb-netboot.img'), as: 'usb' },
+        netboot: { tftpDir: artifact('netboot'), boot: false },
       });
     });
   }

@@ -38,16 +38,25 @@ await copyFile(values.vmlinuz, join(out, 'vmlinuz'));
 await copyFile(values.initramfs, join(out, initramfsName(values.initramfs)));
 // The ipxe recipe's layout: the four binaries in one flat dir (Debian keeps two under /boot).
 const ipxeDir = await mkdtemp(join(tmpdir(), 'zos-ipxe-'));
-for (const f of ['ipxe.efi', 'ipxe.lkrn', 'snponly.efi', 'undionly.kpxe']) await copyFile(join(values['ipxe-dir']!, f), join(ipxeDir, f));
+for (const f of ['ipxe.efi', 'ipxe.lkrn', 'snponly.efi', 'undionly.kpxe'])
+  await copyFile(join(values['ipxe-dir']!, f), join(ipxeDir, f));
 for (const kind of values.kinds!.split(',') as ArtifactKind[]) {
   const workDir = await mkdtemp(join(tmpdir(), `zos-art-${kind}-`));
   const log = await StepLog.create(join(out, 'logs', `artifact-${kind}.log`));
   const t0 = Date.now();
   try {
     const files = await writers[kind].write({
-      vmlinuz: values.vmlinuz, initramfs: values.initramfs, cmdline: values.cmdline!, version: values.version!,
+      vmlinuz: values.vmlinuz,
+      initramfs: values.initramfs,
+      cmdline: values.cmdline!,
+      version: values.version!,
       netboot: { baseUrl: values['base-url']!, runmode: 'dev', farmId: '42', extraArgs: '' },
-      ipxeDir, outDir: out, workDir, epoch: Number(values.epoch), log, arch: archFacts(),
+      ipxeDir,
+      outDir: out,
+      workDir,
+      epoch: Number(values.epoch),
+      log,
+      arch: archFacts(),
     });
     console.log(`${kind}: ${files.join(' ')} (${Date.now() - t0} ms)`);
   } catch (err) {

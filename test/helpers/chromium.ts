@@ -7,7 +7,8 @@ import { join } from 'node:path';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
-export const chromiumSkipReason = (): string | undefined => (existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not installed (see ci/install-host-deps)`);
+export const chromiumSkipReason = (): string | undefined =>
+  existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not installed (see ci/install-host-deps)`;
 
 /**
  * A listener on 127.0.0.1 given to the browser as its proxy: any request the page would make over
@@ -40,7 +41,9 @@ export class NetworkTrap {
 
   /** Requests other than chromium's own background traffic to Google's update and account services. */
   pageRequests(): string[] {
-    return this.requests.filter((r) => !/^\S+ (https?:\/\/)?[^/ ]*\.(google\.com|googleapis\.com|gvt1\.com)[:/ ]/.test(r));
+    return this.requests.filter(
+      (r) => !/^\S+ (https?:\/\/)?[^/ ]*\.(google\.com|googleapis\.com|gvt1\.com)[:/ ]/.test(r),
+    );
   }
 
   stop(): Promise<void> {
@@ -53,12 +56,29 @@ export async function renderedDom(file: string, trap: NetworkTrap): Promise<stri
   const profile = await mkdtemp(join(tmpdir(), 'zos-chromium-'));
   try {
     return await new Promise<string>((resolve, reject) => {
-      const child = spawn(CHROMIUM, ['--headless', '--disable-gpu', '--no-sandbox', '--no-first-run',
-        // Chromium's own background traffic (updates, safe browsing...) would hide the page's.
-        '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-domain-reliability',
-        '--disable-client-side-phishing-detection', '--no-pings', '--disable-features=OptimizationHints,MediaRouter', `--user-data-dir=${profile}`,
-        `--proxy-server=http://127.0.0.1:${trap.port}`, '--proxy-bypass-list=<-loopback>', '--dump-dom', `file://${file}`],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(
+        CHROMIUM,
+        [
+          '--headless',
+          '--disable-gpu',
+          '--no-sandbox',
+          '--no-first-run',
+          // Chromium's own background traffic (updates, safe browsing...) would hide the page's.
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--disable-domain-reliability',
+          '--disable-client-side-phishing-detection',
+          '--no-pings',
+          '--disable-features=OptimizationHints,MediaRouter',
+          `--user-data-dir=${profile}`,
+          `--proxy-server=http://127.0.0.1:${trap.port}`,
+          '--proxy-bypass-list=<-loopback>',
+          '--dump-dom',
+          `file://${file}`,
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       let out = '';
       let err = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));

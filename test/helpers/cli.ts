@@ -13,7 +13,10 @@ export interface CliResult {
 }
 
 /** Runs the compiled `zos-build` of `repo` (default: this checkout) and collects its output. */
-export function zosBuild(args: string[], opts: { repo?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+export function zosBuild(
+  args: string[],
+  opts: { repo?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<CliResult> {
   const repo = opts.repo ?? repoDir;
   const started = Date.now();
   return new Promise((resolve, reject) => {

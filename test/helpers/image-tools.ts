@@ -19,7 +19,11 @@ export interface ToolResult {
 }
 
 /** Runs a host tool (no shell); `input` goes to stdin. Never throws on a non-zero exit. */
-export function runTool(cmd: string, args: readonly string[], opts: { cwd?: string; input?: Buffer; env?: NodeJS.ProcessEnv } = {}): Promise<ToolResult> {
+export function runTool(
+  cmd: string,
+  args: readonly string[],
+  opts: { cwd?: string; input?: Buffer; env?: NodeJS.ProcessEnv } = {},
+): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
@@ -34,7 +38,11 @@ export function runTool(cmd: string, args: readonly string[], opts: { cwd?: stri
 }
 
 /** Like runTool, but throws with the tool's stderr on failure; returns stdout. */
-export async function mustRun(cmd: string, args: readonly string[], opts: { cwd?: string; input?: Buffer } = {}): Promise<Buffer> {
+export async function mustRun(
+  cmd: string,
+  args: readonly string[],
+  opts: { cwd?: string; input?: Buffer } = {},
+): Promise<Buffer> {
   const r = await runTool(cmd, args, opts);
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   return r.stdout;

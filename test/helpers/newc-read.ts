@@ -45,9 +45,21 @@ export function readNewc(buf: Buffer): { records: NewcRecord[]; end: number } {
     }
     const filesize = field(6);
     const rec: NewcRecord = {
-      offset: off, ino: field(0), mode: field(1), uid: field(2), gid: field(3), nlink: field(4), mtime: field(5),
-      filesize, devmajor: field(7), devminor: field(8), rdevmajor: field(9), rdevminor: field(10), check: field(12),
-      name, data: buf.subarray(dataStart, dataStart + filesize),
+      offset: off,
+      ino: field(0),
+      mode: field(1),
+      uid: field(2),
+      gid: field(3),
+      nlink: field(4),
+      mtime: field(5),
+      filesize,
+      devmajor: field(7),
+      devminor: field(8),
+      rdevmajor: field(9),
+      rdevminor: field(10),
+      check: field(12),
+      name,
+      data: buf.subarray(dataStart, dataStart + filesize),
     };
     off = dataStart + filesize;
     while (off % 4) {

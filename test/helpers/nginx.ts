@@ -49,7 +49,8 @@ export class NginxServer {
     const dir = await mkdtemp(join(tmpdir(), 'zos-nginx-'));
     const root = join(dir, 'www');
     await mkdir(root);
-    for (const t of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) await mkdir(join(dir, 'tmp', t), { recursive: true });
+    for (const t of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'])
+      await mkdir(join(dir, 'tmp', t), { recursive: true });
     // A port that was free a moment ago can be taken before nginx binds it: try a few.
     let lastError = '';
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -82,7 +83,10 @@ export class NginxServer {
     if (!this.exited) {
       const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
       this.child.kill('SIGTERM');
-      const killed = await Promise.race([gone.then(() => true), sleep(3000, undefined, { ref: false }).then(() => false)]);
+      const killed = await Promise.race([
+        gone.then(() => true),
+        sleep(3000, undefined, { ref: false }).then(() => false),
+      ]);
       if (!killed) {
         this.child.kill('SIGKILL');
         await gone;

@@ -17,7 +17,7 @@ export interface RawTarEntry {
 
 function octal(value: number, width: number): string {
   // width-1 digits plus a terminating NUL, the classic ustar encoding.
-  return value.toString(8).padStart(width - 1, '0') + '\0';
+  return `${value.toString(8).padStart(width - 1, '0')}\0`;
 }
 
 function header(e: RawTarEntry, size: number): Buffer {
@@ -44,7 +44,7 @@ function header(e: RawTarEntry, size: number): Buffer {
   put(337, 8, octal(e.devminor ?? 0, 8));
   let sum = 0;
   for (const byte of h) sum += byte;
-  put(148, 8, sum.toString(8).padStart(6, '0') + '\0 ');
+  put(148, 8, `${sum.toString(8).padStart(6, '0')}\0 `);
   return h;
 }
 

@@ -26,7 +26,10 @@ describe('cmake build kind', { timeout: 30 * 60_000 }, () => {
   let repo: string;
   before(async () => {
     repo = await repoCopy();
-    for (const [base, ext] of [['', 'ts'], ['dist/', 'js']] as const) {
+    for (const [base, ext] of [
+      ['', 'ts'],
+      ['dist/', 'js'],
+    ] as const) {
       await mkdir(join(repo, base, 'recipes/expat-cmake'), { recursive: true });
       await writeFile(join(repo, base, `recipes/expat-cmake/recipe.${ext}`), RECIPE);
       await writeFile(join(repo, base, `config/cmake-demo.${ext}`), PROFILE);

@@ -34,8 +34,15 @@ describe('coldplug of kernel modules (built + booted)', { timeout: 90 * 60_000 }
     const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as { cmdline: string };
     const consoleLog = join(tmpdir(), `zos-coldplug-${process.pid}.log`);
     const vm = await bootVm({
-      firmware: 'bios', kernel: join(out, 'vmlinuz'), initrd: join(out, 'initramfs.cpio.xz'), append: manifest.cmdline,
-      nic: 'e1000', network: true, memoryMb: 512, consoleLog, lifetimeMs: 300_000,
+      firmware: 'bios',
+      kernel: join(out, 'vmlinuz'),
+      initrd: join(out, 'initramfs.cpio.xz'),
+      append: manifest.cmdline,
+      nic: 'e1000',
+      network: true,
+      memoryMb: 512,
+      consoleLog,
+      lifetimeMs: 300_000,
     });
     try {
       const m = await vm.waitFor(/ZOS-BOOT: coldplug: (\d+) modules loaded/, 240_000);

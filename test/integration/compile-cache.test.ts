@@ -36,12 +36,15 @@ describe('compiler cache and distributed compiles (redis)', { skip, timeout: 60 
   const buildRedis = async (args: string[], env: Record<string, string> = {}) => {
     await rm(join(cache, 'steps'), { recursive: true, force: true });
     const out = await tempDir('zos-cc-out-');
-    const r = await zosBuild(['build', 'redis', '--profile', 'qemu', '--out', out, '-j2', ...args], { env: { ZOS_CACHE_DIR: cache, ...env } });
+    const r = await zosBuild(['build', 'redis', '--profile', 'qemu', '--out', out, '-j2', ...args], {
+      env: { ZOS_CACHE_DIR: cache, ...env },
+    });
     assert.equal(r.code, 0, `build failed:\n${r.stdout}\n${r.stderr}`);
     const steps = await readdir(join(cache, 'steps'));
     assert.equal(steps.length, 1, `one step output expected: ${steps.join(', ')}`);
     const log = await readFile(join(out, 'logs/qemu/recipe-redis.log'), 'utf8');
-    const stats = /^# ccache: (\d+) hits \((\d+) direct, (\d+) preprocessed, (\d+) from remote storage\), (\d+) misses/m.exec(log);
+    const stats =
+      /^# ccache: (\d+) hits \((\d+) direct, (\d+) preprocessed, (\d+) from remote storage\), (\d+) misses/m.exec(log);
     return {
       ...r,
       fingerprint: steps[0]!,
@@ -72,10 +75,18 @@ describe('compiler cache and distributed compiles (redis)', { skip, timeout: 60 
     const lines = reference.log.split('\n').map(plainLine);
     for (const b of beats) {
       const quoted = b[2]!.replace(/…$/, '');
-      assert.ok(lines.some((l) => l.startsWith(quoted)), `heartbeat quotes a line that is not in the log: ${b[0]}`);
+      assert.ok(
+        lines.some((l) => l.startsWith(quoted)),
+        `heartbeat quotes a line that is not in the log: ${b[0]}`,
+      );
     }
-    const seconds = beats.map((b) => /^\[(?:(\d+)m)?(\d+)s\]/.exec(b[0])!).map((m) => Number(m[1] ?? 0) * 60 + Number(m[2]));
-    assert.ok(seconds.every((s, i) => i === 0 || s >= seconds[i - 1]!), `elapsed times go backwards: ${seconds.join(' ')}`);
+    const seconds = beats
+      .map((b) => /^\[(?:(\d+)m)?(\d+)s\]/.exec(b[0])!)
+      .map((m) => Number(m[1] ?? 0) * 60 + Number(m[2]));
+    assert.ok(
+      seconds.every((s, i) => i === 0 || s >= seconds[i - 1]!),
+      `elapsed times go backwards: ${seconds.join(' ')}`,
+    );
   });
 
   it('builds the same bytes with a cold ccache, which also fills ccache remote storage (nginx)', async () => {
@@ -96,7 +107,10 @@ describe('compiler cache and distributed compiles (redis)', { skip, timeout: 60 
   it('hits remote storage with an empty local ccache (env ZOS_CCACHE_REMOTE)', async () => {
     const r = await buildRedis(['--ccache-dir', join(cache, 'ccache-b')], { ZOS_CCACHE_REMOTE: `${nginx.url}/ccache` });
     assert.equal(r.hash, reference.hash);
-    assert.ok(r.ccache && r.ccache.remoteHits > 100 && r.ccache.misses === 0, `remote hits expected: ${JSON.stringify(r.ccache)}`);
+    assert.ok(
+      r.ccache && r.ccache.remoteHits > 100 && r.ccache.misses === 0,
+      `remote hits expected: ${JSON.stringify(r.ccache)}`,
+    );
   });
 
   it('compiles on a distcc daemon on 127.0.0.1 and builds the same bytes', async () => {
@@ -105,8 +119,26 @@ describe('compiler cache and distributed compiles (redis)', { skip, timeout: 60 
     // distccd drops root to the distcc user: its log must be writable by it.
     await chmod(logDir, 0o777);
     const logFile = join(logDir, 'distccd.log');
-    const daemon = spawn('distccd', ['--no-detach', '--daemon', '--allow', '127.0.0.1', '--listen', '127.0.0.1', '--port', String(port),
-      '--jobs', '2', '--log-file', logFile, '--log-level', 'info'], { stdio: 'ignore', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
+    const daemon = spawn(
+      'distccd',
+      [
+        '--no-detach',
+        '--daemon',
+        '--allow',
+        '127.0.0.1',
+        '--listen',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--jobs',
+        '2',
+        '--log-file',
+        logFile,
+        '--log-level',
+        'info',
+      ],
+      { stdio: 'ignore', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } },
+    );
     try {
       await waitForPort(port);
       const r = await buildRedis(['--ccache-dir', join(cache, 'ccache-c'), '--distcc', `127.0.0.1:${port}/2`]);
@@ -120,7 +152,10 @@ describe('compiler cache and distributed compiles (redis)', { skip, timeout: 60 
   });
 
   it('says what to do when --ccache-remote is combined with --no-ccache', async () => {
-    const r = await zosBuild(['build', 'redis', '--profile', 'qemu', '--no-ccache', '--ccache-remote', 'http://127.0.0.1:1/x'], { env: { ZOS_CACHE_DIR: cache } });
+    const r = await zosBuild(
+      ['build', 'redis', '--profile', 'qemu', '--no-ccache', '--ccache-remote', 'http://127.0.0.1:1/x'],
+      { env: { ZOS_CACHE_DIR: cache } },
+    );
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /--ccache-remote needs ccache/);
   });

@@ -38,12 +38,25 @@ describe('zos-build fetch with a mirror, then --offline', { timeout: 10 * 60_000
   it('--offline with an empty cache fails naming every missing source', async () => {
     const r = await zosBuild(['fetch', '--all', '--offline', '--cache-dir', cache]);
     assert.equal(r.code, 1);
-    for (const f of files) assert.match(r.stderr, new RegExp(`source ${f.replace(/[.+]/g, '\\$&')} \\(sha256 [0-9a-f]{64}\\) is not in the download cache`));
+    for (const f of files)
+      assert.match(
+        r.stderr,
+        new RegExp(`source ${f.replace(/[.+]/g, '\\$&')} \\(sha256 [0-9a-f]{64}\\) is not in the download cache`),
+      );
   });
 
   it('downloads every source from the mirror first, verified, then --offline builds need nothing else', async () => {
     // A Debian archive that does not exist: only the mirror can serve.
-    const r = await zosBuild(['fetch', '--all', '--cache-dir', cache, '--mirror', mirror.url, '--debian-mirror', 'http://127.0.0.1:9/debian']);
+    const r = await zosBuild([
+      'fetch',
+      '--all',
+      '--cache-dir',
+      cache,
+      '--mirror',
+      mirror.url,
+      '--debian-mirror',
+      'http://127.0.0.1:9/debian',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     for (const f of files) assert.equal(mirror.count(`/${f}`), 1, `${f} fetched once from the mirror`);
     const cached = (await readdir(join(cache, 'sources'))).filter((n) => /^[0-9a-f]{64}$/.test(n));
@@ -64,8 +77,8 @@ describe('zos-build fetch with a mirror, then --offline', { timeout: 10 * 60_000
       const r = await zosBuild(['fetch', '--all', '--offline', '--cache-dir', cache]);
       assert.equal(r.code, 0, r.stderr);
       const left = await readdir(sources);
-      assert.ok(!left.includes(killed), 'the killed fetch\'s partial download was removed');
-      assert.ok(left.includes(running), 'a live fetch\'s download was kept');
+      assert.ok(!left.includes(killed), "the killed fetch's partial download was removed");
+      assert.ok(left.includes(running), "a live fetch's download was kept");
     } finally {
       live.kill('SIGKILL');
     }

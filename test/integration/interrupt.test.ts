@@ -9,17 +9,37 @@ import { seedSources } from '../../build/util/repo-copy.js';
 import { zosBuild } from '../helpers/cli.js';
 
 /** Starts `build redis` in the background and resolves once its compiler is running. */
-async function startRedisBuild(cache: string, out: string): Promise<{ child: ChildProcess; exit: Promise<{ code: number | null; stderr: string }> }> {
+async function startRedisBuild(
+  cache: string,
+  out: string,
+): Promise<{ child: ChildProcess; exit: Promise<{ code: number | null; stderr: string }> }> {
   const log = join(out, 'logs/qemu/recipe-redis.log');
   await rm(log, { force: true }); // an earlier run's log must not look like this one's progress
-  const child = spawn(process.execPath, [join(repoDir, 'dist/build/cli/main.js'), 'build', 'redis', '--profile', 'qemu', '--cache-dir', cache, '--out', out, '--verbose'], {
-    cwd: repoDir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      join(repoDir, 'dist/build/cli/main.js'),
+      'build',
+      'redis',
+      '--profile',
+      'qemu',
+      '--cache-dir',
+      cache,
+      '--out',
+      out,
+      '--verbose',
+    ],
+    {
+      cwd: repoDir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdout!.resume();
-  const exit = new Promise<{ code: number | null; stderr: string }>((res) => child.on('close', (code) => res({ code, stderr })));
+  const exit = new Promise<{ code: number | null; stderr: string }>((res) =>
+    child.on('close', (code) => res({ code, stderr })),
+  );
   for (let i = 0; i < 600; i++) {
     const text = await readFile(log, 'utf8').catch(() => '');
     if (/\bCC\b/.test(text)) return { child, exit };
@@ -34,7 +54,8 @@ async function processesIn(dir: string): Promise<string[]> {
   const found: string[] = [];
   for (const pid of (await readdir('/proc')).filter((p) => /^\d+$/.test(p))) {
     const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => '');
-    if (cwd.startsWith(`${dir}/`)) found.push(`${pid} ${(await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replace(/\0/g, ' ')}`);
+    if (cwd.startsWith(`${dir}/`))
+      found.push(`${pid} ${(await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replace(/\0/g, ' ')}`);
   }
   return found;
 }
@@ -72,8 +93,10 @@ describe('interrupted and concurrent builds', { timeout: 20 * 60_000 }, () => {
       const [a, b] = [await first.exit, await second];
       assert.equal(a.code, 0, a.stderr);
       assert.equal(b.code, 0, b.stderr);
-      const outcomes = JSON.parse(await readFile(join(out2, 'logs/qemu/last-build.json'), 'utf8')) as { outcomes: Record<string, string> };
-      assert.equal(outcomes.outcomes['recipe:redis'], 'cached', 'the second build reused the first one\'s redis');
+      const outcomes = JSON.parse(await readFile(join(out2, 'logs/qemu/last-build.json'), 'utf8')) as {
+        outcomes: Record<string, string>;
+      };
+      assert.equal(outcomes.outcomes['recipe:redis'], 'cached', "the second build reused the first one's redis");
     } finally {
       first.child.kill('SIGINT');
       await rm(out2, { recursive: true, force: true });
@@ -90,7 +113,11 @@ describe('interrupted and concurrent builds', { timeout: 20 * 60_000 }, () => {
     assert.equal(code, 130, stderr);
     assert.match(stderr, /SIGINT: stopping/);
     assert.deepEqual(await processesIn(cache), [], 'the compiler and make were stopped with the build');
-    assert.deepEqual((await stepDirs(cache)).filter((d) => !d.includes('.tmp-')), before, 'no finished output appeared');
+    assert.deepEqual(
+      (await stepDirs(cache)).filter((d) => !d.includes('.tmp-')),
+      before,
+      'no finished output appeared',
+    );
     const again = await zosBuild(['build', 'redis', '--profile', 'qemu', '--cache-dir', cache, '--out', out]);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /built: .*recipe:redis/);
@@ -102,17 +129,31 @@ describe('interrupted and concurrent builds', { timeout: 20 * 60_000 }, () => {
     run.child.kill('SIGKILL');
     await run.exit;
     const left = await stepDirs(cache);
-    assert.ok(left.some((d) => d.includes('.tmp-')), `a killed build leaves its temp output: ${left.join(', ')}`);
+    assert.ok(
+      left.some((d) => d.includes('.tmp-')),
+      `a killed build leaves its temp output: ${left.join(', ')}`,
+    );
     // Its attempt dir is its own (a later attempt never writes where orphans of this one may still write).
     const killedAttempts = (await readdir(join(cache, 'work'))).filter((d) => d.startsWith('recipe-redis-'));
-    assert.ok(killedAttempts.length > 0 && killedAttempts.every((d) => d.includes(`.attempt-${run.child.pid}.`)), killedAttempts.join(', '));
+    assert.ok(
+      killedAttempts.length > 0 && killedAttempts.every((d) => d.includes(`.attempt-${run.child.pid}.`)),
+      killedAttempts.join(', '),
+    );
     try {
       const again = await zosBuild(['build', 'redis', '--profile', 'qemu', '--cache-dir', cache, '--out', out]);
       assert.equal(again.code, 0, again.stderr);
       assert.match(again.stdout, /built: .*recipe:redis/, 'the step was rebuilt, not taken from the killed run');
-      assert.deepEqual((await stepDirs(cache)).filter((d) => d.includes('.tmp-')), [], 'temp outputs were swept');
+      assert.deepEqual(
+        (await stepDirs(cache)).filter((d) => d.includes('.tmp-')),
+        [],
+        'temp outputs were swept',
+      );
       const work = await readdir(join(cache, 'work'));
-      assert.deepEqual(work.filter((d) => killedAttempts.includes(d)), [], 'the killed attempt dir was swept, not reused');
+      assert.deepEqual(
+        work.filter((d) => killedAttempts.includes(d)),
+        [],
+        'the killed attempt dir was swept, not reused',
+      );
     } finally {
       // Orphans of the killed build (kill -9 cannot take its children with it).
       for (const p of await processesIn(cache)) spawnSync('kill', ['-9', p.split(' ')[0]!]);

@@ -10,13 +10,20 @@ import { repoCopy, zosBuild } from '../helpers/cli.js';
 describe('incremental rebuilds (qemu profile)', { timeout: 60 * 60_000 }, () => {
   let repo: string;
   const outcomes = async (): Promise<Record<string, string>> =>
-    (JSON.parse(await readFile(join(repo, 'out/logs/qemu/last-build.json'), 'utf8')) as { outcomes: Record<string, string> }).outcomes;
+    (
+      JSON.parse(await readFile(join(repo, 'out/logs/qemu/last-build.json'), 'utf8')) as {
+        outcomes: Record<string, string>;
+      }
+    ).outcomes;
   const build = async () => {
     const r = await zosBuild(['build', '--profile', 'qemu', '--verbose'], { repo });
     assert.equal(r.code, 0, `build failed:\n${r.stdout}\n${r.stderr}`);
     return r;
   };
-  const built = (o: Record<string, string>) => Object.keys(o).filter((k) => o[k] === 'built').sort();
+  const built = (o: Record<string, string>) =>
+    Object.keys(o)
+      .filter((k) => o[k] === 'built')
+      .sort();
 
   before(async () => {
     repo = await repoCopy();
@@ -52,9 +59,13 @@ describe('incremental rebuilds (qemu profile)', { timeout: 60 * 60_000 }, () => 
       const said = `${what}: ${JSON.stringify(o)}`;
       assert.ok(rebuilt.includes('recipe:core0'), `agent not rebuilt, ${said}`);
       assert.ok(rebuilt.includes('initramfs'), `initramfs not rebuilt, ${said}`);
-      assert.ok(rebuilt.some((id) => id.startsWith('artifact:')), `no artifact rebuilt, ${said}`);
+      assert.ok(
+        rebuilt.some((id) => id.startsWith('artifact:')),
+        `no artifact rebuilt, ${said}`,
+      );
       for (const [id, outcome] of Object.entries(o)) {
-        if (id.startsWith('recipe:') && id !== 'recipe:core0') assert.equal(outcome, 'cached', `${id} rebuilt, ${said}`);
+        if (id.startsWith('recipe:') && id !== 'recipe:core0')
+          assert.equal(outcome, 'cached', `${id} rebuilt, ${said}`);
       }
     };
     // Unique, so the shared cache cannot already hold these outputs from an earlier run.
@@ -75,12 +86,14 @@ describe('incremental rebuilds (qemu profile)', { timeout: 60 * 60_000 }, () => 
     await appendFile(join(repo, 'kernel/qemu.config'), '\nCONFIG_CRC32=y\n');
     const r = await zosBuild(['graph', '--profile', 'qemu', '--fingerprints'], { repo });
     assert.equal(r.code, 0, r.stderr);
-    const state = Object.fromEntries([...r.stdout.matchAll(/^(\S+)\s+[0-9a-f]{16} (cached|to build)$/gm)].map((m) => [m[1]!, m[2]!]));
+    const state = Object.fromEntries(
+      [...r.stdout.matchAll(/^(\S+)\s+[0-9a-f]{16} (cached|to build)$/gm)].map((m) => [m[1]!, m[2]!]),
+    );
     assert.equal(state['recipe:linux'], 'to build');
     // The userland builds against linux-headers, which a kernel config change does not touch.
     assert.equal(state['recipe:linux-headers'], 'cached');
     assert.equal(state['recipe:busybox'], 'cached', 'busybox builds against linux-headers, not the configured kernel');
-    assert.equal(state['initramfs'], 'to build');
+    assert.equal(state.initramfs, 'to build');
     assert.equal(state['recipe:redis'], 'cached');
     assert.equal(state['recipe:core0'], 'cached');
   });
@@ -88,7 +101,10 @@ describe('incremental rebuilds (qemu profile)', { timeout: 60 * 60_000 }, () => 
   it('fails naming the fragment and option when kconfig drops a requested option', async () => {
     // Restore the fragment, then ask for an option that does not exist in 6.1.
     const frag = join(repo, 'kernel/qemu.config');
-    await writeFile(frag, (await readFile(frag, 'utf8')).replace('\nCONFIG_CRC32=y\n', '\nCONFIG_ZOS_DOES_NOT_EXIST=y\n'));
+    await writeFile(
+      frag,
+      (await readFile(frag, 'utf8')).replace('\nCONFIG_CRC32=y\n', '\nCONFIG_ZOS_DOES_NOT_EXIST=y\n'),
+    );
     const r = await zosBuild(['build', 'linux', '--profile', 'qemu'], { repo });
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /CONFIG_ZOS_DOES_NOT_EXIST=y \(from .*kernel\/qemu\.config\) -> /);

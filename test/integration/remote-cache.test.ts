@@ -24,7 +24,9 @@ describe('remote step cache (qemu profile, real nginx)', { skip: nginxSkipReason
     const out = await tempDir('zos-remote-out-');
     const r = await zosBuild(['build', '--profile', 'qemu', '--out', out, '--verbose', ...extra]);
     assert.equal(r.code, 0, `build failed:\n${r.stdout}\n${r.stderr}`);
-    const outcomes = (JSON.parse(await readFile(join(out, 'logs/qemu/last-build.json'), 'utf8')) as { outcomes: Outcomes }).outcomes;
+    const outcomes = (
+      JSON.parse(await readFile(join(out, 'logs/qemu/last-build.json'), 'utf8')) as { outcomes: Outcomes }
+    ).outcomes;
     return { ...r, outcomes, out };
   };
 
@@ -54,11 +56,19 @@ describe('remote step cache (qemu profile, real nginx)', { skip: nginxSkipReason
     const tar = (await readdir(nginx.root)).find((f) => f.startsWith(fp) && f.endsWith('.tar'))!;
     assert.ok(tar, `initramfs entry ${fp} on the server`);
     await truncate(join(nginx.root, tar), 1000);
-    const r = await build(['--remote-cache', nginx.url, '--cache-dir', await tempDir('zos-empty-cache-'), '--remote-cache-read-only']);
+    const r = await build([
+      '--remote-cache',
+      nginx.url,
+      '--cache-dir',
+      await tempDir('zos-empty-cache-'),
+      '--remote-cache-read-only',
+    ]);
     assert.match(r.stderr, /remote cache: warning: .*truncated or replaced/);
     assert.equal(r.outcomes.initramfs, 'built');
     // The locally built initramfs is the same image the checkout built.
-    const want = JSON.parse(await readFile(join(repoDir, 'out/qemu/manifest.json'), 'utf8')) as { artifacts: Array<{ file: string; sha256: string }> };
+    const want = JSON.parse(await readFile(join(repoDir, 'out/qemu/manifest.json'), 'utf8')) as {
+      artifacts: Array<{ file: string; sha256: string }>;
+    };
     const got = JSON.parse(await readFile(join(r.out, 'qemu/manifest.json'), 'utf8')) as typeof want;
     const initrd = (m: typeof want) => m.artifacts.find((a) => a.file.startsWith('initramfs'))!.sha256;
     assert.equal(initrd(got), initrd(want));

@@ -10,7 +10,9 @@ import { readNewc } from '../helpers/newc-read.js';
 import { chromiumSkipReason, NetworkTrap, renderedDom } from '../helpers/chromium.js';
 
 const attr = (html: string, row: string, key: string, name: string): string | undefined =>
-  new RegExp(`<tr ${row}="${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"[^>]*>(.*?)</tr>`, 's').exec(html)?.[1]?.match(new RegExp(`${name}="(\\d+)"`))?.[1];
+  new RegExp(`<tr ${row}="${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"[^>]*>(.*?)</tr>`, 's')
+    .exec(html)?.[1]
+    ?.match(new RegExp(`${name}="(\\d+)"`))?.[1];
 
 // out/<profile>/report.html of a real qemu build, opened in Debian's chromium: it must render
 // every step of the build and sizes equal to manifest.json and to the image itself, offline.
@@ -32,7 +34,11 @@ describe('build report (qemu profile, headless chromium)', { skip: chromiumSkipR
     assert.match(r.stdout, /build report: .*report\.html/);
     const out = join(repo, 'out/qemu');
     manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as Manifest;
-    outcomes = (JSON.parse(await readFile(join(repo, 'out/logs/qemu/last-build.json'), 'utf8')) as { outcomes: Record<string, string> }).outcomes;
+    outcomes = (
+      JSON.parse(await readFile(join(repo, 'out/logs/qemu/last-build.json'), 'utf8')) as {
+        outcomes: Record<string, string>;
+      }
+    ).outcomes;
     html = await readFile(join(out, 'report.html'), 'utf8');
     dom = await renderedDom(join(out, 'report.html'), trap);
   });
@@ -49,19 +55,30 @@ describe('build report (qemu profile, headless chromium)', { skip: chromiumSkipR
       assert.equal(row[1], outcome, `step ${id}`);
     }
     assert.equal(outcomes.initramfs, 'built');
-    assert.match(dom, /<tr data-step="initramfs" data-outcome="built" data-critical="true">/, 'the rebuilt image is on the critical path');
+    assert.match(
+      dom,
+      /<tr data-step="initramfs" data-outcome="built" data-critical="true">/,
+      'the rebuilt image is on the critical path',
+    );
     assert.match(dom, /<svg[^>]*aria-label="build timeline"/);
   });
 
   it('shows the artifacts with the sizes of manifest.json', () => {
-    for (const a of manifest.artifacts) assert.equal(attr(dom, 'data-artifact', a.file, 'data-bytes'), String(a.size), a.file);
+    for (const a of manifest.artifacts)
+      assert.equal(attr(dom, 'data-artifact', a.file, 'data-bytes'), String(a.size), a.file);
     const initramfs = manifest.artifacts.find((a) => a.file.startsWith('initramfs.cpio'))!;
-    assert.match(dom, new RegExp(`<tr id="initramfs-total">.*?data-compressed="${initramfs.size}"`, 's'), 'real initramfs size');
+    assert.match(
+      dom,
+      new RegExp(`<tr id="initramfs-total">.*?data-compressed="${initramfs.size}"`, 's'),
+      'real initramfs size',
+    );
   });
 
   it('breaks the image down by component and file, matching the initramfs byte for byte', async () => {
     const xz = await new Promise<Buffer>((resolve, reject) => {
-      const c = spawn('xz', ['-dc', join(repo, 'out/qemu/initramfs.cpio.xz')], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const c = spawn('xz', ['-dc', join(repo, 'out/qemu/initramfs.cpio.xz')], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       const chunks: Buffer[] = [];
       c.stdout.on('data', (d: Buffer) => chunks.push(d));
       c.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`xz exit ${code}`))));
@@ -74,17 +91,28 @@ describe('build report (qemu profile, headless chromium)', { skip: chromiumSkipR
     }
     assert.equal((dom.match(/<tr data-file=/g) ?? []).length, files.length);
     assert.match(dom, new RegExp(`<tr id="image-total">.*?data-bytes="${total}"`, 's'));
-    const components = [...dom.matchAll(/<tr data-component="([^"]+)">.*?data-bytes="(\d+)".*?data-compressed="(\d+)"/gs)];
-    assert.equal(components.reduce((n, m) => n + Number(m[2]), 0), total, 'components add up to the image');
+    const components = [
+      ...dom.matchAll(/<tr data-component="([^"]+)">.*?data-bytes="(\d+)".*?data-compressed="(\d+)"/gs),
+    ];
+    assert.equal(
+      components.reduce((n, m) => n + Number(m[2]), 0),
+      total,
+      'components add up to the image',
+    );
     const names = components.map((m) => m[1]);
-    for (const c of ['busybox', 'redis', 'core0', 'rootfs-overlay', 'generated']) assert.ok(names.includes(c), `component ${c} missing: ${names.join(', ')}`);
+    for (const c of ['busybox', 'redis', 'core0', 'rootfs-overlay', 'generated'])
+      assert.ok(names.includes(c), `component ${c} missing: ${names.join(', ')}`);
     assert.equal(attr(dom, 'data-file', 'usr/bin/redis-server', 'data-bytes') !== undefined, true);
     assert.match(dom, /<tr data-file="usr\/bin\/redis-server"><td>\/usr\/bin\/redis-server<\/td><td>redis<\/td>/);
-    for (const m of components) assert.ok(Number(m[3]) > 0 && Number(m[3]) < Number(m[2]) + 4096, `compressed estimate of ${m[1]}`);
+    for (const m of components)
+      assert.ok(Number(m[3]) > 0 && Number(m[3]) < Number(m[2]) + 4096, `compressed estimate of ${m[1]}`);
   });
 
   it('is self-contained: nothing to load, a CSP that forbids loading, no request made', () => {
-    assert.match(html, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">/);
+    assert.match(
+      html,
+      /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">/,
+    );
     assert.doesNotMatch(html, /https?:\/\//, 'no URL at all in the page');
     assert.doesNotMatch(html, /<(script|link|img|iframe)\b[^>]*(src|href)=/i);
     assert.deepEqual(trap.pageRequests(), [], 'the page made a network request');

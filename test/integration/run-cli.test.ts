@@ -13,10 +13,14 @@ import { zosBuild } from '../helpers/cli.js';
 describe('zos-build run + zos-build agent', { timeout: 10 * 60_000 }, () => {
   it('boots out/qemu, answers over the forwarded port, and exits when the node powers off', async () => {
     const port = await freePort();
-    const run = spawn(process.execPath, [join(repoDir, 'dist/build/cli/main.js'), 'run', '--profile', 'qemu', '--port', String(port), '--minutes', '8'], {
-      cwd: repoDir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const run = spawn(
+      process.execPath,
+      [join(repoDir, 'dist/build/cli/main.js'), 'run', '--profile', 'qemu', '--port', String(port), '--minutes', '8'],
+      {
+        cwd: repoDir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     run.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     run.stderr.resume();
@@ -25,7 +29,17 @@ describe('zos-build run + zos-build agent', { timeout: 10 * 60_000 }, () => {
       const password = qemuProfile.agent.password!;
       const agent = await AgentClient.waitForAgent({ host: '127.0.0.1', port, password }, 240_000);
       await agent.close();
-      const exec = await zosBuild(['agent', 'exec', '--port', String(port), '--password', password, '--', 'cat', '/etc/os-release']);
+      const exec = await zosBuild([
+        'agent',
+        'exec',
+        '--port',
+        String(port),
+        '--password',
+        password,
+        '--',
+        'cat',
+        '/etc/os-release',
+      ]);
       assert.equal(exec.code, 0, exec.stderr);
       assert.match(exec.stdout, /^ID=zos$/m);
       const off = await zosBuild(['agent', 'poweroff', '--port', String(port), '--password', password]);

@@ -34,8 +34,14 @@ describe('userland sysroot', { timeout: 30 * 60_000 }, () => {
   let repo: string;
   before(async () => {
     repo = await repoCopy();
-    for (const [name, deps] of [['zdemo', ['zlib']], ['zleak', []]] as const) {
-      for (const [base, ext] of [['', 'ts'], ['dist/', 'js']] as const) {
+    for (const [name, deps] of [
+      ['zdemo', ['zlib']],
+      ['zleak', []],
+    ] as const) {
+      for (const [base, ext] of [
+        ['', 'ts'],
+        ['dist/', 'js'],
+      ] as const) {
         await mkdir(join(repo, base, 'recipes', name), { recursive: true });
         await writeFile(join(repo, base, `recipes/${name}/recipe.${ext}`), recipe(name, [...deps]));
       }
@@ -57,7 +63,7 @@ describe('userland sysroot', { timeout: 30 * 60_000 }, () => {
     assert.doesNotMatch(log, /Requesting program interpreter/);
   });
 
-  it('does not see the host\'s headers when the recipe does not depend on zlib', async () => {
+  it("does not see the host's headers when the recipe does not depend on zlib", async () => {
     const r = await zosBuild(['build', '--profile', 'sysroot-demo', 'zleak'], { repo });
     assert.notEqual(r.code, 0);
     assert.match(`${r.stdout}\n${r.stderr}`, /zlib\.h: No such file or directory/);

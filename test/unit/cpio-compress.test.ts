@@ -63,7 +63,10 @@ describe('initramfs compression', () => {
     const info = (await mustRun('xz', ['--robot', '-lv', file])).toString();
     const checks = info.split('\n').filter((l) => l.startsWith('block\t') || l.startsWith('totals\t'));
     assert.ok(checks.length >= 2, info);
-    assert.ok(checks.every((l) => l.includes('\tCRC32')), info);
+    assert.ok(
+      checks.every((l) => l.includes('\tCRC32')),
+      info,
+    );
   });
 
   it('gzip: stores no name and no mtime', async () => {
@@ -90,12 +93,15 @@ describe('initramfs compression', () => {
     });
     process.env.PATH = join(dir, 'no-such-bin');
     const out = join(dir, 'missing', 'initramfs.cpio.lz4');
-    await assert.rejects(buildInitramfs({ entries, epoch: EPOCH, compression: 'lz4', outFile: out }), (err: unknown) => {
-      assert.ok(err instanceof ZosError);
-      assert.match(err.message, /compressor lz4 not found/);
-      assert.match(err.hint ?? '', /lz4/);
-      return true;
-    });
+    await assert.rejects(
+      buildInitramfs({ entries, epoch: EPOCH, compression: 'lz4', outFile: out }),
+      (err: unknown) => {
+        assert.ok(err instanceof ZosError);
+        assert.match(err.message, /compressor lz4 not found/);
+        assert.match(err.hint ?? '', /lz4/);
+        return true;
+      },
+    );
     process.env.PATH = saved;
     assert.deepEqual(await readdir(join(dir, 'missing')), []);
   });
@@ -103,7 +109,10 @@ describe('initramfs compression', () => {
   it('a bad entry fails the build with its own error and leaves no partial file', async () => {
     const out = join(dir, 'partial', 'initramfs.cpio.xz');
     const bad: CpioEntry[] = [...entries, { path: 'usr/x', type: 'file', mode: 0o644 }];
-    await assert.rejects(buildInitramfs({ entries: bad, epoch: EPOCH, compression: 'xz', outFile: out }), /parent directory usr/);
+    await assert.rejects(
+      buildInitramfs({ entries: bad, epoch: EPOCH, compression: 'xz', outFile: out }),
+      /parent directory usr/,
+    );
     assert.deepEqual(await readdir(join(dir, 'partial')), []);
   });
 

@@ -56,7 +56,10 @@ describe('cpio newc writer: structure', () => {
     const { records, end } = readNewc(archive);
     assert.equal(archive.length % 512, 0);
     assert.ok(end <= archive.length);
-    assert.deepEqual(records.map((r) => r.name), expectedOrder());
+    assert.deepEqual(
+      records.map((r) => r.name),
+      expectedOrder(),
+    );
     records.forEach((r, i) => {
       assert.equal(r.ino, i + 1, r.name);
       assert.equal(r.uid, 0);
@@ -109,7 +112,14 @@ describe('cpio newc writer: read back by independent tools', () => {
     assert.equal(list.length, entries.length);
     assert.match(list.find((l) => l.endsWith(' dev/console'))!, /^crw------- +1 0 +0 +5,1 /);
     const mtree = (
-      await mustRun('bsdtar', ['-cf', '-', '--format=mtree', '--options', '!all,type,mode,uid,gid,time,link,device,size', `@${file}`])
+      await mustRun('bsdtar', [
+        '-cf',
+        '-',
+        '--format=mtree',
+        '--options',
+        '!all,type,mode,uid,gid,time,link,device,size',
+        `@${file}`,
+      ])
     ).toString();
     const rows = mtree.split('\n').filter((l) => l.startsWith('./'));
     assert.equal(rows.length, entries.length);
@@ -118,8 +128,12 @@ describe('cpio newc writer: read back by independent tools', () => {
       assert.match(row, / uid=0 /, row);
       assert.match(row, / gid=0 /, row);
     }
-    assert.ok(rows.some((r) => r.startsWith('./dev/null ') && r.includes('type=char') && r.includes('device=native,1,3')));
-    assert.ok(rows.some((r) => r.startsWith('./dev/console ') && r.includes('device=native,5,1') && r.includes('mode=600')));
+    assert.ok(
+      rows.some((r) => r.startsWith('./dev/null ') && r.includes('type=char') && r.includes('device=native,1,3')),
+    );
+    assert.ok(
+      rows.some((r) => r.startsWith('./dev/console ') && r.includes('device=native,5,1') && r.includes('mode=600')),
+    );
     assert.ok(rows.some((r) => r.startsWith('./bin/sh ') && r.includes('type=link') && r.includes('link=busybox')));
   });
 
@@ -127,10 +141,14 @@ describe('cpio newc writer: read back by independent tools', () => {
     const out = join(dir, 'unpacked');
     await mkdir(out);
     // Device nodes are left out: the unpack must also work where mknod is not allowed.
-    await mustRun('cpio', ['-idm', '--quiet', '--no-absolute-filenames', '--nonmatching', '-F', join(dir, 'a.cpio'), 'dev/*'], { cwd: out });
+    await mustRun(
+      'cpio',
+      ['-idm', '--quiet', '--no-absolute-filenames', '--nonmatching', '-F', join(dir, 'a.cpio'), 'dev/*'],
+      { cwd: out },
+    );
     assert.ok((await readFile(join(out, 'usr/big.bin'))).equals(BIG));
     assert.deepEqual(await readFile(join(out, 'bin/busybox')), SMALL);
-    assert.equal((await readFile(join(out, 'etc/os-release'), 'utf8')), 'NAME=zos\n');
+    assert.equal(await readFile(join(out, 'etc/os-release'), 'utf8'), 'NAME=zos\n');
     assert.equal((await readFile(join(out, 'empty'))).length, 0);
     assert.equal(await readFile(join(out, 'usr/ünïcode-名'), 'utf8'), 'u');
     assert.equal(await readlink(join(out, 'bin/sh')), 'busybox');
@@ -154,7 +172,9 @@ describe('cpio newc writer: determinism', () => {
   it('in-memory data larger than an output chunk, and a known size, give the same bytes', async () => {
     const big = entries.map((e) => (e.path === 'usr/big.bin' ? { ...e, data: BIG } : e));
     assert.ok((await pack(big)).equals(archive));
-    const sized = entries.map((e) => (e.path === 'usr/big.bin' ? { ...e, data: { file: join(dir, 'src', 'big.bin'), size: BIG.length } } : e));
+    const sized = entries.map((e) =>
+      e.path === 'usr/big.bin' ? { ...e, data: { file: join(dir, 'src', 'big.bin'), size: BIG.length } } : e,
+    );
     assert.ok((await pack(sized)).equals(archive));
   });
 
@@ -168,14 +188,39 @@ describe('cpio newc writer: determinism', () => {
 describe('cpio newc writer: refuses bad lists before writing', () => {
   const bad: [string, CpioEntry[], RegExp][] = [
     ['a leading slash', [{ path: '/etc', type: 'dir', mode: 0o755 }], /relative/],
-    ['a .. component', [{ path: 'a', type: 'dir', mode: 0o755 }, { path: 'a/../b', type: 'dir', mode: 0o755 }], /"\.\."/],
+    [
+      'a .. component',
+      [
+        { path: 'a', type: 'dir', mode: 0o755 },
+        { path: 'a/../b', type: 'dir', mode: 0o755 },
+      ],
+      /"\.\."/,
+    ],
     ['a missing parent', [{ path: 'etc/passwd', type: 'file', mode: 0o644 }], /parent directory etc/],
-    ['a file as parent', [{ path: 'etc', type: 'file', mode: 0o644 }, { path: 'etc/x', type: 'file', mode: 0o644 }], /not a directory/],
-    ['a duplicate', [{ path: 'x', type: 'file', mode: 0o644 }, { path: 'x', type: 'file', mode: 0o600 }], /listed twice/],
+    [
+      'a file as parent',
+      [
+        { path: 'etc', type: 'file', mode: 0o644 },
+        { path: 'etc/x', type: 'file', mode: 0o644 },
+      ],
+      /not a directory/,
+    ],
+    [
+      'a duplicate',
+      [
+        { path: 'x', type: 'file', mode: 0o644 },
+        { path: 'x', type: 'file', mode: 0o600 },
+      ],
+      /listed twice/,
+    ],
     ['a symlink without target', [{ path: 'x', type: 'symlink', mode: 0o777 }], /without a target/],
     ['a device without numbers', [{ path: 'x', type: 'char', mode: 0o600 }], /rdevMajor/],
     ['type bits in mode', [{ path: 'x', type: 'file', mode: 0o100644 }], /permission bits/],
-    ['a missing source file', [{ path: 'x', type: 'file', mode: 0o644, data: { file: '/nonexistent/zos-cpio' } }], /cannot read source/],
+    [
+      'a missing source file',
+      [{ path: 'x', type: 'file', mode: 0o644, data: { file: '/nonexistent/zos-cpio' } }],
+      /cannot read source/,
+    ],
   ];
   for (const [what, list, re] of bad) {
     it(`rejects ${what} with a ZosError naming the entry`, async () => {
@@ -188,9 +233,14 @@ describe('cpio newc writer: refuses bad lists before writing', () => {
     });
   }
 
-  for (const [what, size] of [['grew', SMALL.length - 1], ['shrank', SMALL.length + 1]] as const) {
+  for (const [what, size] of [
+    ['grew', SMALL.length - 1],
+    ['shrank', SMALL.length + 1],
+  ] as const) {
     it(`fails naming the source when it ${what} after its size was taken`, async () => {
-      const list: CpioEntry[] = [{ path: 'x', type: 'file', mode: 0o644, data: { file: join(dir, 'src', 'run.sh'), size } }];
+      const list: CpioEntry[] = [
+        { path: 'x', type: 'file', mode: 0o644, data: { file: join(dir, 'src', 'run.sh'), size } },
+      ];
       await assert.rejects(pack(list), (err: unknown) => {
         assert.ok(err instanceof ZosError, String(err));
         assert.match(err.message, /initramfs entry "x": source .*run\.sh changed size while being archived/);

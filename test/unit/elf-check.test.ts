@@ -61,17 +61,21 @@ describe('ELF dependency check of the image', () => {
 
   it('finds libraries through RUNPATH ($ORIGIN) and interpreters through symlinks inside the image', async () => {
     // Any file stands in for the library: the check is about presence in the image, not the host.
-    const entries = await collectRootfs([await image({
-      'opt/app/bin/hello': dynamicBin,
-      'opt/app/lib/libc.so.6': staticBin,
-      'lib/x86_64-linux-gnu/ld-linux-x86-64.so.2': staticBin,
-      'lib64': { link: 'lib/x86_64-linux-gnu' },
-    })]);
+    const entries = await collectRootfs([
+      await image({
+        'opt/app/bin/hello': dynamicBin,
+        'opt/app/lib/libc.so.6': staticBin,
+        'lib/x86_64-linux-gnu/ld-linux-x86-64.so.2': staticBin,
+        lib64: { link: 'lib/x86_64-linux-gnu' },
+      }),
+    ]);
     assert.deepEqual(await findMissingDeps(entries), []);
   });
 
   it('does not look at the host: a library present on the host but not in the image is missing', async () => {
-    const entries = await collectRootfs([await image({ 'lib64/ld-linux-x86-64.so.2': staticBin, 'bin/hello': dynamicBin })]);
+    const entries = await collectRootfs([
+      await image({ 'lib64/ld-linux-x86-64.so.2': staticBin, 'bin/hello': dynamicBin }),
+    ]);
     assert.deepEqual(await findMissingDeps(entries), [{ file: 'bin/hello', kind: 'library', name: 'libc.so.6' }]);
   });
 });

@@ -42,19 +42,43 @@ const benignFirst: RawTarEntry[] = [
 ];
 
 const hostile: { name: string; entries: RawTarEntry[]; bad: string; reason: RegExp; strip?: number }[] = [
-  { name: 'dotdot', entries: [...benignFirst, { path: 'pkg-1.0/../../evil', type: '0', data: 'x' }], bad: 'pkg-1.0/../../evil', reason: /"\.\." component/, strip: 1 },
-  { name: 'dotdot-nostrip', entries: [{ path: '../evil', type: '0', data: 'x' }], bad: '../evil', reason: /"\.\." component/ },
-  { name: 'absolute', entries: [...benignFirst, { path: '/abs/evil', type: '0', data: 'x' }], bad: '/abs/evil', reason: /absolute path/, strip: 1 },
+  {
+    name: 'dotdot',
+    entries: [...benignFirst, { path: 'pkg-1.0/../../evil', type: '0', data: 'x' }],
+    bad: 'pkg-1.0/../../evil',
+    reason: /"\.\." component/,
+    strip: 1,
+  },
+  {
+    name: 'dotdot-nostrip',
+    entries: [{ path: '../evil', type: '0', data: 'x' }],
+    bad: '../evil',
+    reason: /"\.\." component/,
+  },
+  {
+    name: 'absolute',
+    entries: [...benignFirst, { path: '/abs/evil', type: '0', data: 'x' }],
+    bad: '/abs/evil',
+    reason: /absolute path/,
+    strip: 1,
+  },
   {
     name: 'symlink-escape',
-    entries: [...benignFirst, { path: 'pkg-1.0/link', type: '2', linkpath: '/tmp/outside' }, { path: 'pkg-1.0/link/evil', type: '0', data: 'x' }],
+    entries: [
+      ...benignFirst,
+      { path: 'pkg-1.0/link', type: '2', linkpath: '/tmp/outside' },
+      { path: 'pkg-1.0/link/evil', type: '0', data: 'x' },
+    ],
     bad: 'pkg-1.0/link/evil',
     reason: /written through the symlink link -> \/tmp\/outside/,
     strip: 1,
   },
   {
     name: 'symlink-relative-escape',
-    entries: [{ path: 'link', type: '2', linkpath: '../../outside' }, { path: 'link/evil', type: '0', data: 'x' }],
+    entries: [
+      { path: 'link', type: '2', linkpath: '../../outside' },
+      { path: 'link/evil', type: '0', data: 'x' },
+    ],
     bad: 'link/evil',
     reason: /written through the symlink/,
   },
@@ -79,14 +103,27 @@ const hostile: { name: string; entries: RawTarEntry[]; bad: string; reason: RegE
     reason: /outside the extracted tree/,
     strip: 1,
   },
-  { name: 'chardev', entries: [...benignFirst, { path: 'pkg-1.0/null', type: '3', devmajor: 1, devminor: 3 }], bad: 'pkg-1.0/null', reason: /device node/, strip: 1 },
-  { name: 'blockdev', entries: [{ path: 'sda', type: '4', devmajor: 8, devminor: 0 }], bad: 'sda', reason: /device node/ },
+  {
+    name: 'chardev',
+    entries: [...benignFirst, { path: 'pkg-1.0/null', type: '3', devmajor: 1, devminor: 3 }],
+    bad: 'pkg-1.0/null',
+    reason: /device node/,
+    strip: 1,
+  },
+  {
+    name: 'blockdev',
+    entries: [{ path: 'sda', type: '4', devmajor: 8, devminor: 0 }],
+    bad: 'sda',
+    reason: /device node/,
+  },
   { name: 'fifo', entries: [{ path: 'p', type: '6' }], bad: 'p', reason: /FIFO/ },
 ];
 
 describe('extractArchive: hostile archives fail loudly and leave nothing', () => {
   for (const h of hostile) {
-    for (const ext of h.name === 'symlink-escape' || h.name === 'dotdot' ? ['.tar', '.tar.gz', '.tar.xz', '.tar.bz2'] : ['.tar.gz']) {
+    for (const ext of h.name === 'symlink-escape' || h.name === 'dotdot'
+      ? ['.tar', '.tar.gz', '.tar.xz', '.tar.bz2']
+      : ['.tar.gz']) {
       it(`${h.name}${ext}`, async () => {
         const archive = await writeArchive(`${h.name}${ext}`, rawTar(h.entries));
         const parent = join(dir, 'dest', `${h.name}${ext}`);
@@ -110,7 +147,10 @@ describe('extractArchive: hostile archives fail loudly and leave nothing', () =>
   }
 
   it('a hostile archive does not touch an existing empty destination', async () => {
-    const archive = await writeArchive('hostile-existing.tar.gz', rawTar([{ path: '/abs/evil', type: '0', data: 'x' }]));
+    const archive = await writeArchive(
+      'hostile-existing.tar.gz',
+      rawTar([{ path: '/abs/evil', type: '0', data: 'x' }]),
+    );
     const dest = join(dir, 'existing-empty');
     await mkdir(dest);
     await assert.rejects(extractArchive(archive, dest), UnsafeArchiveError);
@@ -134,7 +174,13 @@ describe('extractArchive: benign archives', () => {
     await symlink('../README', join(top, 'sub', 'up.link'));
   });
 
-  for (const [ext, flag] of [['.tar.gz', '-z'], ['.tgz', '-z'], ['.tar.xz', '-J'], ['.tar.bz2', '-j'], ['.tar', '']] as const) {
+  for (const [ext, flag] of [
+    ['.tar.gz', '-z'],
+    ['.tgz', '-z'],
+    ['.tar.xz', '-J'],
+    ['.tar.bz2', '-j'],
+    ['.tar', ''],
+  ] as const) {
     it(`${ext}: extracts with stripComponents=1, keeps exec bits and symlinks`, async () => {
       const archive = join(dir, `pkg-1.0${ext}`);
       await mustRun('tar', ['-c', ...(flag ? [flag] : []), '-f', archive, '-C', tree, 'pkg-1.0']);
@@ -173,7 +219,15 @@ describe('extractArchive: benign archives', () => {
   });
 
   it('takes the format from opts.name when the archive file has no extension (the sha256-named cache)', async () => {
-    const xz = await readFile(await writeArchive('named.tar.xz', rawTar([{ path: 'n/', type: '5' }, { path: 'n/f', type: '0', data: 'named' }])));
+    const xz = await readFile(
+      await writeArchive(
+        'named.tar.xz',
+        rawTar([
+          { path: 'n/', type: '5' },
+          { path: 'n/f', type: '0', data: 'named' },
+        ]),
+      ),
+    );
     const cached = join(dir, 'e3b0c44298fc1c149afbf4c8996fb924');
     await writeFile(cached, xz);
     const dest = join(dir, 'named-out');
@@ -191,7 +245,9 @@ describe('extractArchive: benign archives', () => {
 
     await assert.rejects(extractArchive(join(dir, 'x.zip'), join(dir, 'zip-out')), /unknown archive type/);
 
-    const xz = await readFile(await writeArchive('whole.tar.xz', rawTar([{ path: 'f', type: '0', data: 'x'.repeat(100_000) }])));
+    const xz = await readFile(
+      await writeArchive('whole.tar.xz', rawTar([{ path: 'f', type: '0', data: 'x'.repeat(100_000) }])),
+    );
     const truncated = join(dir, 'truncated.tar.xz');
     await writeFile(truncated, xz.subarray(0, Math.floor(xz.length / 2)));
     await assert.rejects(extractArchive(truncated, join(dir, 'trunc-out')), (err: unknown) => {

@@ -51,7 +51,15 @@ async function serve(t: TestContext, routes: Record<string, Handler>): Promise<T
 }
 
 function options(over: Partial<FetchOptions> = {}): FetchOptions {
-  return { mirrors: [], debianArchive: 'http://127.0.0.1:9/debian', offline: false, attemptsPerUrl: 3, idleTimeoutMs: 2000, retryDelayMs: 1, ...over };
+  return {
+    mirrors: [],
+    debianArchive: 'http://127.0.0.1:9/debian',
+    offline: false,
+    attemptsPerUrl: 3,
+    idleTimeoutMs: 2000,
+    retryDelayMs: 1,
+    ...over,
+  };
 }
 
 function source(locations: string[], sha = SHA): Source {
@@ -72,7 +80,12 @@ describe('fetchSource', () => {
     const server = await serve(t, { '/a/pkg-1.0.tar.gz': serveBytes(BODY) });
     const store = newStore();
     const notes: string[] = [];
-    const path = await fetchSource(RECIPE, source([`${server.url}/a/${FILE}`]), store, options({ note: (l) => notes.push(l) }));
+    const path = await fetchSource(
+      RECIPE,
+      source([`${server.url}/a/${FILE}`]),
+      store,
+      options({ note: (l) => notes.push(l) }),
+    );
     assert.equal(path, store.pathOf(SHA));
     assert.deepEqual(await readFile(path), BODY);
     assert.deepEqual(await cacheEntries(store), [SHA]);
@@ -97,7 +110,12 @@ describe('fetchSource', () => {
 
   it('uses the mirror alone when it has the file', async (t) => {
     const server = await serve(t, { '/mirror/pkg-1.0.tar.gz': serveBytes(BODY) });
-    await fetchSource(RECIPE, source([`${server.url}/a/${FILE}`]), newStore(), options({ mirrors: [`${server.url}/mirror`] }));
+    await fetchSource(
+      RECIPE,
+      source([`${server.url}/a/${FILE}`]),
+      newStore(),
+      options({ mirrors: [`${server.url}/mirror`] }),
+    );
     assert.deepEqual(server.requests, [`/mirror/${FILE}`]);
   });
 
@@ -121,7 +139,12 @@ describe('fetchSource', () => {
     assert.equal(server.count(`/a/${FILE}`), 2);
 
     const store2 = newStore();
-    const err = await fetchSource(RECIPE, source([`${server.url}/always/${FILE}`]), store2, options({ attemptsPerUrl: 2 })).then(
+    const err = await fetchSource(
+      RECIPE,
+      source([`${server.url}/always/${FILE}`]),
+      store2,
+      options({ attemptsPerUrl: 2 }),
+    ).then(
       () => assert.fail('a truncated download must not succeed'),
       (e: unknown) => e,
     );
@@ -132,7 +155,10 @@ describe('fetchSource', () => {
   });
 
   it('fails on a hash mismatch, naming recipe, URL and both hashes, and caches nothing', async (t) => {
-    const server = await serve(t, { '/bad/pkg-1.0.tar.gz': serveBytes(WRONG), '/good/pkg-1.0.tar.gz': serveBytes(BODY) });
+    const server = await serve(t, {
+      '/bad/pkg-1.0.tar.gz': serveBytes(WRONG),
+      '/good/pkg-1.0.tar.gz': serveBytes(BODY),
+    });
     const store = newStore();
     const url = `${server.url}/bad/${FILE}`;
     const err = await fetchSource(RECIPE, source([url, `${server.url}/good/${FILE}`]), store, options()).then(
@@ -140,7 +166,8 @@ describe('fetchSource', () => {
       (e: unknown) => e,
     );
     assert.ok(err instanceof HashMismatchError);
-    for (const part of [`recipe ${RECIPE}`, url, SHA, sha256(WRONG)]) assert.ok(err.message.includes(part), `message names ${part}`);
+    for (const part of [`recipe ${RECIPE}`, url, SHA, sha256(WRONG)])
+      assert.ok(err.message.includes(part), `message names ${part}`);
     assert.equal(await store.has(SHA), false);
     assert.deepEqual(await cacheEntries(store), [], 'no file for the sha and no temp files');
     assert.equal(server.count(`/good/${FILE}`), 0, 'a mismatch is fatal, not a reason to try elsewhere');
@@ -169,7 +196,12 @@ describe('fetchSource', () => {
   it('lists every URL with its reason when all locations fail', async (t) => {
     const server = await serve(t, { '/e500/pkg-1.0.tar.gz': status(500) });
     const dead = `${await deadUrl()}/x/${FILE}`;
-    const urls = [`${server.url}/missing/${FILE}`, `${server.url}/e500/${FILE}`, dead, 'ftp://example.invalid/pkg-1.0.tar.gz'];
+    const urls = [
+      `${server.url}/missing/${FILE}`,
+      `${server.url}/e500/${FILE}`,
+      dead,
+      'ftp://example.invalid/pkg-1.0.tar.gz',
+    ];
     const store = newStore();
     const err = await fetchSource(RECIPE, source(urls), store, options({ attemptsPerUrl: 2 })).then(
       () => assert.fail('expected failure'),
@@ -189,12 +221,18 @@ describe('fetchSource', () => {
 
   it('offline with an empty cache fails naming recipe, file and sha, without any request', async (t) => {
     const server = await serve(t, { '/a/pkg-1.0.tar.gz': serveBytes(BODY) });
-    const err = await fetchSource(RECIPE, source([`${server.url}/a/${FILE}`]), newStore(), options({ offline: true })).then(
+    const err = await fetchSource(
+      RECIPE,
+      source([`${server.url}/a/${FILE}`]),
+      newStore(),
+      options({ offline: true }),
+    ).then(
       () => assert.fail('expected failure'),
       (e: unknown) => e,
     );
     assert.ok(err instanceof ZosError);
-    for (const part of [`recipe ${RECIPE}`, FILE, SHA, '--offline']) assert.ok(err.message.includes(part), `message names ${part}`);
+    for (const part of [`recipe ${RECIPE}`, FILE, SHA, '--offline'])
+      assert.ok(err.message.includes(part), `message names ${part}`);
     assert.equal(server.requests.length, 0);
   });
 
@@ -233,7 +271,10 @@ describe('fetchSource', () => {
     await mkdir(store.dir, { recursive: true });
     const stray = `${SHA}.tmp-1-deadbeef`;
     await writeFile(join(store.dir, stray), BODY.subarray(0, 1000));
-    await assert.rejects(fetchSource(RECIPE, source([`${server.url}/a/${FILE}`]), store, options({ offline: true })), ZosError);
+    await assert.rejects(
+      fetchSource(RECIPE, source([`${server.url}/a/${FILE}`]), store, options({ offline: true })),
+      ZosError,
+    );
     const path = await fetchSource(RECIPE, source([`${server.url}/a/${FILE}`]), store, options());
     assert.deepEqual(await readFile(path), BODY);
     assert.equal(server.count(`/a/${FILE}`), 1);
@@ -271,10 +312,18 @@ describe('fetchSource', () => {
 describe('candidateUrls', () => {
   it('puts mirrors first, resolves debian: and drops duplicates', () => {
     const urls = candidateUrls(
-      source(['https://up.example/pkg-1.0.tar.gz', 'debian:/pool/main/p/pkg/pkg-1.0.tar.gz', 'https://m.example/pkg-1.0.tar.gz']),
+      source([
+        'https://up.example/pkg-1.0.tar.gz',
+        'debian:/pool/main/p/pkg/pkg-1.0.tar.gz',
+        'https://m.example/pkg-1.0.tar.gz',
+      ]),
       { mirrors: ['https://m.example/'], debianArchive: 'http://deb.example/debian/' },
     );
-    assert.deepEqual(urls, ['https://m.example/pkg-1.0.tar.gz', 'https://up.example/pkg-1.0.tar.gz', 'http://deb.example/debian/pool/main/p/pkg/pkg-1.0.tar.gz']);
+    assert.deepEqual(urls, [
+      'https://m.example/pkg-1.0.tar.gz',
+      'https://up.example/pkg-1.0.tar.gz',
+      'http://deb.example/debian/pool/main/p/pkg/pkg-1.0.tar.gz',
+    ]);
   });
 });
 
@@ -330,24 +379,36 @@ describe('hostDebianArchive', () => {
   });
 
   it('accepts a snapshot.debian.org archive', async () => {
-    const dir = await aptDir({ 'sources.list': 'deb http://snapshot.debian.org/archive/debian/20240101T000000Z bookworm main\n' });
+    const dir = await aptDir({
+      'sources.list': 'deb http://snapshot.debian.org/archive/debian/20240101T000000Z bookworm main\n',
+    });
     assert.equal(await hostDebianArchive(dir), 'http://snapshot.debian.org/archive/debian/20240101T000000Z');
   });
 
   it('parses deb822 field names case-insensitively, continuation lines, and skips deb-less stanzas', () => {
-    assert.deepEqual(deb822Uris('Types: foo\nURIs: http://x.example/debian\n\nTYPES: deb\nURIS: http://y.example/debian\n'), ['http://y.example/debian']);
-    assert.deepEqual(deb822Uris('Types: deb\nURIs: http://a.example/debian\n  http://b.example/debian\nSuites: bookworm\n'), [
-      'http://a.example/debian',
-      'http://b.example/debian',
-    ]);
+    assert.deepEqual(
+      deb822Uris('Types: foo\nURIs: http://x.example/debian\n\nTYPES: deb\nURIS: http://y.example/debian\n'),
+      ['http://y.example/debian'],
+    );
+    assert.deepEqual(
+      deb822Uris('Types: deb\nURIs: http://a.example/debian\n  http://b.example/debian\nSuites: bookworm\n'),
+      ['http://a.example/debian', 'http://b.example/debian'],
+    );
   });
 
   it('feeds fetchSource: a debian: location is downloaded from the host archive', async (t) => {
     const server = await serve(t, { '/debian/pool/main/p/pkg/pkg-1.0.tar.gz': serveBytes(BODY) });
-    const dir = await aptDir({ 'sources.list.d/debian.sources': `Types: deb\nURIs: ${server.url}/debian\nSuites: bookworm\nComponents: main\n` });
+    const dir = await aptDir({
+      'sources.list.d/debian.sources': `Types: deb\nURIs: ${server.url}/debian\nSuites: bookworm\nComponents: main\n`,
+    });
     const archive = await hostDebianArchive(dir);
     assert.equal(archive, `${server.url}/debian`);
-    const path = await fetchSource(RECIPE, source([`debian:pool/main/p/pkg/${FILE}`]), newStore(), options({ debianArchive: archive }));
+    const path = await fetchSource(
+      RECIPE,
+      source([`debian:pool/main/p/pkg/${FILE}`]),
+      newStore(),
+      options({ debianArchive: archive }),
+    );
     assert.deepEqual(await readFile(path), BODY);
   });
 });

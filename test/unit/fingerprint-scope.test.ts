@@ -56,7 +56,10 @@ describe('what the version and the variant reach (real recipes, qemu profile)', 
     const a = await fps({ variant: 'release' });
     const b = await fps({ variant: 'debug' });
     assert.equal(a.get('recipe:linux'), b.get('recipe:linux'), 'the kernel does not depend on the variant');
-    const declaring = [...recipes.values()].filter((r) => r.usesVariant).map((r) => `recipe:${r.name}`).filter((id) => a.has(id));
+    const declaring = [...recipes.values()]
+      .filter((r) => r.usesVariant)
+      .map((r) => `recipe:${r.name}`)
+      .filter((id) => a.has(id));
     assert.deepEqual(changed(a, b), ['initramfs', ...declaring].sort());
     assert.ok(declaring.includes('recipe:redis') && declaring.includes('recipe:core0'), declaring.join(', '));
   });

@@ -8,7 +8,12 @@ import { closure, makeGraph, toDot } from '../../build/graph/graph.js';
 import type { Step } from '../../build/graph/types.js';
 import { sha256Tree } from '../../build/util/hash.js';
 
-const step = (id: string, deps: string[], inputs: unknown): Step => ({ id, deps, inputs: async () => inputs, run: async () => {} });
+const step = (id: string, deps: string[], inputs: unknown): Step => ({
+  id,
+  deps,
+  inputs: async () => inputs,
+  run: async () => {},
+});
 
 // kernel <- busybox <- initramfs -> redis
 const graphWith = (over: Record<string, unknown> = {}) =>

@@ -8,8 +8,18 @@ import { applyFragments, droppedOptions, parseKconfig, verifyKconfig } from '../
 describe('kconfig fragments', () => {
   it('parses set and unset options and rejects junk naming the line', () => {
     const v = parseKconfig('CONFIG_A=y\n# CONFIG_B is not set\n\n# comment\nCONFIG_C="x y"\n', 'frag');
-    assert.deepEqual([...v], [['CONFIG_A', 'y'], ['CONFIG_B', 'n'], ['CONFIG_C', '"x y"']]);
-    assert.throws(() => parseKconfig('CONFIG_A=y\nA=y\n', 'kernel/x.config'), /kernel\/x\.config:2: not a kconfig line: A=y/);
+    assert.deepEqual(
+      [...v],
+      [
+        ['CONFIG_A', 'y'],
+        ['CONFIG_B', 'n'],
+        ['CONFIG_C', '"x y"'],
+      ],
+    );
+    assert.throws(
+      () => parseKconfig('CONFIG_A=y\nA=y\n', 'kernel/x.config'),
+      /kernel\/x\.config:2: not a kconfig line: A=y/,
+    );
   });
 
   it('lists options kconfig dropped, with the fragment that asked, later fragments winning', () => {
@@ -18,8 +28,13 @@ describe('kconfig fragments', () => {
       { file: 'qemu.config', values: parseKconfig('CONFIG_B=m\n', 'qemu') },
     ];
     const final = parseKconfig('CONFIG_A=y\nCONFIG_B=y\n', 'final');
-    assert.deepEqual(droppedOptions(frags, final), [{ option: 'CONFIG_B', wanted: 'm', got: 'y', file: 'qemu.config' }]);
-    assert.deepEqual(droppedOptions(frags, parseKconfig('CONFIG_B=m\n', 'f')).map((d) => [d.option, d.got]), [['CONFIG_A', 'absent']]);
+    assert.deepEqual(droppedOptions(frags, final), [
+      { option: 'CONFIG_B', wanted: 'm', got: 'y', file: 'qemu.config' },
+    ]);
+    assert.deepEqual(
+      droppedOptions(frags, parseKconfig('CONFIG_B=m\n', 'f')).map((d) => [d.option, d.got]),
+      [['CONFIG_A', 'absent']],
+    );
   });
 
   it('verifyKconfig fails listing every dropped option', async () => {

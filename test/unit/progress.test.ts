@@ -39,14 +39,17 @@ describe('build progress', () => {
     }
   });
 
-  it('prints one line per running step per interval, with the step\'s latest log line', async () => {
+  it("prints one line per running step per interval, with the step's latest log line", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'zos-progress-'));
     const printed: string[] = [];
     const progress = new Progress('lines', 100, (l) => printed.push(l));
     try {
       const log = join(dir, 'linux.log');
       await writeFile(log, '  CC      kernel/fork.o\n');
-      const view = { setTitle: () => assert.fail('no titles without a terminal'), setOutput: () => assert.fail('no output bar without a terminal') };
+      const view = {
+        setTitle: () => assert.fail('no titles without a terminal'),
+        setOutput: () => assert.fail('no output bar without a terminal'),
+      };
       progress.begin('recipe:linux', log, view);
       await sleep(350);
       await appendFile(log, '  LD      vmlinux\n');
@@ -66,9 +69,29 @@ describe('build progress', () => {
 });
 
 describe('ccache statistics of a step', () => {
-  it('counts hits, remote hits and misses from ccache\'s stats_log', () => {
-    const log = ['# a.c', 'direct_cache_hit', 'local_storage_hit', '# b.c', 'direct_cache_hit', 'remote_storage_hit',
-      '# c.c', 'cache_miss', 'direct_cache_miss', '# d.c', 'preprocessed_cache_hit', '# conftest', 'called_for_link'].join('\n');
-    assert.deepEqual(countStatsLog(log), { hits: 3, direct: 2, preprocessed: 1, misses: 1, remoteHits: 1, uncacheable: 1 });
+  it("counts hits, remote hits and misses from ccache's stats_log", () => {
+    const log = [
+      '# a.c',
+      'direct_cache_hit',
+      'local_storage_hit',
+      '# b.c',
+      'direct_cache_hit',
+      'remote_storage_hit',
+      '# c.c',
+      'cache_miss',
+      'direct_cache_miss',
+      '# d.c',
+      'preprocessed_cache_hit',
+      '# conftest',
+      'called_for_link',
+    ].join('\n');
+    assert.deepEqual(countStatsLog(log), {
+      hits: 3,
+      direct: 2,
+      preprocessed: 1,
+      misses: 1,
+      remoteHits: 1,
+      uncacheable: 1,
+    });
   });
 });

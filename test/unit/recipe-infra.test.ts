@@ -20,8 +20,18 @@ after(() => rm(dir, { recursive: true, force: true }));
 
 const SHA = 'b'.repeat(64);
 const spec = (extra: Record<string, unknown> = {}) => ({
-  name: 'demo', version: '1.2.3', license: 'MIT', description: 'a demo', build: async () => {},
-  sources: [{ file: 'demo_${version}.orig.tar.gz', sha256: SHA, locations: ['debian:pool/main/d/demo/demo_${version}.orig.tar.gz'] }],
+  name: 'demo',
+  version: '1.2.3',
+  license: 'MIT',
+  description: 'a demo',
+  build: async () => {},
+  sources: [
+    {
+      file: 'demo_${version}.orig.tar.gz',
+      sha256: SHA,
+      locations: ['debian:pool/main/d/demo/demo_${version}.orig.tar.gz'],
+    },
+  ],
   ...extra,
 });
 
@@ -46,14 +56,26 @@ describe('recipe fields of the userland infrastructure', () => {
     const recipeDir = join(dir, 'recipes/demo');
     await mkdir(recipeDir, { recursive: true });
     const file = join(recipeDir, 'recipe.ts');
-    assert.throws(() => validateRecipe(spec({ patches: ['0001-missing.patch'] }), file), (e: unknown) =>
-      e instanceof DefinitionError && e.field === 'patches[0]' && /0001-missing\.patch does not exist/.test(e.message));
-    assert.throws(() => validateRecipe(spec({ patches: ['../escape.patch'] }), file), (e: unknown) =>
-      e instanceof DefinitionError && e.field === 'patches[0]');
-    assert.throws(() => validateRecipe(spec({ provides: ['kernal'] }), file), (e: unknown) =>
-      e instanceof DefinitionError && e.field === 'provides[0]' && /known: kernel, kernel-headers/.test(e.message));
-    assert.throws(() => validateRecipe(spec({ sources: [{ ...spec().sources[0], kind: 'rpm' }] }), file), (e: unknown) =>
-      e instanceof DefinitionError && e.field === 'sources[0].kind');
+    assert.throws(
+      () => validateRecipe(spec({ patches: ['0001-missing.patch'] }), file),
+      (e: unknown) =>
+        e instanceof DefinitionError &&
+        e.field === 'patches[0]' &&
+        /0001-missing\.patch does not exist/.test(e.message),
+    );
+    assert.throws(
+      () => validateRecipe(spec({ patches: ['../escape.patch'] }), file),
+      (e: unknown) => e instanceof DefinitionError && e.field === 'patches[0]',
+    );
+    assert.throws(
+      () => validateRecipe(spec({ provides: ['kernal'] }), file),
+      (e: unknown) =>
+        e instanceof DefinitionError && e.field === 'provides[0]' && /known: kernel, kernel-headers/.test(e.message),
+    );
+    assert.throws(
+      () => validateRecipe(spec({ sources: [{ ...spec().sources[0], kind: 'rpm' }] }), file),
+      (e: unknown) => e instanceof DefinitionError && e.field === 'sources[0].kind',
+    );
   });
 
   it('applies patches in order with the real patch tool, and fails on one that does not apply', async () => {
@@ -62,8 +84,14 @@ describe('recipe fields of the userland infrastructure', () => {
     await mkdir(recipeDir, { recursive: true });
     await mkdir(src, { recursive: true });
     await writeFile(join(src, 'hello.c'), 'int x = 1;\n');
-    await writeFile(join(recipeDir, '0001-two.patch'), '--- a/hello.c\n+++ b/hello.c\n@@ -1 +1 @@\n-int x = 1;\n+int x = 2;\n');
-    await writeFile(join(recipeDir, '0002-three.patch'), '--- a/hello.c\n+++ b/hello.c\n@@ -1 +1 @@\n-int x = 2;\n+int x = 3;\n');
+    await writeFile(
+      join(recipeDir, '0001-two.patch'),
+      '--- a/hello.c\n+++ b/hello.c\n@@ -1 +1 @@\n-int x = 1;\n+int x = 2;\n',
+    );
+    await writeFile(
+      join(recipeDir, '0002-three.patch'),
+      '--- a/hello.c\n+++ b/hello.c\n@@ -1 +1 @@\n-int x = 2;\n+int x = 3;\n',
+    );
     const file = join(recipeDir, 'recipe.ts');
     const run = async (cmd: string, args: string[]) => void execFileSync(cmd, args, { stdio: 'pipe' });
     const recipe = validateRecipe(spec({ name: 'patched', patches: ['0001-two.patch', '0002-three.patch'] }), file);
@@ -75,16 +103,27 @@ describe('recipe fields of the userland infrastructure', () => {
 });
 
 describe('roles', () => {
-  const recipe = (name: string, provides: string[]) => ({ name, provides, file: `/r/${name}/recipe.ts` }) as unknown as Recipe;
+  const recipe = (name: string, provides: string[]) =>
+    ({ name, provides, file: `/r/${name}/recipe.ts` }) as unknown as Recipe;
   const profile = (packages: string[]) => ({ name: 'demo', file: '/repo/config/demo.ts', packages });
   it('finds the one provider, or the one the profile lists, and names the profile otherwise', () => {
-    const one = new Map([['linux', recipe('linux', ['kernel'])], ['busybox', recipe('busybox', [])]]);
+    const one = new Map([
+      ['linux', recipe('linux', ['kernel'])],
+      ['busybox', recipe('busybox', [])],
+    ]);
     assert.equal(providerOf('kernel', profile([]), one).name, 'linux');
-    assert.throws(() => providerOf('bootloader', profile([]), one), (e: unknown) =>
-      e instanceof ZosError && /profile demo needs a recipe that provides "bootloader"/.test(e.message));
+    assert.throws(
+      () => providerOf('bootloader', profile([]), one),
+      (e: unknown) => e instanceof ZosError && /profile demo needs a recipe that provides "bootloader"/.test(e.message),
+    );
     const two = new Map([...one, ['linux-lts', recipe('linux-lts', ['kernel'])]]);
-    assert.throws(() => providerOf('kernel', profile([]), two), (e: unknown) =>
-      e instanceof ZosError && /profile demo: several recipes provide "kernel": linux, linux-lts/.test(e.message) && /config\/demo\.ts/.test(e.hint ?? ''));
+    assert.throws(
+      () => providerOf('kernel', profile([]), two),
+      (e: unknown) =>
+        e instanceof ZosError &&
+        /profile demo: several recipes provide "kernel": linux, linux-lts/.test(e.message) &&
+        /config\/demo\.ts/.test(e.hint ?? ''),
+    );
     assert.equal(providerOf('kernel', profile(['linux-lts']), two).name, 'linux-lts');
   });
 });
@@ -100,14 +139,24 @@ describe('staged install split', () => {
 
   it('sends headers, static libs and .pc files to the sysroot and keeps only the selected image files', async () => {
     const stage = join(dir, 'stage');
-    const installed = ['usr/include/z.h', 'usr/lib/libz.a', 'usr/lib/libz.la', 'usr/lib/pkgconfig/zlib.pc', 'usr/sbin/tool'];
+    const installed = [
+      'usr/include/z.h',
+      'usr/lib/libz.a',
+      'usr/lib/libz.la',
+      'usr/lib/pkgconfig/zlib.pc',
+      'usr/sbin/tool',
+    ];
     for (const f of [...installed, 'usr/sbin/other', 'usr/share/man/man8/tool.8']) {
       await mkdir(join(stage, f, '..'), { recursive: true });
       await writeFile(join(stage, f), f);
     }
     const sysroot = join(dir, 'sysroot');
     const rootfs = join(dir, 'rootfs');
-    const kept = await splitStage(stage, sysroot, rootfs, { keep: ['usr/sbin/*'], drop: ['usr/sbin/other'], recipe: 'demo' });
+    const kept = await splitStage(stage, sysroot, rootfs, {
+      keep: ['usr/sbin/*'],
+      drop: ['usr/sbin/other'],
+      recipe: 'demo',
+    });
     assert.deepEqual(kept, ['usr/sbin/tool']);
     assert.deepEqual(await files(rootfs), ['usr/sbin/tool']);
     assert.deepEqual(await files(sysroot), ['usr/include/z.h', 'usr/lib/libz.a', 'usr/lib/pkgconfig/zlib.pc']);
@@ -118,7 +167,10 @@ describe('staged install split', () => {
     await mkdir(join(stage, 'usr/bin'), { recursive: true });
     await writeFile(join(stage, 'usr/bin/a'), 'a');
     const split = splitStage(stage, join(dir, 's2'), join(dir, 'r2'), { keep: ['usr/sbin/mkfs.ext4'], recipe: 'demo' });
-    await assert.rejects(split, (e: unknown) =>
-      e instanceof ZosError && /recipe demo: keep "usr\/sbin\/mkfs\.ext4" matched no installed file/.test(e.message));
+    await assert.rejects(
+      split,
+      (e: unknown) =>
+        e instanceof ZosError && /recipe demo: keep "usr\/sbin\/mkfs\.ext4" matched no installed file/.test(e.message),
+    );
   });
 });

@@ -80,18 +80,26 @@ describe('recipe validation', () => {
   });
 });
 
-const recipe = (name: string, deps: string[] = []): Recipe =>
-  ({ ...validateRecipe({ ...good(), name }, `/repo/recipes/${name}/recipe.ts`), dependencies: deps });
+const recipe = (name: string, deps: string[] = []): Recipe => ({
+  ...validateRecipe({ ...good(), name }, `/repo/recipes/${name}/recipe.ts`),
+  dependencies: deps,
+});
 
 describe('recipe set validation', () => {
   it('rejects duplicate names naming both files', () => {
     const a = recipe('x');
     const b = { ...recipe('x'), file: '/repo/recipes/other/recipe.ts' };
-    assert.throws(() => validateRecipeSet([a, b]), /\/repo\/recipes\/other\/recipe\.ts: name: "x" is already defined by \/repo\/recipes\/x\/recipe\.ts/);
+    assert.throws(
+      () => validateRecipeSet([a, b]),
+      /\/repo\/recipes\/other\/recipe\.ts: name: "x" is already defined by \/repo\/recipes\/x\/recipe\.ts/,
+    );
   });
 
   it('rejects an unknown dependency, listing the known recipes', () => {
-    assert.throws(() => validateRecipeSet([recipe('a', ['nope']), recipe('b')]), /recipes\/a\/recipe\.ts: dependencies: unknown recipe "nope" \(known: a, b\)/);
+    assert.throws(
+      () => validateRecipeSet([recipe('a', ['nope']), recipe('b')]),
+      /recipes\/a\/recipe\.ts: dependencies: unknown recipe "nope" \(known: a, b\)/,
+    );
   });
 
   it('rejects a cycle and prints it', () => {
@@ -109,7 +117,12 @@ describe('recipe set validation', () => {
 
 describe('recipe validation: hostile or sloppy fields (issue 12)', () => {
   it('checks the license as an SPDX expression', () => {
-    for (const ok of ['MIT', 'GPL-2.0-only OR MIT', 'GPL-2.0-only WITH Linux-syscall-note', 'LicenseRef-Redistributable-Firmware']) {
+    for (const ok of [
+      'MIT',
+      'GPL-2.0-only OR MIT',
+      'GPL-2.0-only WITH Linux-syscall-note',
+      'LicenseRef-Redistributable-Firmware',
+    ]) {
       assert.equal(validateRecipe({ ...good(), license: ok }, FILE).license, ok);
     }
     rejects({ ...good(), license: 'Foo' }, 'license', /not a valid SPDX license expression/);
@@ -136,7 +149,17 @@ describe('recipe validation: hostile or sloppy fields (issue 12)', () => {
   });
 
   it('follows the documented version grammar', () => {
-    for (const v of ['1.35.0', '7.0.15', '2.39.2', '20230210', '1.0.0+git-20190125.36a4c85', '6.03', '1.1.1w', '1.2.3.4', '2.0~rc1']) {
+    for (const v of [
+      '1.35.0',
+      '7.0.15',
+      '2.39.2',
+      '20230210',
+      '1.0.0+git-20190125.36a4c85',
+      '6.03',
+      '1.1.1w',
+      '1.2.3.4',
+      '2.0~rc1',
+    ]) {
       assert.equal(validateRecipe({ ...good(), version: v }, FILE).version, v);
     }
     for (const v of ['1.2.3.4.5.6', '1.2.', '1..2', '1.2-', '1.2+', `1.${'9'.repeat(70)}`, '1.2 3']) {

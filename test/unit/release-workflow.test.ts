@@ -18,7 +18,11 @@ test('every workflow validates against the GitHub Actions workflow schema (actio
   assert.ok(files.length > 0, 'no workflow in .github/workflows');
   for (const f of files) {
     const r = validate(join(workflowDir, f));
-    assert.equal(r.error, undefined, `cannot run ${validator} (devDependency @action-validator/cli): ${String(r.error)}`);
+    assert.equal(
+      r.error,
+      undefined,
+      `cannot run ${validator} (devDependency @action-validator/cli): ${String(r.error)}`,
+    );
     assert.equal(r.status, 0, `${f}:\n${r.stdout}\n${r.stderr}`);
   }
   // The same check on a workflow with a misspelt key must fail, or the test proves nothing.

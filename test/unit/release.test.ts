@@ -8,7 +8,13 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import { repoDir } from '../../build/paths.js';
 import type { Manifest } from '../../build/publish/out-dir.js';
 import { formatSha256Sums, parseSha256Sums, writeSha256Sums } from '../../build/release/checksums.js';
-import { compareCpioBuffers, compareDirs, fatPartitionOffset, formatDifference, parseNewc } from '../../build/release/compare.js';
+import {
+  compareCpioBuffers,
+  compareDirs,
+  fatPartitionOffset,
+  formatDifference,
+  parseNewc,
+} from '../../build/release/compare.js';
 import { copyLicenseTexts, csvField, legalCsv } from '../../build/release/legal.js';
 import { assembleRelease, releaseName } from '../../build/release/release.js';
 import { sha256File } from '../../build/util/hash.js';
@@ -25,7 +31,11 @@ const fresh = async (name: string) => {
 };
 
 function sh(cmd: string, cwd: string): string {
-  return execFileSync('bash', ['-c', `set -euo pipefail; ${cmd}`], { cwd, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
+  return execFileSync('bash', ['-c', `set -euo pipefail; ${cmd}`], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, LC_ALL: 'C' },
+  });
 }
 
 async function writeTree(root: string, files: Record<string, string | Buffer>): Promise<void> {
@@ -49,14 +59,20 @@ test('SHA256SUMS is byte-identical to sha256sum output and passes sha256sum -c; 
   const entries = await writeSha256Sums(dir);
   assert.equal(entries.length, 5);
   const ours = await readFile(join(dir, 'SHA256SUMS'), 'utf8');
-  const theirs = sh(`find . -type f ! -name SHA256SUMS -printf '%P\\n' | sort | tr '\\n' '\\0' | xargs -0 sha256sum`, dir);
+  const theirs = sh(
+    `find . -type f ! -name SHA256SUMS -printf '%P\\n' | sort | tr '\\n' '\\0' | xargs -0 sha256sum`,
+    dir,
+  );
   assert.equal(ours, theirs);
   assert.match(sh('sha256sum --strict -c SHA256SUMS', dir), /zos-1\.0\.0-qemu\.efi: OK/);
   await writeFile(join(dir, 'netboot/boot.ipxe'), '#!ipxe\nchain evil\n');
   const r = spawnSync('sha256sum', ['--strict', '-c', 'SHA256SUMS'], { cwd: dir, encoding: 'utf8' });
   assert.notEqual(r.status, 0);
   assert.match(r.stdout, /netboot\/boot\.ipxe: FAILED/);
-  assert.deepEqual(parseSha256Sums(ours).map((e) => e.file), entries.map((e) => e.file));
+  assert.deepEqual(
+    parseSha256Sums(ours).map((e) => e.file),
+    entries.map((e) => e.file),
+  );
 });
 
 test('SHA256SUMS refuses names sha256sum would escape, bad digests and duplicates', () => {
@@ -64,7 +80,14 @@ test('SHA256SUMS refuses names sha256sum would escape, bad digests and duplicate
   assert.throws(() => formatSha256Sums([{ file: 'a\nb', sha256: h }]), ZosError);
   assert.throws(() => formatSha256Sums([{ file: 'a\\b', sha256: h }]), ZosError);
   assert.throws(() => formatSha256Sums([{ file: 'a', sha256: 'A'.repeat(64) }]), ZosError);
-  assert.throws(() => formatSha256Sums([{ file: 'a', sha256: h }, { file: 'a', sha256: h }]), /twice/);
+  assert.throws(
+    () =>
+      formatSha256Sums([
+        { file: 'a', sha256: h },
+        { file: 'a', sha256: h },
+      ]),
+    /twice/,
+  );
 });
 
 // ---------- legal-info
@@ -73,7 +96,11 @@ async function fakeOut(manifest: Manifest, opts: { skipLegal?: string } = {}): P
   const out = await fresh(`out-${manifest.profile}`);
   for (const a of manifest.artifacts) await writeTree(out, { [a.file]: `${manifest.profile}:${a.file}` });
   manifest.artifacts = await Promise.all(
-    manifest.artifacts.map(async (a) => ({ ...a, size: (await readFile(join(out, a.file))).length, sha256: await sha256File(join(out, a.file)) })),
+    manifest.artifacts.map(async (a) => ({
+      ...a,
+      size: (await readFile(join(out, a.file))).length,
+      sha256: await sha256File(join(out, a.file)),
+    })),
   );
   for (const r of manifest.recipes) {
     if (r.name === opts.skipLegal) continue;
@@ -88,25 +115,39 @@ test('license texts are copied per recipe-version; a missing one fails naming th
   const out = await fakeOut(m);
   const rel = await fresh('legal');
   const entries = await copyLicenseTexts(m, out, rel);
-  assert.deepEqual(entries.map((e) => e.files[0]), [
-    'legal-info/busybox-1.35.0/COPYING',
-    'legal-info/core0-1.2.3/COPYING',
-    'legal-info/linux-6.1.100/COPYING',
-    'legal-info/redis-7.0.15/COPYING',
-  ]);
+  assert.deepEqual(
+    entries.map((e) => e.files[0]),
+    [
+      'legal-info/busybox-1.35.0/COPYING',
+      'legal-info/core0-1.2.3/COPYING',
+      'legal-info/linux-6.1.100/COPYING',
+      'legal-info/redis-7.0.15/COPYING',
+    ],
+  );
   assert.equal(await readFile(join(rel, 'legal-info/redis-7.0.15/COPYING'), 'utf8'), 'BSD-3-Clause text of redis\n');
 
   const m2 = sampleManifest();
   const out2 = await fakeOut(m2, { skipLegal: 'redis' });
-  await assert.rejects(copyLicenseTexts(m2, out2, await fresh('legal2')), (e: unknown) => e instanceof ZosError && /recipe redis 7\.0\.15/.test(e.message));
+  await assert.rejects(
+    copyLicenseTexts(m2, out2, await fresh('legal2')),
+    (e: unknown) => e instanceof ZosError && /recipe redis 7\.0\.15/.test(e.message),
+  );
 });
 
 test('legal-info/manifest.csv lists recipe, version, license, source and sha256', () => {
   const csv = legalCsv([sampleManifest()]);
   const lines = csv.split('\r\n');
   assert.equal(lines[0], 'recipe,version,license,source,sha256');
-  assert.ok(lines.includes(`busybox,1.35.0,GPL-2.0-only,https://busybox.net/downloads/busybox-1.35.0.tar.bz2,${'b'.repeat(64)}`));
-  assert.ok(lines.includes(`redis,7.0.15,BSD-3-Clause,https://deb.debian.org/debian/pool/main/r/redis/redis_7.0.15.orig.tar.gz,${'a'.repeat(64)}`));
+  assert.ok(
+    lines.includes(
+      `busybox,1.35.0,GPL-2.0-only,https://busybox.net/downloads/busybox-1.35.0.tar.bz2,${'b'.repeat(64)}`,
+    ),
+  );
+  assert.ok(
+    lines.includes(
+      `redis,7.0.15,BSD-3-Clause,https://deb.debian.org/debian/pool/main/r/redis/redis_7.0.15.orig.tar.gz,${'a'.repeat(64)}`,
+    ),
+  );
   assert.ok(lines.some((l) => l.startsWith('core0,1.2.3,Apache-2.0,zos-build@0123456789ab')));
   assert.equal(csvField('MIT OR Apache-2.0, "x"'), '"MIT OR Apache-2.0, ""x"""');
 });
@@ -161,13 +202,19 @@ test('a release refuses an artifact that no longer matches its manifest, and a s
   const m = sampleManifest();
   const out = await fakeOut(m);
   await writeFile(join(out, 'zos.efi'), 'tampered');
-  await assert.rejects(assembleRelease({ manifest: m, outDir: out, dest: await fresh('tampered') }), /zos\.efi has sha256/);
+  await assert.rejects(
+    assembleRelease({ manifest: m, outDir: out, dest: await fresh('tampered') }),
+    /zos\.efi has sha256/,
+  );
 
   const dest = await fresh('two-versions');
   const a = sampleManifest();
   await assembleRelease({ manifest: a, outDir: await fakeOut(a), dest });
   const b = sampleManifest({ version: '1.2.4', profile: 'generic' });
-  await assert.rejects(assembleRelease({ manifest: b, outDir: await fakeOut(b), dest }), /already holds version 1\.2\.3/);
+  await assert.rejects(
+    assembleRelease({ manifest: b, outDir: await fakeOut(b), dest }),
+    /already holds version 1\.2\.3/,
+  );
 });
 
 test('release names are versioned and keep the names inside folders', () => {
@@ -189,11 +236,19 @@ function cpioOf(tree: string, out: string, compress: string): void {
   );
 }
 
-async function initramfsPair(change: (b: string) => Promise<void>, compress = 'xz --check=crc32 -c'): Promise<[string, string]> {
+async function initramfsPair(
+  change: (b: string) => Promise<void>,
+  compress = 'xz --check=crc32 -c',
+): Promise<[string, string]> {
   const base = await fresh('cpio');
   const trees = [join(base, 'ta'), join(base, 'tb')];
   for (const t of trees) {
-    await writeTree(t, { 'bin/busybox': Buffer.alloc(5000, 7), 'etc/hostname': 'zos\n', 'etc/zos.conf': 'a=1\nb=2\n', init: '#!/bin/sh\n' });
+    await writeTree(t, {
+      'bin/busybox': Buffer.alloc(5000, 7),
+      'etc/hostname': 'zos\n',
+      'etc/zos.conf': 'a=1\nb=2\n',
+      init: '#!/bin/sh\n',
+    });
     await chmod(join(t, 'init'), 0o755);
   }
   await change(trees[1]!);
@@ -231,7 +286,10 @@ test('compare reports equal trees as equal and files present on one side only', 
   assert.deepEqual(await compareDirs(a, b), []);
   await writeFile(join(b, 'zos.iso'), 'x');
   const diffs = await compareDirs(a, b);
-  assert.deepEqual(diffs.map((d) => d.path[0]), ['zos.iso']);
+  assert.deepEqual(
+    diffs.map((d) => d.path[0]),
+    ['zos.iso'],
+  );
   assert.match(diffs[0]!.detail, /only in the second tree/);
 });
 
@@ -252,8 +310,16 @@ test('compare looks inside ISO images and FAT disk images down to the initramfs 
   assert.equal(fatPartitionOffset(await readFile(join(a, 'usb.img'))), 1 << 20);
   const diffs = await compareDirs(a, b);
   const byArtifact = new Map(diffs.map((d) => [d.path[0], d]));
-  assert.deepEqual(byArtifact.get('zos.iso')?.path, ['zos.iso', 'boot/initramfs.cpio.xz', 'init'], diffs.map(formatDifference).join('\n'));
-  assert.deepEqual(byArtifact.get('usb.img')?.path, ['usb.img', 'zos/initramfs.cpio.xz', 'init'], diffs.map(formatDifference).join('\n'));
+  assert.deepEqual(
+    byArtifact.get('zos.iso')?.path,
+    ['zos.iso', 'boot/initramfs.cpio.xz', 'init'],
+    diffs.map(formatDifference).join('\n'),
+  );
+  assert.deepEqual(
+    byArtifact.get('usb.img')?.path,
+    ['usb.img', 'zos/initramfs.cpio.xz', 'init'],
+    diffs.map(formatDifference).join('\n'),
+  );
   assert.deepEqual(byArtifact.get('initramfs.cpio.xz')?.path, ['initramfs.cpio.xz', 'init']);
 });
 
@@ -263,7 +329,10 @@ test('the newc parser reads what GNU cpio writes, and compareCpioBuffers sees a 
   const out = join(t, '..', `${n}.cpio`);
   cpioOf(t, out, '');
   const members = parseNewc(await readFile(out));
-  assert.deepEqual(members.map((m) => m.name), ['a', 'a/x', 'b', 'TRAILER!!!']);
+  assert.deepEqual(
+    members.map((m) => m.name),
+    ['a', 'a/x', 'b', 'TRAILER!!!'],
+  );
   assert.equal(members[1]!.data.toString(), 'hello');
   assert.equal(members[1]!.header.mtime, 1700000000);
   const t2 = await fresh('newc2');
@@ -280,7 +349,13 @@ test('compare leaves out the files it is told to ignore (the build report), and 
   await writeFile(join(a, 'report.html'), 'built in 10 s');
   await writeFile(join(b, 'report.html'), 'built in 12 s');
   assert.deepEqual(await compareDirs(a, b, { ignore: ['report.html'] }), []);
-  assert.deepEqual((await compareDirs(a, b)).map((d) => d.path[0]), ['report.html']);
+  assert.deepEqual(
+    (await compareDirs(a, b)).map((d) => d.path[0]),
+    ['report.html'],
+  );
   await writeFile(join(b, 'vmlinuz'), 'other kernel');
-  assert.deepEqual((await compareDirs(a, b, { ignore: ['report.html'] })).map((d) => d.path[0]), ['vmlinuz']);
+  assert.deepEqual(
+    (await compareDirs(a, b, { ignore: ['report.html'] })).map((d) => d.path[0]),
+    ['vmlinuz'],
+  );
 });

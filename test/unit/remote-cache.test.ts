@@ -1,6 +1,20 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmod, link, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  link,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  symlink,
+  truncate,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,7 +85,8 @@ describe('RemoteStepCache against nginx', { skip: nginxSkipReason() }, () => {
   let nginx: NginxServer;
   let src: string;
   const logs: string[] = [];
-  const cache = () => new RemoteStepCache({ url: `${nginx.url}/steps/`, readOnly: false, timeoutMs: 5000, log: (l) => logs.push(l) });
+  const cache = () =>
+    new RemoteStepCache({ url: `${nginx.url}/steps/`, readOnly: false, timeoutMs: 5000, log: (l) => logs.push(l) });
   const warnings = () => logs.filter((l) => l.includes('warning'));
   const onServer = (name: string) => join(nginx.root, 'steps', name);
 
@@ -108,7 +123,12 @@ describe('RemoteStepCache against nginx', { skip: nginxSkipReason() }, () => {
     assert.deepEqual(warnings(), []);
     const meta = JSON.parse(await readFile(onServer(`${fp}.json`), 'utf8')) as Record<string, unknown>;
     const tarOnServer = onServer(`${fp}.tar`);
-    assert.deepEqual(meta, { fingerprint: fp, sha256: await sha256File(tarOnServer), size: (await lstat(tarOnServer)).size, format: 1 });
+    assert.deepEqual(meta, {
+      fingerprint: fp,
+      sha256: await sha256File(tarOnServer),
+      size: (await lstat(tarOnServer)).size,
+      format: 1,
+    });
     assert.deepEqual(
       (await nginx.accessLog()).filter((l) => l.startsWith('PUT')),
       [`PUT /steps/${fp}.tar 201`, `PUT /steps/${fp}.json 201`],
@@ -151,7 +171,10 @@ describe('RemoteStepCache against nginx', { skip: nginxSkipReason() }, () => {
 
   it('a tar longer than its metadata says is refused without reading it all', async () => {
     const fp = await uploaded();
-    await writeFile(onServer(`${fp}.tar`), Buffer.concat([await readFile(onServer(`${fp}.tar`)), randomBytes(100_000)]));
+    await writeFile(
+      onServer(`${fp}.tar`),
+      Buffer.concat([await readFile(onServer(`${fp}.tar`)), randomBytes(100_000)]),
+    );
     await assertCleanMiss(fp, /has more than \d+ bytes/);
   });
 
@@ -170,7 +193,10 @@ describe('RemoteStepCache against nginx', { skip: nginxSkipReason() }, () => {
     await assertCleanMiss(fp3, /not JSON/);
 
     const fp4 = await uploaded();
-    await writeFile(onServer(`${fp4}.json`), JSON.stringify({ fingerprint: fp, sha256: sha256('x'), size: 3, format: 1 }));
+    await writeFile(
+      onServer(`${fp4}.json`),
+      JSON.stringify({ fingerprint: fp, sha256: sha256('x'), size: 3, format: 1 }),
+    );
     await assertCleanMiss(fp4, /metadata is for fingerprint/);
   });
 
@@ -189,10 +215,16 @@ describe('RemoteStepCache against nginx', { skip: nginxSkipReason() }, () => {
     await symlink(victim, join(evil, 'inner', 'link'));
     const fp2 = newFingerprint();
     const tar2 = fresh('evil2.tar');
-    await create({ file: tar2, cwd: join(evil, 'inner'), portable: true, noDirRecurse: true }, ['link', 'link/planted']);
+    await create({ file: tar2, cwd: join(evil, 'inner'), portable: true, noDirRecurse: true }, [
+      'link',
+      'link/planted',
+    ]);
     await rm(join(victim, 'planted'));
 
-    for (const [f, tar] of [[fp, tar1], [fp2, tar2]] as const) {
+    for (const [f, tar] of [
+      [fp, tar1],
+      [fp2, tar2],
+    ] as const) {
       await mkdir(join(nginx.root, 'steps'), { recursive: true });
       await writeFile(onServer(`${f}.tar`), await readFile(tar));
       const meta = { fingerprint: f, sha256: await sha256File(tar), size: (await lstat(tar)).size, format: 1 };
@@ -208,7 +240,10 @@ describe('RemoteStepCache against nginx', { skip: nginxSkipReason() }, () => {
     const ro = new RemoteStepCache({ url: `${nginx.url}/steps`, readOnly: true, log: (l) => logs.push(l) });
     await ro.put(fp, src);
     assert.equal((await nginx.accessLog()).length, requestsBefore, 'no request at all');
-    assert.deepEqual((await readdir(join(nginx.root, 'steps')).catch(() => [] as string[])).filter((f) => f.startsWith(fp)), []);
+    assert.deepEqual(
+      (await readdir(join(nginx.root, 'steps')).catch(() => [] as string[])).filter((f) => f.startsWith(fp)),
+      [],
+    );
     // It still reads.
     const fp2 = await uploaded();
     assert.equal(await ro.get(fp2, join(fresh('dest'), 'out')), true);
@@ -251,7 +286,12 @@ describe('RemoteStepCache without a server', () => {
     const stalled = await TestHttpServer.start({ [`/c/${fp}.json`]: stall() });
     try {
       const logs: string[] = [];
-      const c = new RemoteStepCache({ url: `${stalled.url}/c`, readOnly: false, timeoutMs: 200, log: (l) => logs.push(l) });
+      const c = new RemoteStepCache({
+        url: `${stalled.url}/c`,
+        readOnly: false,
+        timeoutMs: 200,
+        log: (l) => logs.push(l),
+      });
       const started = Date.now();
       assert.equal(await c.get(fp, join(fresh('dest'), 'out')), false);
       assert.ok(Date.now() - started < 3000);

@@ -22,26 +22,55 @@ describe('build report', () => {
       await symlink('redis-server', join(redis, 'usr/bin/redis-check-rdb'));
       await writeFile(join(overlay, 'init'), '#!/bin/sh\nexec /sbin/core0\n');
       await writeFile(join(overlay, 'usr/bin/replaced'), 'the overlay wins');
-      const entries = await collectRootfs([redis, overlay], [{ path: 'etc/os-release', data: 'NAME=zos\n', mode: 0o644 }]);
+      const entries = await collectRootfs(
+        [redis, overlay],
+        [{ path: 'etc/os-release', data: 'NAME=zos\n', mode: 0o644 }],
+      );
       const file = join(dir, 'initramfs.cpio.gz');
       await buildInitramfs({ entries, epoch: 1700000000, compression: 'gzip', outFile: file });
 
-      const sizes = await imageSizes(file, 'gzip', [{ component: 'redis', dir: redis }, { component: 'rootfs-overlay', dir: overlay }], 1700000000);
+      const sizes = await imageSizes(
+        file,
+        'gzip',
+        [
+          { component: 'redis', dir: redis },
+          { component: 'rootfs-overlay', dir: overlay },
+        ],
+        1700000000,
+      );
       const byPath = Object.fromEntries(sizes.files.map((f) => [f.path, f]));
-      assert.deepEqual(byPath['usr/bin/redis-server'], { path: 'usr/bin/redis-server', component: 'redis', size: 5000 });
-      assert.deepEqual(byPath['usr/bin/redis-check-rdb'], { path: 'usr/bin/redis-check-rdb', component: 'redis', size: 'redis-server'.length });
+      assert.deepEqual(byPath['usr/bin/redis-server'], {
+        path: 'usr/bin/redis-server',
+        component: 'redis',
+        size: 5000,
+      });
+      assert.deepEqual(byPath['usr/bin/redis-check-rdb'], {
+        path: 'usr/bin/redis-check-rdb',
+        component: 'redis',
+        size: 'redis-server'.length,
+      });
       assert.equal(byPath['usr/bin/replaced']!.component, 'rootfs-overlay');
       assert.equal(byPath['usr/bin/replaced']!.size, 'the overlay wins'.length);
       assert.equal(byPath['etc/os-release']!.component, 'generated');
-      assert.equal(sizes.bytes, sizes.files.reduce((n, f) => n + f.size, 0));
-      assert.equal(sizes.components.reduce((n, c) => n + c.bytes, 0), sizes.bytes);
+      assert.equal(
+        sizes.bytes,
+        sizes.files.reduce((n, f) => n + f.size, 0),
+      );
+      assert.equal(
+        sizes.components.reduce((n, c) => n + c.bytes, 0),
+        sizes.bytes,
+      );
       const redisC = sizes.components.find((c) => c.component === 'redis')!;
       assert.equal(redisC.files, 2);
       // 5000 identical bytes compress to far less than they take.
       assert.ok(redisC.compressed > 0 && redisC.compressed < 1000, String(redisC.compressed));
 
       const html = renderReport({
-        profile: 'qemu', version: '1.0.0', commit: 'abc', started: 1000, finished: 61000,
+        profile: 'qemu',
+        version: '1.0.0',
+        commit: 'abc',
+        started: 1000,
+        finished: 61000,
         steps: [
           { id: 'recipe:redis', deps: [], outcome: 'built', start: 1000, end: 50000, downloads: ['redis.tar.gz'] },
           { id: 'initramfs', deps: ['recipe:redis'], outcome: 'cached', start: 50000, end: 50000, downloads: [] },
@@ -51,9 +80,15 @@ describe('build report', () => {
         artifacts: [{ file: 'initramfs.cpio.gz', size: sizes.compressedBytes, sha256: 'f'.repeat(64) }],
         image: sizes,
       });
-      assert.match(html, /<tr data-step="recipe:redis" data-outcome="built" data-critical="true"><td>recipe:redis<\/td><td>built, downloaded redis\.tar\.gz<\/td>/);
+      assert.match(
+        html,
+        /<tr data-step="recipe:redis" data-outcome="built" data-critical="true"><td>recipe:redis<\/td><td>built, downloaded redis\.tar\.gz<\/td>/,
+      );
       assert.match(html, /data-step="artifact:&#60;iso&#62;" data-outcome="downloaded"/, 'ids are escaped');
-      assert.match(html, new RegExp(`<tr data-file="usr/bin/redis-server"><td>/usr/bin/redis-server</td><td>redis</td><td class="num" data-bytes="5000">`));
+      assert.match(
+        html,
+        /<tr data-file="usr\/bin\/redis-server"><td>\/usr\/bin\/redis-server<\/td><td>redis<\/td><td class="num" data-bytes="5000">/,
+      );
       assert.doesNotMatch(html, /<script|https?:/);
 
       if (chromiumSkipReason()) return;
@@ -63,16 +98,29 @@ describe('build report', () => {
       const trap = await NetworkTrap.start();
       try {
         const dom = await renderedDom(page, trap);
-        for (const id of ['recipe:redis', 'initramfs', 'artifact:&lt;iso&gt;']) assert.ok(dom.includes(`<td>${id}</td>`), `step ${id} not rendered`);
-        for (const f of sizes.files) assert.match(dom, new RegExp(`<tr data-file="${f.path}"><td>/${f.path}</td><td>${f.component}</td><td class="num" data-bytes="${f.size}">${f.size}</td>`));
+        for (const id of ['recipe:redis', 'initramfs', 'artifact:&lt;iso&gt;'])
+          assert.ok(dom.includes(`<td>${id}</td>`), `step ${id} not rendered`);
+        for (const f of sizes.files)
+          assert.match(
+            dom,
+            new RegExp(
+              `<tr data-file="${f.path}"><td>/${f.path}</td><td>${f.component}</td><td class="num" data-bytes="${f.size}">${f.size}</td>`,
+            ),
+          );
         assert.match(dom, new RegExp(`<tr id="initramfs-total">.*?data-compressed="${sizes.compressedBytes}"`, 's'));
         assert.match(dom, /<svg[^>]*aria-label="build timeline"/);
         assert.deepEqual(trap.pageRequests(), [], 'the page made a network request');
         // The trap does see a page's requests: the same check on a page that loads an image fails.
         const leaky = join(dir, 'leaky.html');
-        await writeFile(leaky, '<!DOCTYPE html><html><body><img src="http://zos-report-probe.test/x.png"></body></html>');
+        await writeFile(
+          leaky,
+          '<!DOCTYPE html><html><body><img src="http://zos-report-probe.test/x.png"></body></html>',
+        );
         await renderedDom(leaky, trap);
-        assert.ok(trap.pageRequests().some((r) => r.includes('zos-report-probe.test')), trap.requests.join('\n'));
+        assert.ok(
+          trap.pageRequests().some((r) => r.includes('zos-report-probe.test')),
+          trap.requests.join('\n'),
+        );
       } finally {
         await trap.stop();
       }

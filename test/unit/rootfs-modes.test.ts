@@ -15,7 +15,8 @@ describe('rootfs layer modes from a git checkout', () => {
     await chmod(join(dir, 'init'), 0o750);
     await chmod(join(dir, 'etc/motd'), 0o640);
     await chmod(join(dir, 'etc'), 0o750);
-    const modes = (entries: Awaited<ReturnType<typeof collectRootfs>>) => Object.fromEntries(entries.map((e) => [e.path, e.mode.toString(8)]));
+    const modes = (entries: Awaited<ReturnType<typeof collectRootfs>>) =>
+      Object.fromEntries(entries.map((e) => [e.path, e.mode.toString(8)]));
     const git = modes(await collectRootfs([{ dir, modes: 'git' }], [], []));
     assert.deepEqual(git, { etc: '755', 'etc/motd': '644', init: '755' });
     const asIs = modes(await collectRootfs([dir], [], []));

@@ -16,7 +16,10 @@ before(async () => {
 after(() => cleanup());
 
 /** Writes a layer from a compact description; modes are chmod'ed explicitly (umask-proof). */
-async function layer(name: string, spec: Record<string, { file?: string; mode?: number; link?: string; dir?: true }>): Promise<string> {
+async function layer(
+  name: string,
+  spec: Record<string, { file?: string; mode?: number; link?: string; dir?: true }>,
+): Promise<string> {
   const root = join(dir, name);
   await mkdir(root, { recursive: true });
   for (const [rel, s] of Object.entries(spec)) {
@@ -70,14 +73,23 @@ describe('collectRootfs', () => {
     assert.equal(m.get('bin/sh')!.target, '/bin/busybox');
     // Sorted bytewise, parents first.
     const paths = list.map((e) => e.path);
-    assert.deepEqual(paths, [...paths].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+    assert.deepEqual(
+      paths,
+      [...paths].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))),
+    );
   });
 
   it('adds dev/console (char 5,1, 0600) and dev/null (char 1,3, 0666) with their directory', async () => {
     const root = await layer('plain', { init: { file: '#!/bin/sh', mode: 0o755 } });
     const m = byPath(await collectRootfs([root]));
     assert.deepEqual(m.get('dev'), { path: 'dev', type: 'dir', mode: 0o755 });
-    assert.deepEqual(m.get('dev/console'), { path: 'dev/console', type: 'char', mode: 0o600, rdevMajor: 5, rdevMinor: 1 });
+    assert.deepEqual(m.get('dev/console'), {
+      path: 'dev/console',
+      type: 'char',
+      mode: 0o600,
+      rdevMajor: 5,
+      rdevMinor: 1,
+    });
     assert.deepEqual(m.get('dev/null'), { path: 'dev/null', type: 'char', mode: 0o666, rdevMajor: 1, rdevMinor: 3 });
     assert.equal(STANDARD_DEVICES.length, 2);
   });
@@ -85,10 +97,13 @@ describe('collectRootfs', () => {
   it('adds generated files with missing parents, overriding a layer file', async () => {
     const root = await layer('gen', { 'etc/os-release': { file: 'stale' } });
     const m = byPath(
-      await collectRootfs([root], [
-        { path: 'etc/os-release', data: 'NAME=zos\n', mode: 0o644 },
-        { path: 'etc/zos/agent.toml', data: Buffer.from('x=1\n'), mode: 0o600 },
-      ]),
+      await collectRootfs(
+        [root],
+        [
+          { path: 'etc/os-release', data: 'NAME=zos\n', mode: 0o644 },
+          { path: 'etc/zos/agent.toml', data: Buffer.from('x=1\n'), mode: 0o600 },
+        ],
+      ),
     );
     assert.equal(dataOf(m.get('etc/os-release')), 'NAME=zos\n');
     assert.equal(m.get('etc/zos')!.type, 'dir');
@@ -119,7 +134,10 @@ describe('collectRootfs', () => {
 
   it('a generated file under a layer file names the layer and "generated"', async () => {
     const a = await layer('gen-conflict', { etc: { file: 'not a dir' } });
-    await assert.rejects(collectRootfs([a], [{ path: 'etc/os-release', data: 'x', mode: 0o644 }]), /a file in .*gen-conflict but a directory in generated/);
+    await assert.rejects(
+      collectRootfs([a], [{ path: 'etc/os-release', data: 'x', mode: 0o644 }]),
+      /a file in .*gen-conflict but a directory in generated/,
+    );
   });
 
   it('rejects a FIFO in a layer, a missing layer and a bad generated path', async () => {

@@ -7,9 +7,11 @@ import { repoDir } from '../../build/paths.js';
 import { genericPurl, sbomJson, spdxDate, spdxSbom } from '../../build/release/sbom.js';
 import { sampleManifest } from '../fixtures/spdx/sample-manifest.js';
 
-
 async function validator() {
-  const schema = JSON.parse(await readFile(join(repoDir, 'test/fixtures/spdx/spdx-schema-2.3.json'), 'utf8')) as Record<string, unknown>;
+  const schema = JSON.parse(await readFile(join(repoDir, 'test/fixtures/spdx/spdx-schema-2.3.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   assert.equal(schema.title, 'SPDX 2.3');
   const ajv = new Ajv2019({ allErrors: true, strict: false });
   return ajv.compile(schema);
@@ -17,7 +19,9 @@ async function validator() {
 
 test('the SBOM validates against the SPDX 2.3 JSON schema, and the schema check can fail', async () => {
   const validate = await validator();
-  const doc = spdxSbom(sampleManifest(), { details: { busybox: { description: 'tools', homepage: 'https://busybox.net/' } } });
+  const doc = spdxSbom(sampleManifest(), {
+    details: { busybox: { description: 'tools', homepage: 'https://busybox.net/' } },
+  });
   assert.ok(validate(JSON.parse(sbomJson(doc))), JSON.stringify(validate.errors, null, 2));
   // The same validator rejects a document with an unknown field or a missing required one.
   const broken = JSON.parse(sbomJson(doc)) as Record<string, unknown>;
@@ -36,7 +40,11 @@ test('the SBOM is deterministic and derived from the manifest only', () => {
   assert.equal(sbomJson(spdxSbom(reordered)), a, 'input order must not matter');
   assert.equal(sbomJson(spdxSbom(sampleManifest())), a);
   const other = spdxSbom(sampleManifest({ fingerprint: 'e'.repeat(64) }));
-  assert.notEqual(other.documentNamespace, spdxSbom(sampleManifest()).documentNamespace, 'another image content is another document');
+  assert.notEqual(
+    other.documentNamespace,
+    spdxSbom(sampleManifest()).documentNamespace,
+    'another image content is another document',
+  );
   assert.doesNotMatch(a, /[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-/, 'no random UUID');
 });
 
@@ -50,28 +58,55 @@ test('the SBOM describes the image, which contains one package per recipe with l
   assert.equal(busybox.versionInfo, '1.35.0');
   assert.equal(busybox.licenseDeclared, 'GPL-2.0-only');
   assert.equal(busybox.licenseConcluded, 'GPL-2.0-only');
-  assert.equal(busybox.downloadLocation, 'https://busybox.net/downloads/busybox-1.35.0.tar.bz2', 'upstream URL preferred over debian:');
+  assert.equal(
+    busybox.downloadLocation,
+    'https://busybox.net/downloads/busybox-1.35.0.tar.bz2',
+    'upstream URL preferred over debian:',
+  );
   assert.deepEqual(busybox.checksums, [{ algorithm: 'SHA256', checksumValue: 'b'.repeat(64) }]);
-  assert.ok(busybox.externalRefs!.some((r) => r.referenceType === 'cpe23Type' && r.referenceLocator === 'cpe:2.3:a:busybox:busybox:1.35.0:*:*:*:*:*:*:*'));
+  assert.ok(
+    busybox.externalRefs!.some(
+      (r) => r.referenceType === 'cpe23Type' && r.referenceLocator === 'cpe:2.3:a:busybox:busybox:1.35.0:*:*:*:*:*:*:*',
+    ),
+  );
   const redis = byName.get('redis')!;
-  assert.equal(redis.downloadLocation, 'https://deb.debian.org/debian/pool/main/r/redis/redis_7.0.15.orig.tar.gz', 'debian: resolved');
+  assert.equal(
+    redis.downloadLocation,
+    'https://deb.debian.org/debian/pool/main/r/redis/redis_7.0.15.orig.tar.gz',
+    'debian: resolved',
+  );
   const purl = redis.externalRefs!.find((r) => r.referenceType === 'purl')!.referenceLocator;
-  assert.equal(purl, `pkg:generic/redis@7.0.15?checksum=sha256%3A${'a'.repeat(64)}&download_url=https%3A%2F%2Fdeb.debian.org%2Fdebian%2Fpool%2Fmain%2Fr%2Fredis%2Fredis_7.0.15.orig.tar.gz`);
+  assert.equal(
+    purl,
+    `pkg:generic/redis@7.0.15?checksum=sha256%3A${'a'.repeat(64)}&download_url=https%3A%2F%2Fdeb.debian.org%2Fdebian%2Fpool%2Fmain%2Fr%2Fredis%2Fredis_7.0.15.orig.tar.gz`,
+  );
   assert.equal(byName.get('core0')!.downloadLocation, 'NOASSERTION');
   assert.match(byName.get('linux')!.comment!, /config sha256 c{64}/);
   const efi = byName.get('zos.efi')!;
   assert.deepEqual(efi.checksums, [{ algorithm: 'SHA256', checksumValue: '1'.repeat(64) }]);
 
   const rel = doc.relationships;
-  assert.deepEqual(rel[0], { spdxElementId: 'SPDXRef-DOCUMENT', relationshipType: 'DESCRIBES', relatedSpdxElement: 'SPDXRef-Image' });
+  assert.deepEqual(rel[0], {
+    spdxElementId: 'SPDXRef-DOCUMENT',
+    relationshipType: 'DESCRIBES',
+    relatedSpdxElement: 'SPDXRef-Image',
+  });
   for (const r of ['busybox', 'core0', 'linux', 'redis']) {
     const id = byName.get(r)!.SPDXID;
-    assert.ok(rel.some((x) => x.spdxElementId === 'SPDXRef-Image' && x.relationshipType === 'CONTAINS' && x.relatedSpdxElement === id), r);
+    assert.ok(
+      rel.some(
+        (x) => x.spdxElementId === 'SPDXRef-Image' && x.relationshipType === 'CONTAINS' && x.relatedSpdxElement === id,
+      ),
+      r,
+    );
   }
   for (const a of ['zos.efi', 'netboot/vmlinuz', 'initramfs.cpio.xz']) {
     const id = byName.get(a)!.SPDXID;
     assert.match(id, /^SPDXRef-[A-Za-z0-9.-]+$/);
-    assert.ok(rel.some((x) => x.spdxElementId === id && x.relationshipType === 'GENERATED_FROM'), a);
+    assert.ok(
+      rel.some((x) => x.spdxElementId === id && x.relationshipType === 'GENERATED_FROM'),
+      a,
+    );
   }
   const ids = doc.packages.map((p) => p.SPDXID);
   assert.equal(new Set(ids).size, ids.length, 'SPDXIDs are unique');
@@ -82,5 +117,8 @@ test('the SBOM describes the image, which contains one package per recipe with l
 });
 
 test('purls encode versions and sort qualifiers', () => {
-  assert.equal(genericPurl('zos', '1.0.0-dev.3+gabc', { z: 'x y', a: undefined, b: '1' }), 'pkg:generic/zos@1.0.0-dev.3%2Bgabc?b=1&z=x%20y');
+  assert.equal(
+    genericPurl('zos', '1.0.0-dev.3+gabc', { z: 'x y', a: undefined, b: '1' }),
+    'pkg:generic/zos@1.0.0-dev.3%2Bgabc?b=1&z=x%20y',
+  );
 });

@@ -14,12 +14,23 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-// The Redis client is loaded only when a command talks to a node (it is most of the CLI's start-up).
-import type { AgentClient } from '../../agent-client/client.js';
 import { INFO_KINDS, type InfoKind } from '../../agent-client/types.js';
 import { ZosError } from '../../util/errors.js';
 
-const ACTIONS = ['ping', 'exec', 'bash', 'info', 'jobs', 'ps', 'kill', 'upload', 'download', 'call', 'reboot', 'poweroff'] as const;
+const ACTIONS = [
+  'ping',
+  'exec',
+  'bash',
+  'info',
+  'jobs',
+  'ps',
+  'kill',
+  'upload',
+  'download',
+  'call',
+  'reboot',
+  'poweroff',
+] as const;
 type Action = (typeof ACTIONS)[number];
 
 export interface AgentArgs {
@@ -42,7 +53,7 @@ function exitCodeOf(code: number): number {
 }
 
 function printJson(v: unknown): void {
-  process.stdout.write(JSON.stringify(v, null, 2) + '\n');
+  process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
 }
 
 /** Words after `--` (yargs puts them in `_` after the command words unless populate-- is on). */
@@ -72,24 +83,37 @@ async function run(argv: ArgumentsCamelCase<AgentArgs>): Promise<void> {
       case 'bash': {
         const [name, ...rest] = args;
         if (!name) {
-          throw new ZosError(`agent ${argv.action}: nothing to run`, "Usage: zos-build agent exec -- uname -r, or agent bash 'echo hi'");
+          throw new ZosError(
+            `agent ${argv.action}: nothing to run`,
+            "Usage: zos-build agent exec -- uname -r, or agent bash 'echo hi'",
+          );
         }
         const maxTime = argv['max-time'];
         const opts = {
           maxTime,
           timeoutMs: maxTime ? maxTime * 1000 + 30_000 : timeoutMs,
           onLine: argv.stream
-            ? (l: { stream: string; line: string }) => (l.stream === 'stderr' ? process.stderr : process.stdout).write(l.line + '\n')
+            ? (l: { stream: string; line: string }) =>
+                (l.stream === 'stderr' ? process.stderr : process.stdout).write(`${l.line}\n`)
             : undefined,
         };
-        const r = argv.action === 'bash' ? await agent.bash([name, ...rest].join(' '), opts) : await agent.system(name, rest, opts);
+        const r =
+          argv.action === 'bash'
+            ? await agent.bash([name, ...rest].join(' '), opts)
+            : await agent.system(name, rest, opts);
         if (!argv.stream) {
           process.stdout.write(r.streams[0]);
           process.stderr.write(r.streams[1]);
         }
         if (r.state !== 'SUCCESS' && r.state !== 'ERROR') {
           process.stderr.write(`agent: ${r.state}: ${typeof r.value === 'string' ? r.value : r.data}\n`);
-        } else if (r.state === 'ERROR' && r.streams[0] === '' && r.streams[1] === '' && typeof r.value === 'string' && r.value) {
+        } else if (
+          r.state === 'ERROR' &&
+          r.streams[0] === '' &&
+          r.streams[1] === '' &&
+          typeof r.value === 'string' &&
+          r.value
+        ) {
           // The program did not run (not found, bad arguments): say why.
           process.stderr.write(`agent: ${r.value}\n`);
         }
@@ -99,7 +123,10 @@ async function run(argv: ArgumentsCamelCase<AgentArgs>): Promise<void> {
       case 'info': {
         const kind = (args[0] ?? 'os') as InfoKind;
         if (!INFO_KINDS.includes(kind)) {
-          throw new ZosError(`agent info: unknown kind ${JSON.stringify(kind)}`, `Use one of: ${INFO_KINDS.join(', ')}`);
+          throw new ZosError(
+            `agent info: unknown kind ${JSON.stringify(kind)}`,
+            `Use one of: ${INFO_KINDS.join(', ')}`,
+          );
         }
         printJson(await agent.info(kind));
         return;
@@ -112,7 +139,11 @@ async function run(argv: ArgumentsCamelCase<AgentArgs>): Promise<void> {
         return;
       case 'upload': {
         const [local, remote] = args;
-        if (!local || !remote) throw new ZosError('agent upload: need a local file and a remote path', 'Usage: zos-build agent upload ./f /var/tmp/f');
+        if (!local || !remote)
+          throw new ZosError(
+            'agent upload: need a local file and a remote path',
+            'Usage: zos-build agent upload ./f /var/tmp/f',
+          );
         const data = await readFile(local);
         await agent.upload(remote, data);
         process.stdout.write(`uploaded ${data.length} bytes to ${agent.address}:${remote}\n`);
@@ -120,7 +151,11 @@ async function run(argv: ArgumentsCamelCase<AgentArgs>): Promise<void> {
       }
       case 'download': {
         const [remote, local] = args;
-        if (!remote || !local) throw new ZosError('agent download: need a remote path and a local file', 'Usage: zos-build agent download /var/tmp/f ./f');
+        if (!remote || !local)
+          throw new ZosError(
+            'agent download: need a remote path and a local file',
+            'Usage: zos-build agent download /var/tmp/f ./f',
+          );
         const data = await agent.download(remote);
         await writeFile(local, data);
         process.stdout.write(`downloaded ${data.length} bytes from ${agent.address}:${remote}\n`);
@@ -128,15 +163,20 @@ async function run(argv: ArgumentsCamelCase<AgentArgs>): Promise<void> {
       }
       case 'call': {
         const [command, json] = args;
-        if (!command) throw new ZosError('agent call: no command given', 'Usage: zos-build agent call disk.list [\'{"arg":1}\']');
+        if (!command)
+          throw new ZosError('agent call: no command given', 'Usage: zos-build agent call disk.list [\'{"arg":1}\']');
         let a: Record<string, unknown> | undefined;
         if (json !== undefined) {
           try {
             a = JSON.parse(json) as Record<string, unknown>;
           } catch {
-            throw new ZosError(`agent call: arguments are not JSON: ${json}`, 'Pass one JSON object, e.g. \'{"path":"/"}\'');
+            throw new ZosError(
+              `agent call: arguments are not JSON: ${json}`,
+              'Pass one JSON object, e.g. \'{"path":"/"}\'',
+            );
           }
-          if (typeof a !== 'object' || a === null || Array.isArray(a)) throw new ZosError('agent call: arguments must be a JSON object');
+          if (typeof a !== 'object' || a === null || Array.isArray(a))
+            throw new ZosError('agent call: arguments must be a JSON object');
         }
         const r = await agent.call(command, a, { timeoutMs });
         if (r.state !== 'SUCCESS') throw new AgentCommandError(r);
@@ -166,7 +206,8 @@ async function run(argv: ArgumentsCamelCase<AgentArgs>): Promise<void> {
 
 const command: CommandModule<object, AgentArgs> = {
   command: 'agent <action> [args..]',
-  describe: "Talk to a node's core0 agent (ping, exec, bash, info, jobs, ps, kill, upload, download, call, reboot, poweroff)",
+  describe:
+    "Talk to a node's core0 agent (ping, exec, bash, info, jobs, ps, kill, upload, download, call, reboot, poweroff)",
   builder: (y: Argv<object>) =>
     y
       .positional('action', { choices: ACTIONS, describe: 'what to do', demandOption: true })

@@ -26,13 +26,21 @@ const command: CommandModule<object, BuildArgs> = {
   command: 'build [recipes..]',
   describe: 'build the image of a profile into <out>/<profile>/ (or only the named recipes)',
   builder: (y) =>
-    withCompileOptions(withCommonOptions(y)).positional('recipes', { type: 'string', array: true, default: [] as string[], describe: 'recipes to build (default: the whole image)' }) as never,
+    withCompileOptions(withCommonOptions(y)).positional('recipes', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe: 'recipes to build (default: the whole image)',
+    }) as never,
   async handler(argv) {
     const started = Date.now();
     const s = await openSession(argv);
     for (const r of argv.recipes) {
       if (!s.plan.recipes.has(r)) {
-        throw new ZosError(`build ${r}: no recipe "${r}" in profile ${s.profile.name}`, `Recipes of this profile: ${[...s.plan.recipes.keys()].sort().join(', ')}`);
+        throw new ZosError(
+          `build ${r}: no recipe "${r}" in profile ${s.profile.name}`,
+          `Recipes of this profile: ${[...s.plan.recipes.keys()].sort().join(', ')}`,
+        );
       }
     }
     const wholeImage = argv.recipes.length === 0;
@@ -77,7 +85,10 @@ const command: CommandModule<object, BuildArgs> = {
         });
         const built = [...result.outcomes].filter(([, o]) => o !== 'cached').map(([id]) => id);
         // What ran, for scripts and tests that check a rebuild did only what it should.
-        await writeFileAtomic(join(s.logDir, 'last-build.json'), `${JSON.stringify({ outcomes: Object.fromEntries(result.outcomes) }, null, 2)}\n`);
+        await writeFileAtomic(
+          join(s.logDir, 'last-build.json'),
+          `${JSON.stringify({ outcomes: Object.fromEntries(result.outcomes) }, null, 2)}\n`,
+        );
         if (wholeImage) {
           const manifest = await publish({
             dir: s.outDir,
@@ -87,12 +98,25 @@ const command: CommandModule<object, BuildArgs> = {
             fingerprints: fps,
             outputs: result.outputs,
             cmdline: bootArgs(kernelCmdline(s.env), s.profile.netboot),
-            extras: (dir, m) => writeReport(dir, m, { profile: s.profile, graph: s.plan.graph, timings: result.timings, outputs: result.outputs, started, logDir: s.logDir }),
+            extras: (dir, m) =>
+              writeReport(dir, m, {
+                profile: s.profile,
+                graph: s.plan.graph,
+                timings: result.timings,
+                outputs: result.outputs,
+                started,
+                logDir: s.logDir,
+              }),
           });
-          console.log(`zos ${manifest.version} (${s.profile.name}) -> ${s.outDir} (build report: ${join(s.outDir, 'report.html')})`);
-          for (const a of manifest.artifacts) console.log(`  ${a.file.padEnd(28)} ${String(a.size).padStart(10)}  ${a.sha256.slice(0, 16)}`);
+          console.log(
+            `zos ${manifest.version} (${s.profile.name}) -> ${s.outDir} (build report: ${join(s.outDir, 'report.html')})`,
+          );
+          for (const a of manifest.artifacts)
+            console.log(`  ${a.file.padEnd(28)} ${String(a.size).padStart(10)}  ${a.sha256.slice(0, 16)}`);
         }
-        console.log(`built: ${built.length ? built.join(', ') : 'nothing'} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+        console.log(
+          `built: ${built.length ? built.join(', ') : 'nothing'} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+        );
       } finally {
         await unlockOut();
       }

@@ -13,11 +13,16 @@ interface CleanArgs extends CommonArgs {
 
 const command: CommandModule<object, CleanArgs> = {
   command: 'clean [recipes..]',
-  describe: 'forget built outputs: of the named recipes, or of the profile (out dir + cached steps); --all also drops downloads',
+  describe:
+    'forget built outputs: of the named recipes, or of the profile (out dir + cached steps); --all also drops downloads',
   builder: (y) =>
     withCommonOptions(y)
       .positional('recipes', { type: 'string', array: true, default: [] as string[] })
-      .option('all', { type: 'boolean', default: false, describe: 'remove the whole cache (downloads included) and the out dir' }) as never,
+      .option('all', {
+        type: 'boolean',
+        default: false,
+        describe: 'remove the whole cache (downloads included) and the out dir',
+      }) as never,
   async handler(argv) {
     const s = await openSession(argv);
     const unlock = await lockCacheAlone(s.cacheDir);

@@ -50,10 +50,12 @@ const command: CommandModule<object, object> = {
   command: 'doctor',
   describe: 'check the host tools the build needs and print the apt-get line for what is missing',
   async handler() {
-    const missing: typeof HOST_TOOLS[number][] = [];
+    const missing: (typeof HOST_TOOLS)[number][] = [];
     for (const t of HOST_TOOLS) {
       const path = await which(t.cmd);
-      console.log(`${path ? 'ok     ' : 'MISSING'} ${t.cmd.padEnd(20)} ${(path ?? `package ${t.pkg}`).padEnd(36)} ${t.why}`);
+      console.log(
+        `${path ? 'ok     ' : 'MISSING'} ${t.cmd.padEnd(20)} ${(path ?? `package ${t.pkg}`).padEnd(36)} ${t.why}`,
+      );
       if (!path) missing.push(t);
     }
     if (missing.length === 0) {
@@ -61,7 +63,9 @@ const command: CommandModule<object, object> = {
       return;
     }
     const pkgs = [...new Set(missing.map((m) => m.pkg))].sort();
-    console.log(`\nmissing ${missing.length} tool(s); install them with:\n  apt-get install -y ${pkgs.join(' ')}\n(or run ci/install-host-deps, which installs everything the build and tests use)`);
+    console.log(
+      `\nmissing ${missing.length} tool(s); install them with:\n  apt-get install -y ${pkgs.join(' ')}\n(or run ci/install-host-deps, which installs everything the build and tests use)`,
+    );
     process.exitCode = 1;
   },
 };

@@ -11,7 +11,12 @@ interface FetchArgs extends CommonArgs {
 const command: CommandModule<object, FetchArgs> = {
   command: 'fetch',
   describe: 'download and verify the sources of a profile (or of every recipe), for later --offline builds',
-  builder: (y) => withCommonOptions(y).option('all', { type: 'boolean', default: false, describe: 'every recipe, not just the profile\'s' }) as never,
+  builder: (y) =>
+    withCommonOptions(y).option('all', {
+      type: 'boolean',
+      default: false,
+      describe: "every recipe, not just the profile's",
+    }) as never,
   async handler(argv) {
     const s = await openSession(argv);
     const recipes = argv.all ? [...s.recipes.values()] : [...s.plan.recipes.values()];
@@ -36,7 +41,11 @@ const command: CommandModule<object, FetchArgs> = {
     );
     // Try every source even if one fails, then report them all.
     const { Listr } = await import('listr2');
-    const list = new Listr(tasks, { concurrent: Math.max(1, argv.jobs), exitOnError: false, renderer: argv.verbose || !process.stdout.isTTY ? 'simple' : 'default' } as never);
+    const list = new Listr(tasks, {
+      concurrent: Math.max(1, argv.jobs),
+      exitOnError: false,
+      renderer: argv.verbose || !process.stdout.isTTY ? 'simple' : 'default',
+    } as never);
     await list.run();
     if (failures.length > 0) {
       throw new ZosError(`fetch: ${failures.length} source(s) failed:\n${failures.map((m) => `  ${m}`).join('\n')}`);

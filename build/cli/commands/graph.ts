@@ -14,7 +14,11 @@ const command: CommandModule<object, GraphArgs> = {
   builder: (y) =>
     withCommonOptions(y)
       .option('dot', { type: 'boolean', default: false, describe: 'Graphviz DOT instead of text' })
-      .option('fingerprints', { type: 'boolean', default: false, describe: 'also print each step\'s fingerprint and whether it is cached' }) as never,
+      .option('fingerprints', {
+        type: 'boolean',
+        default: false,
+        describe: "also print each step's fingerprint and whether it is cached",
+      }) as never,
   async handler(argv) {
     const s = await openSession(argv);
     if (argv.dot) {

@@ -8,7 +8,13 @@ const command: CommandModule<object, { json: boolean }> = {
   async handler(argv) {
     const recipes = [...(await loadRecipes()).values()];
     if (argv.json) {
-      const rows = recipes.map((r) => ({ name: r.name, version: r.version, license: r.license, dependencies: r.dependencies, sources: r.sources.map((s) => ({ file: s.file, sha256: s.sha256, locations: s.locations })) }));
+      const rows = recipes.map((r) => ({
+        name: r.name,
+        version: r.version,
+        license: r.license,
+        dependencies: r.dependencies,
+        sources: r.sources.map((s) => ({ file: s.file, sha256: s.sha256, locations: s.locations })),
+      }));
       console.log(JSON.stringify(rows, null, 2));
       return;
     }

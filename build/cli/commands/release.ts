@@ -15,10 +15,16 @@ interface ReleaseArgs extends CommonArgs {
 
 const command: CommandModule<object, ReleaseArgs> = {
   command: 'release',
-  describe: 'copy a built profile into a release directory: versioned artifacts, manifest, SPDX SBOM, legal-info, SHA256SUMS',
+  describe:
+    'copy a built profile into a release directory: versioned artifacts, manifest, SPDX SBOM, legal-info, SHA256SUMS',
   builder: (y) =>
     withCommonOptions(y)
-      .option('dest', { alias: 'd', type: 'string', demandOption: true, describe: 'release directory (one per version; several profiles may go in it)' })
+      .option('dest', {
+        alias: 'd',
+        type: 'string',
+        demandOption: true,
+        describe: 'release directory (one per version; several profiles may go in it)',
+      })
       .option('allow-stale', {
         type: 'boolean',
         default: false,
@@ -27,7 +33,11 @@ const command: CommandModule<object, ReleaseArgs> = {
   async handler(argv) {
     const s = await openSession(argv);
     const manifest = await readManifest(s.outDir);
-    if (!manifest) throw new ZosError(`release: ${s.outDir}/manifest.json is missing or unreadable`, `Build first: zos-build build --profile ${s.profile.name}`);
+    if (!manifest)
+      throw new ZosError(
+        `release: ${s.outDir}/manifest.json is missing or unreadable`,
+        `Build first: zos-build build --profile ${s.profile.name}`,
+      );
     if (!argv.allowStale) {
       const current = outputFingerprint(s.plan, await fingerprints(s), s.identity.commit);
       if (manifest.fingerprint !== current || manifest.version !== s.identity.version) {
@@ -49,7 +59,8 @@ const command: CommandModule<object, ReleaseArgs> = {
       details,
     });
     console.log(`zos ${manifest.version} (${manifest.profile}) -> ${dest}`);
-    for (const f of result.files.filter((f) => f.startsWith(releasePrefix(manifest)) && !f.includes('/'))) console.log(`  ${f}`);
+    for (const f of result.files.filter((f) => f.startsWith(releasePrefix(manifest)) && !f.includes('/')))
+      console.log(`  ${f}`);
     console.log(`  legal-info/ (${manifest.recipes.length} components), SHA256SUMS (${result.checksummed} files)`);
   },
 };

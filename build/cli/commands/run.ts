@@ -22,27 +22,50 @@ const command: CommandModule<object, RunArgs> = {
   describe: "boot a built image in QEMU (TCG) with the serial console here and the agent's Redis on 127.0.0.1:--port",
   builder: (y) =>
     y
-      .option('profile', { alias: 'p', type: 'string', default: DEFAULT_PROFILE, describe: 'which out/<profile>/ to boot' })
+      .option('profile', {
+        alias: 'p',
+        type: 'string',
+        default: DEFAULT_PROFILE,
+        describe: 'which out/<profile>/ to boot',
+      })
       .option('out', { alias: 'o', type: 'string', default: 'out', describe: 'output root the profile was built into' })
-      .option('from', { choices: ['kernel', 'usb', 'iso'] as const, default: 'kernel' as const, describe: 'vmlinuz + initramfs, usb.img or zos.iso' })
-      .option('firmware', { choices: ['bios', 'uefi'] as const, default: 'bios' as const, describe: 'SeaBIOS or OVMF (efi always uses OVMF)' })
+      .option('from', {
+        choices: ['kernel', 'usb', 'iso'] as const,
+        default: 'kernel' as const,
+        describe: 'vmlinuz + initramfs, usb.img or zos.iso',
+      })
+      .option('firmware', {
+        choices: ['bios', 'uefi'] as const,
+        default: 'bios' as const,
+        describe: 'SeaBIOS or OVMF (efi always uses OVMF)',
+      })
       .option('port', { type: 'number', default: 16379, describe: "host port forwarded to the node's Redis (6379)" })
-      .option('append', { type: 'string', describe: 'kernel arguments added to the image\'s command line (kernel only), e.g. zos.password=...' })
+      .option('append', {
+        type: 'string',
+        describe: "kernel arguments added to the image's command line (kernel only), e.g. zos.password=...",
+      })
       .option('memory', { type: 'number', default: 1024, describe: 'guest memory, MiB' })
       .option('minutes', { type: 'number', default: 60, describe: 'stop the VM after this long' }) as never,
   async handler(argv) {
     const dir = join(resolve(argv.out), argv.profile);
     const manifest = await readManifest(dir);
-    if (!manifest) throw new ZosError(`${dir} has no manifest.json`, `Build it first: zos-build build --profile ${argv.profile}`);
+    if (!manifest)
+      throw new ZosError(`${dir} has no manifest.json`, `Build it first: zos-build build --profile ${argv.profile}`);
     const has = (file: string) => {
-      if (!manifest.artifacts.some((a) => a.file === file)) throw new ZosError(`profile ${argv.profile} has no ${file} in ${dir}`, 'Add the artifact to the profile, or pick another --from.');
+      if (!manifest.artifacts.some((a) => a.file === file))
+        throw new ZosError(
+          `profile ${argv.profile} has no ${file} in ${dir}`,
+          'Add the artifact to the profile, or pick another --from.',
+        );
       return join(dir, file);
     };
     const media: Partial<BootOptions> =
       argv.from === 'kernel'
         ? {
             kernel: has('vmlinuz'),
-            initrd: has(manifest.artifacts.find((a) => a.file.startsWith('initramfs.cpio.'))?.file ?? 'initramfs.cpio.xz'),
+            initrd: has(
+              manifest.artifacts.find((a) => a.file.startsWith('initramfs.cpio.'))?.file ?? 'initramfs.cpio.xz',
+            ),
             append: [manifest.cmdline, argv.append].filter(Boolean).join(' '),
           }
         : argv.from === 'usb'
@@ -57,7 +80,9 @@ const command: CommandModule<object, RunArgs> = {
       consoleLog,
       lifetimeMs: argv.minutes * 60_000,
     });
-    console.error(`zos ${manifest.version} (${argv.profile}) booting from ${argv.from}; agent at 127.0.0.1:${argv.port}, e.g. zos-build agent ping --port ${argv.port} --wait 120; console log ${consoleLog}`);
+    console.error(
+      `zos ${manifest.version} (${argv.profile}) booting from ${argv.from}; agent at 127.0.0.1:${argv.port}, e.g. zos-build agent ping --port ${argv.port} --wait 120; console log ${consoleLog}`,
+    );
     buildAbort.signal.addEventListener('abort', () => void vm.kill());
     // Relay the serial console as it grows.
     let shown = 0;

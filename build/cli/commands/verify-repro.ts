@@ -31,11 +31,15 @@ function runBuild(repo: string, args: string[], env: Record<string, string>, uma
     // umask is a shell builtin: set it, then exec node so signals reach the build directly.
     // A remote build cache would hand build B the outputs of an earlier build: never use one here.
     const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ZOS_REMOTE_CACHE')));
-    const child = spawn('sh', ['-c', `umask ${umask} && exec "$@"`, 'sh', process.execPath, join(repo, 'dist/build/cli/main.js'), ...args], {
-      cwd: repo,
-      env: { ...base, ...env },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    const child = spawn(
+      'sh',
+      ['-c', `umask ${umask} && exec "$@"`, 'sh', process.execPath, join(repo, 'dist/build/cli/main.js'), ...args],
+      {
+        cwd: repo,
+        env: { ...base, ...env },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      },
+    );
     child.on('error', rej);
     child.on('close', (code) => res(code));
   });
@@ -43,20 +47,30 @@ function runBuild(repo: string, args: string[], env: Record<string, string>, uma
 
 const command: CommandModule<object, VerifyReproArgs> = {
   command: 'verify-repro',
-  describe: 'build the profile twice from scratch (two checkouts, two empty caches, different TZ and umask) and compare the outputs',
+  describe:
+    'build the profile twice from scratch (two checkouts, two empty caches, different TZ and umask) and compare the outputs',
   builder: (y) =>
     withCommonOptions(y)
-      .option('work-dir', { type: 'string', describe: 'where the two checkouts, caches and outputs go (default: a new temp dir)' })
+      .option('work-dir', {
+        type: 'string',
+        describe: 'where the two checkouts, caches and outputs go (default: a new temp dir)',
+      })
       .option('keep', { type: 'boolean', default: false, describe: 'keep the work dir even when the builds match' })
-      .option('vary', { type: 'boolean', default: true, describe: 'build B with another TZ and umask (--no-vary: same as A)' })
+      .option('vary', {
+        type: 'boolean',
+        default: true,
+        describe: 'build B with another TZ and umask (--no-vary: same as A)',
+      })
       .option('against', {
         type: 'string',
-        describe: 'use this existing output dir (e.g. out/qemu from an earlier clean build) as build A and only run build B',
+        describe:
+          'use this existing output dir (e.g. out/qemu from an earlier clean build) as build A and only run build B',
       })
       .option('seed-sources', {
         type: 'boolean',
         default: true,
-        describe: 'start both caches with the downloads of --cache-dir (sha256-checked; build outputs are never shared)',
+        describe:
+          'start both caches with the downloads of --cache-dir (sha256-checked; build outputs are never shared)',
       }) as never,
   async handler(argv) {
     const profile = argv.profile ?? DEFAULT_PROFILE;
@@ -68,7 +82,10 @@ const command: CommandModule<object, VerifyReproArgs> = {
     await copyRepo(repos[1]!);
     const outs: string[] = argv.against ? [resolve(argv.against)] : [];
     if (argv.against && !(await exists(join(outs[0]!, 'manifest.json')))) {
-      throw new ZosError(`verify-repro --against ${argv.against}: no manifest.json there`, `Build it first: zos-build build --profile ${profile}`);
+      throw new ZosError(
+        `verify-repro --against ${argv.against}: no manifest.json there`,
+        `Build it first: zos-build build --profile ${profile}`,
+      );
     }
     for (const [i, v] of BUILD_VARIANTS.entries()) {
       if (argv.against && v.label === 'A') continue;
@@ -83,7 +100,8 @@ const command: CommandModule<object, VerifyReproArgs> = {
       if (argv.debianMirror) args.push('--debian-mirror', argv.debianMirror);
       console.log(`\n== build ${v.label}: ${repos[i]} TZ=${variant.tz} umask ${variant.umask}`);
       const code = await runBuild(repos[i]!, args, { TZ: variant.tz, ZOS_CACHE_DIR: cache }, variant.umask);
-      if (code !== 0) throw new ZosError(`verify-repro: build ${v.label} failed (exit ${code}); its files are in ${work}`);
+      if (code !== 0)
+        throw new ZosError(`verify-repro: build ${v.label} failed (exit ${code}); its files are in ${work}`);
       outs.push(join(out, profile));
     }
     console.log(`\n== comparing ${outs[0]} and ${outs[1]}`);
