@@ -153,7 +153,8 @@ export function validateRecipe(spec: unknown, file: string): Recipe {
     provides: validateProvides(s.provides, file),
     hostTools: s.hostTools ?? [],
     stampsProjectVersion: s.stampsProjectVersion ?? false,
-    usesVariant: s.usesVariant ?? false,
+    // A build kind says so itself (it strips in release images); a hand-written build declares it.
+    usesVariant: s.usesVariant ?? (s.build as { usesVariant?: boolean }).usesVariant === true,
     build: s.build,
     file,
     settings: (profile) => {

@@ -34,7 +34,12 @@ export interface KindOptions {
 }
 
 /** A build function made by a kind; the recipe step adds its host tools to the fingerprint. */
-export type KindBuild = BuildFn & { kind: string; hostTools: readonly string[] };
+export type KindBuild = BuildFn & {
+  kind: string;
+  hostTools: readonly string[];
+  /** Every kind strips ELF files in release images, so its recipes' outputs depend on the variant. */
+  usesVariant: true;
+};
 
 export interface KindRun {
   ctx: BuildContext;
@@ -94,5 +99,5 @@ export function defineKind(
       if (await isElf(rel).catch(() => false)) elves.push(rel);
     await stripIfRelease(ctx, elves);
   };
-  return Object.assign(fn, { kind, hostTools: [...new Set([...hostTools, 'strip'])].sort() });
+  return Object.assign(fn, { kind, hostTools: [...new Set([...hostTools, 'strip'])].sort(), usesVariant: true as const });
 }
