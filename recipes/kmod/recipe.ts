@@ -49,6 +49,8 @@ export default defineRecipe({
   dependencies: ['zstd', 'xz', 'zlib', 'linux-headers'],
   patches: ['0001-gtk-doc-make-stub.patch', '0002-allow-static-build.patch'],
   hostTools: [...build.hostTools],
+  // The autotools kind strips in release images.
+  usesVariant: true,
   async build(ctx) {
     await build(ctx);
     const sbin = join(ctx.out.rootfs, 'usr/sbin');
