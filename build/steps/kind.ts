@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { lstat, open } from 'node:fs/promises';
 import { arch as hostArch } from 'node:os';
 import { join } from 'node:path';
 import { ARCHES } from '../arch.js';
@@ -95,9 +95,15 @@ export function defineKind(
     const split = { keep: opts.keep, drop: opts.drop, recipe: ctx.recipe.name };
     const kept = await splitStage(stage, join(ctx.out.export, 'sysroot'), ctx.out.rootfs, split);
     const elves: string[] = [];
-    for (const rel of kept.map((r) => join(ctx.out.rootfs, r)))
-      if (await isElf(rel).catch(() => false)) elves.push(rel);
+    // Regular files only: a kept symlink (Debian's absolute lib64/ld-linux-x86-64.so.2) is not ours to strip.
+    for (const file of kept.map((r) => join(ctx.out.rootfs, r))) {
+      if ((await lstat(file)).isFile() && (await isElf(file))) elves.push(file);
+    }
     await stripIfRelease(ctx, elves);
   };
-  return Object.assign(fn, { kind, hostTools: [...new Set([...hostTools, 'strip'])].sort(), usesVariant: true as const });
+  return Object.assign(fn, {
+    kind,
+    hostTools: [...new Set([...hostTools, 'strip'])].sort(),
+    usesVariant: true as const,
+  });
 }
