@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { bootVm } from '../../build/qemu/index.js';
+import { initramfsPath } from '../boot/helpers.js';
 import { repoCopy, zosBuild } from '../helpers/cli.js';
 
 // Drivers built as modules are loaded at boot by hardware detection: the qemu kernel with its e1000
@@ -36,7 +37,7 @@ describe('coldplug of kernel modules (built + booted)', { timeout: 90 * 60_000 }
     const vm = await bootVm({
       firmware: 'bios',
       kernel: join(out, 'vmlinuz'),
-      initrd: join(out, 'initramfs.cpio.xz'),
+      initrd: initramfsPath(out),
       append: manifest.cmdline,
       nic: 'e1000',
       network: true,
