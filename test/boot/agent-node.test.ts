@@ -9,7 +9,6 @@
  * this image" error.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,7 +19,7 @@ import { bootVm, freePort, type Vm } from '../../build/qemu/index.js';
 import qemuProfile from '../../config/qemu.js';
 import { readNewc } from '../helpers/newc-read.js';
 import { rawTar, type RawTarEntry } from '../helpers/tar-raw.js';
-import { artifact, initramfsPath, serveDir, type FileServer } from './helpers.js';
+import { artifact, initramfsCpio, initramfsPath, serveDir, type FileServer } from './helpers.js';
 
 interface BlockDevice {
   name: string;
@@ -31,10 +30,8 @@ interface BlockDevice {
 }
 
 /** A container root filesystem: the image's own static busybox and a few applet links. */
-function busyboxRootfs(): Buffer {
-  const xz = spawnSync('xz', ['-dc', initramfsPath()], { maxBuffer: 1 << 30 });
-  assert.equal(xz.status, 0, `xz -dc ${initramfsPath()}: ${xz.stderr}`);
-  const bb = readNewc(xz.stdout).records.find((r) => r.name === 'bin/busybox');
+async function busyboxRootfs(): Promise<Buffer> {
+  const bb = readNewc(await initramfsCpio()).records.find((r) => r.name === 'bin/busybox');
   assert.ok(bb, 'bin/busybox is in the initramfs');
   const entries: RawTarEntry[] = [
     { path: 'bin/', type: '5' },
@@ -61,7 +58,7 @@ describe('qemu profile: node management through the agent', { timeout: 30 * 60_0
 
   before(async () => {
     const dir = await mkdtemp(join(tmpdir(), 'zos-node-'));
-    const tar = busyboxRootfs();
+    const tar = await busyboxRootfs();
     await writeFile(join(dir, 'rootfs.tar'), tar);
     files = await serveDir(dir);
     rootUrl = `http://10.0.2.2:${files.port}/rootfs.tar#sha256=${createHash('sha256').update(tar).digest('hex')}`;

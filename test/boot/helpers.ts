@@ -16,6 +16,7 @@ import { writers, type NetbootSettings } from '../../build/artifacts/index.js';
 import type { ArtifactKind } from '../../build/profile/types.js';
 import { bootVm, freePort, type BootOptions } from '../../build/qemu/index.js';
 import { StepLog } from '../../build/util/exec.js';
+import { decompress, sniff } from '../../build/release/compare.js';
 
 export const execFileP = promisify(execFile);
 
@@ -56,6 +57,15 @@ export function initramfsPath(dir = OUT): string {
   const f = readdirSync(dir).find((n) => /^initramfs\.cpio(\.[a-z0-9]+)?$/.test(n));
   if (!f) throw new Error(`no initramfs.cpio.* in ${dir}`);
   return join(dir, f);
+}
+
+/** The initramfs of the output dir, decompressed (whatever the profile's compressor): a newc archive. */
+export async function initramfsCpio(dir = OUT): Promise<Buffer> {
+  const file = initramfsPath(dir);
+  const fmt = sniff(readFileSync(file).subarray(0, 16));
+  if (fmt === 'cpio') return readFileSync(file);
+  if (fmt !== 'xz' && fmt !== 'gzip' && fmt !== 'zstd' && fmt !== 'lz4') throw new Error(`${file}: ${fmt}`);
+  return decompress(file, fmt);
 }
 
 /** Kernel command line for direct boots: the manifest's, else a serial console + rdinit. */

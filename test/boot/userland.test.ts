@@ -1,0 +1,166 @@
+/**
+ * The node userland (issue 10) on a booted qemu node with three extra virtio disks and two NICs: the
+ * tools the image carries do their jobs on real (sparse-file) disks and real interfaces, driven through
+ * the agent's `bash` command like an operator's script would.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { AgentClient } from '../../build/agent-client/client.js';
+import { bootVm, freePort, type Vm } from '../../build/qemu/index.js';
+import qemuProfile from '../../config/qemu.js';
+import { artifact, initramfsPath } from './helpers.js';
+
+interface LsblkDevice {
+  name: string;
+  size: number;
+  type: string;
+  children?: LsblkDevice[];
+}
+
+describe('qemu profile: the node userland on real disks and NICs', { timeout: 20 * 60_000 }, () => {
+  let vm: Vm;
+  let agent: AgentClient;
+
+  /** Runs a script on the node; returns stdout, failing with both streams when it exits non-zero. */
+  const sh = async (script: string, timeoutMs = 120_000): Promise<string> => {
+    const r = await agent.bash(script, { timeoutMs });
+    const [out = '', err = ''] = r.streams;
+    assert.equal(r.state, 'SUCCESS', `${script}\n--- stdout ---\n${out}\n--- stderr ---\n${err}`);
+    return out;
+  };
+
+  before(async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'zos-userland-'));
+    const port = await freePort();
+    vm = await bootVm({
+      firmware: 'bios',
+      kernel: artifact('vmlinuz'),
+      initrd: initramfsPath(),
+      append: `${qemuProfile.cmdline} rdinit=/init`,
+      network: true,
+      nic: 'virtio-net-pci',
+      secondNic: true,
+      hostfwd: [{ hostPort: port, guestPort: 6379 }],
+      extraDisks: [{ sizeMb: 300 }, { sizeMb: 300 }, { sizeMb: 300 }],
+      memoryMb: 768,
+      consoleLog: join(dir, 'console.log'),
+      lifetimeMs: 18 * 60_000,
+    });
+    const password = qemuProfile.agent.password!;
+    agent = await AgentClient.waitForAgent({ host: '127.0.0.1', port, password }, 240_000).catch((err: Error) => {
+      throw new Error(`${err.message}\n--- console tail ---\n${vm.tail(40)}`);
+    });
+  });
+
+  after(async () => {
+    await agent?.close();
+    await vm?.kill();
+  });
+
+  it('lsblk, sfdisk: lists the disks and gives one a GPT with two partitions', async () => {
+    const disks = (JSON.parse(await sh('lsblk -J -b -o NAME,SIZE,TYPE')) as { blockdevices: LsblkDevice[] })
+      .blockdevices;
+    for (const n of ['vda', 'vdb', 'vdc']) {
+      assert.equal(disks.find((d) => d.name === n)?.size, 300 * 1024 * 1024, `${n}: ${JSON.stringify(disks)}`);
+    }
+    await sh("printf 'label: gpt\\n,100MiB\\n,\\n' | sfdisk --quiet /dev/vda");
+    const vda = (JSON.parse(await sh('lsblk -J -b -o NAME,SIZE,TYPE /dev/vda')) as { blockdevices: LsblkDevice[] })
+      .blockdevices[0]!;
+    assert.deepEqual(
+      vda.children?.map((c) => [c.name, c.type]),
+      [
+        ['vda1', 'part'],
+        ['vda2', 'part'],
+      ],
+    );
+    assert.equal(vda.children?.[0]?.size, 100 * 1024 * 1024);
+    assert.match(await sh('blkid -p -o value -s PTTYPE /dev/vda'), /^gpt$/m);
+  });
+
+  it('btrfs-progs: a raid1 pool over two disks, a subvolume, a file written and read back', async () => {
+    await sh('mkfs.btrfs -q -f -L pool -d raid1 -m raid1 /dev/vdb /dev/vdc');
+    const out = await sh(
+      'mkdir -p /mnt/pool && mount /dev/vdb /mnt/pool && btrfs subvolume create /mnt/pool/vol && ' +
+        'echo written-on-btrfs > /mnt/pool/vol/f && sync && cat /mnt/pool/vol/f && btrfs filesystem df /mnt/pool',
+    );
+    assert.match(out, /^written-on-btrfs$/m);
+    assert.match(out, /Data, RAID1/);
+    assert.match(await sh('btrfs subvolume list /mnt/pool'), /path vol$/m);
+    await sh('umount /mnt/pool');
+  });
+
+  it('e2fsprogs: ext4 on the second partition, mounted and used', async () => {
+    await sh('mkfs.ext4 -q -F -L data /dev/vda2');
+    const out = await sh(
+      'mkdir -p /mnt/data && mount /dev/vda2 /mnt/data && echo on-ext4 > /mnt/data/f && cat /mnt/data/f && ' +
+        'findmnt -J -o TARGET,FSTYPE /mnt/data',
+    );
+    assert.match(out, /^on-ext4$/m);
+    assert.match(out, /"fstype": ?"ext4"/);
+    await sh('umount /mnt/data && e2fsck -n /dev/vda2');
+  });
+
+  it('iproute2: ip -j shows both NICs; a bridge enslaves one, takes an address, bridge link shows it', async () => {
+    const links = JSON.parse(await sh('ip -j link show')) as { ifname: string; link_type: string }[];
+    const nics = links.filter((l) => l.link_type === 'ether').map((l) => l.ifname);
+    assert.ok(nics.includes('eth0') && nics.includes('eth1'), JSON.stringify(links));
+    await sh(
+      'ip link add br9 type bridge && ip link set eth1 master br9 && ip link set eth1 up && ' +
+        'ip addr add 10.77.0.1/24 dev br9 && ip link set br9 up',
+    );
+    const ports = JSON.parse(await sh('bridge -j link show')) as { ifname: string; master: string }[];
+    assert.ok(
+      ports.some((p) => p.ifname === 'eth1' && p.master === 'br9'),
+      JSON.stringify(ports),
+    );
+    const addrs = JSON.parse(await sh('ip -j addr show dev br9')) as { addr_info: { local: string }[] }[];
+    assert.equal(addrs[0]?.addr_info.find((a) => a.local.startsWith('10.'))?.local, '10.77.0.1');
+  });
+
+  it('dnsmasq on the bridge leases an address to a client in another network namespace', async () => {
+    const out = await sh(
+      [
+        'ip link add v0 type veth peer name v1',
+        'ip link set v0 master br9 && ip link set v0 up',
+        'ip netns add client && ip link set v1 netns client && ip netns exec client ip link set v1 up',
+        'dnsmasq --interface=br9 --bind-interfaces --except-interface=lo --port=0 --no-resolv --no-hosts ' +
+          '--dhcp-range=10.77.0.50,10.77.0.60,1h --dhcp-leasefile=/tmp/leases --pid-file=/tmp/dnsmasq.pid',
+        'ip netns exec client udhcpc -i v1 -n -q -f -t 5 -T 2 -s /bin/true 2>&1',
+        'cat /tmp/leases',
+      ].join(' && '),
+      180_000,
+    );
+    assert.match(out, /lease of 10\.77\.0\.(5\d|60) obtained/);
+    assert.match(out, /10\.77\.0\.(5\d|60)/);
+    await sh('kill $(cat /tmp/dnsmasq.pid); ip netns del client; ip link del v0 2>/dev/null; true');
+  });
+
+  it('nftables: a table with a rule, listed back as JSON', async () => {
+    await sh(
+      "nft add table inet zt && nft add chain inet zt input '{ type filter hook input priority 0; policy accept; }' && " +
+        'nft add rule inet zt input tcp dport 9999 drop',
+    );
+    const rs = JSON.parse(await sh('nft -j list table inet zt')) as { nftables: Record<string, unknown>[] };
+    const rule = rs.nftables.find((o) => 'rule' in o);
+    assert.ok(
+      rule && JSON.stringify(rule).includes('9999') && JSON.stringify(rule).includes('drop'),
+      JSON.stringify(rs),
+    );
+    await sh('nft delete table inet zt');
+  });
+
+  it('dmidecode, smartctl and ethtool read the hardware', async () => {
+    const dmi = await sh('dmidecode -t system');
+    assert.match(dmi, /Manufacturer: QEMU/);
+    assert.match(dmi, /Product Name: \S+/);
+    // virtio disks have no SMART: smartctl still identifies itself and the device it opened.
+    const smart = await agent.bash('smartctl -i /dev/vda', { timeoutMs: 60_000 });
+    assert.match(smart.streams[0] ?? '', /smartctl 7\.\d/);
+    assert.match(smart.streams[0] ?? '', /\/dev\/vda/);
+    assert.match(await sh('ethtool -i eth0'), /^driver: virtio_net$/m);
+    assert.match(await sh('ethtool eth0'), /Link detected: yes/);
+  });
+});
