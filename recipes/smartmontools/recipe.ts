@@ -1,4 +1,5 @@
 import { defineRecipe } from '../../build/recipe/define.js';
+import { debianPackage } from '../../build/recipe/sources.js';
 import { debInstall } from '../../build/steps/deb.js';
 
 // smartmontools is C++, and the image's toolchain is C only: Debian has no C++ compiler or libstdc++ for
@@ -13,13 +14,6 @@ import { debInstall } from '../../build/steps/deb.js';
 // '--without-nvme-devicescan'] and CXX pointed at that compiler (env), keep ['usr/sbin/smartctl'].
 // (`g++ -static` against glibc would also give a self-contained smartctl, but a second libc in static
 // binaries is a toolchain decision for the project, not for one recipe.)
-const deb = (path: string, sha256: string, sha1: string) => ({
-  // A cache file name may not contain '~' (the recipe validator's rule): '-' stands in for it.
-  file: path.slice(path.lastIndexOf('/') + 1).replace(/~/g, '-'),
-  sha256,
-  locations: [`debian:${path}`, `https://snapshot.debian.org/file/${sha1}`],
-  kind: 'deb' as const,
-});
 
 export default defineRecipe({
   name: 'smartmontools',
@@ -33,17 +27,17 @@ export default defineRecipe({
   description: "smartctl: disk health (SMART) for the node's capacity reports, from Debian 12",
   homepage: 'https://www.smartmontools.org/',
   sources: [
-    deb(
+    debianPackage(
       'pool/main/s/smartmontools/smartmontools_7.3-1+b1_amd64.deb',
       '724cd3dd49dec76f6fb0297252aeb860db54716d131387493180209f54d68d51',
       '4c1f92651fa8a76c8fd738c18c0cd2a41cfa3431',
     ),
-    deb(
+    debianPackage(
       'pool/main/g/gcc-12/libstdc++6_12.2.0-14+deb12u1_amd64.deb',
       '5cd3171216d4ab0fc911cfe9c35509bf2dd8f47761c43b7f6a4296701551a24d',
       'b1d2dc0cd7bcd57fa4b1ea6dd27a40384d45b937',
     ),
-    deb(
+    debianPackage(
       'pool/main/g/gcc-12/libgcc-s1_12.2.0-14+deb12u1_amd64.deb',
       '3016e62cb4b7cd8038822870601f5ed131befe942774d0f745622cc77d8a88f7',
       'c72798568b9086ecacf3d46e420c6d90b78ce50d',

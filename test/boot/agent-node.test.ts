@@ -14,12 +14,11 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AgentClient, type StreamLine } from '../../build/agent-client/client.js';
-import { bootVm, freePort, type Vm } from '../../build/qemu/index.js';
-import qemuProfile from '../../config/qemu.js';
+import type { AgentClient, StreamLine } from '../../build/agent-client/client.js';
+import type { Vm } from '../../build/qemu/index.js';
 import { readNewc } from '../helpers/newc-read.js';
 import { rawTar, type RawTarEntry } from '../helpers/tar-raw.js';
-import { artifact, initramfsCpio, initramfsPath, serveDir, type FileServer } from './helpers.js';
+import { bootNode, initramfsCpio, serveDir, type FileServer } from './helpers.js';
 
 interface BlockDevice {
   name: string;
@@ -54,7 +53,6 @@ describe('qemu profile: node management through the agent', { timeout: 30 * 60_0
   let agent: AgentClient;
   let files: FileServer;
   let rootUrl = '';
-  const password = qemuProfile.agent.password!;
 
   before(async () => {
     const dir = await mkdtemp(join(tmpdir(), 'zos-node-'));
@@ -62,25 +60,7 @@ describe('qemu profile: node management through the agent', { timeout: 30 * 60_0
     await writeFile(join(dir, 'rootfs.tar'), tar);
     files = await serveDir(dir);
     rootUrl = `http://10.0.2.2:${files.port}/rootfs.tar#sha256=${createHash('sha256').update(tar).digest('hex')}`;
-    const port = await freePort();
-    vm = await bootVm({
-      firmware: 'bios',
-      kernel: artifact('vmlinuz'),
-      initrd: initramfsPath(),
-      append: `${qemuProfile.cmdline} rdinit=/init hostname=node1`,
-      network: true,
-      nic: 'virtio-net-pci',
-      secondNic: true,
-      hostfwd: [{ hostPort: port, guestPort: 6379 }],
-      // vda, vdb, vdc: sparse, 300 MiB each (btrfs needs > 109 MiB per device).
-      extraDisks: [{ sizeMb: 300 }, { sizeMb: 300 }, { sizeMb: 300 }],
-      memoryMb: 768,
-      consoleLog: join(dir, 'console.log'),
-      lifetimeMs: 28 * 60_000,
-    });
-    agent = await AgentClient.waitForAgent({ host: '127.0.0.1', port, password }, 240_000).catch((err: Error) => {
-      throw new Error(`${err.message}\n--- console tail ---\n${vm.tail(40)}`);
-    });
+    ({ vm, agent } = await bootNode({ dir, append: 'hostname=node1', lifetimeMs: 28 * 60_000 }));
   });
 
   after(async () => {

@@ -68,6 +68,41 @@ export async function initramfsCpio(dir = OUT): Promise<Buffer> {
   return decompress(file, fmt);
 }
 
+/**
+ * A qemu-profile node as the management tests want it: direct kernel boot, a virtio NIC with the
+ * agent's port forwarded, a second NIC, and three sparse 300 MiB virtio disks (vda, vdb, vdc; btrfs
+ * needs > 109 MiB a device). Resolves once the agent answers.
+ */
+export async function bootNode(o: { dir: string; append?: string; lifetimeMs: number }): Promise<{
+  vm: Awaited<ReturnType<typeof bootVm>>;
+  agent: AgentClient;
+}> {
+  const port = await freePort();
+  const vm = await bootVm({
+    firmware: 'bios',
+    kernel: artifact('vmlinuz'),
+    initrd: initramfsPath(),
+    append: `${qemuProfile.cmdline} rdinit=/init ${o.append ?? ''}`.trim(),
+    network: true,
+    nic: 'virtio-net-pci',
+    secondNic: true,
+    hostfwd: [{ hostPort: port, guestPort: 6379 }],
+    extraDisks: [{ sizeMb: 300 }, { sizeMb: 300 }, { sizeMb: 300 }],
+    memoryMb: 768,
+    consoleLog: join(o.dir, 'console.log'),
+    lifetimeMs: o.lifetimeMs,
+  });
+  const password = qemuProfile.agent.password!;
+  const agent = await AgentClient.waitForAgent({ host: '127.0.0.1', port, password }, 240_000).catch(
+    async (err: Error) => {
+      const tail = vm.tail(40);
+      await vm.kill();
+      throw new Error(`${err.message}\n--- console tail ---\n${tail}`);
+    },
+  );
+  return { vm, agent };
+}
+
 /** Kernel command line for direct boots: the manifest's, else a serial console + rdinit. */
 export function directCmdline(): string {
   return manifest().cmdline ?? 'console=ttyS0 rdinit=/init';

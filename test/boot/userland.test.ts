@@ -8,10 +8,9 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AgentClient } from '../../build/agent-client/client.js';
-import { bootVm, freePort, type Vm } from '../../build/qemu/index.js';
-import qemuProfile from '../../config/qemu.js';
-import { artifact, initramfsPath } from './helpers.js';
+import type { AgentClient } from '../../build/agent-client/client.js';
+import type { Vm } from '../../build/qemu/index.js';
+import { bootNode } from './helpers.js';
 
 interface LsblkDevice {
   name: string;
@@ -34,25 +33,7 @@ describe('qemu profile: the node userland on real disks and NICs', { timeout: 20
 
   before(async () => {
     const dir = await mkdtemp(join(tmpdir(), 'zos-userland-'));
-    const port = await freePort();
-    vm = await bootVm({
-      firmware: 'bios',
-      kernel: artifact('vmlinuz'),
-      initrd: initramfsPath(),
-      append: `${qemuProfile.cmdline} rdinit=/init`,
-      network: true,
-      nic: 'virtio-net-pci',
-      secondNic: true,
-      hostfwd: [{ hostPort: port, guestPort: 6379 }],
-      extraDisks: [{ sizeMb: 300 }, { sizeMb: 300 }, { sizeMb: 300 }],
-      memoryMb: 768,
-      consoleLog: join(dir, 'console.log'),
-      lifetimeMs: 18 * 60_000,
-    });
-    const password = qemuProfile.agent.password!;
-    agent = await AgentClient.waitForAgent({ host: '127.0.0.1', port, password }, 240_000).catch((err: Error) => {
-      throw new Error(`${err.message}\n--- console tail ---\n${vm.tail(40)}`);
-    });
+    ({ vm, agent } = await bootNode({ dir, lifetimeMs: 18 * 60_000 }));
   });
 
   after(async () => {
