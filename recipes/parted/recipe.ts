@@ -22,7 +22,7 @@ export default defineRecipe({
   version: '3.5-3+deb12u1',
   license: 'GPL-3.0-or-later AND GPL-2.0-or-later AND LGPL-2.1-or-later AND BSD-2-Clause',
   licenseFiles: [
-    'deb/usr/share/doc/parted/copyright',
+    // parted's doc dir is a symlink to libparted2's (the same copyright).
     'deb/usr/share/doc/libparted2/copyright',
     'deb/usr/share/doc/libreadline8/copyright',
     'deb/usr/share/doc/libdevmapper1.02.1/copyright',

@@ -21,8 +21,8 @@ export default defineRecipe({
   license: 'GPL-2.0-or-later AND GPL-3.0-or-later WITH GCC-exception-3.1',
   licenseFiles: [
     'deb/usr/share/doc/smartmontools/copyright',
-    'deb/usr/share/doc/libstdc++6/copyright',
-    'deb/usr/share/doc/libgcc-s1/copyright',
+    // libstdc++6's and libgcc-s1's doc dirs are symlinks to gcc-12-base's, which holds their copyright.
+    'deb/usr/share/doc/gcc-12-base/copyright',
   ],
   description: "smartctl: disk health (SMART) for the node's capacity reports, from Debian 12",
   homepage: 'https://www.smartmontools.org/',
@@ -41,6 +41,12 @@ export default defineRecipe({
       'pool/main/g/gcc-12/libgcc-s1_12.2.0-14+deb12u1_amd64.deb',
       '3016e62cb4b7cd8038822870601f5ed131befe942774d0f745622cc77d8a88f7',
       'c72798568b9086ecacf3d46e420c6d90b78ce50d',
+    ),
+    // Only for the GCC runtime's copyright (see licenseFiles); none of its files enter the image.
+    debianPackage(
+      'pool/main/g/gcc-12/gcc-12-base_12.2.0-14+deb12u1_amd64.deb',
+      '1896a2aacf4ad681ff5eacc24a5b0ca4d5d9c9b9c9e4b6de5197bc1e116ea619',
+      '715f9e66f5f45930246f5881c6dfe75ab8c6f32c',
     ),
   ],
   dependencies: ['glibc-runtime'],
