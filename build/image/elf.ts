@@ -99,6 +99,9 @@ function cString(buf: Buffer, offset: number): string {
 /** Directories every dynamic loader searches (glibc and musl). */
 const DEFAULT_DIRS = ['/lib', '/usr/lib', '/lib64', '/usr/lib64', '/usr/local/lib'];
 
+/** Debian's glibc also searches its multiarch dirs (`/lib/x86_64-linux-gnu`), built into its loader. */
+const multiarchDirs = (triplet: string): string[] => [`/lib/${triplet}`, `/usr/lib/${triplet}`];
+
 /** One dependency of an image file that the image cannot satisfy. */
 export interface MissingDep {
   file: string;
@@ -126,7 +129,7 @@ async function entryBytes(e: CpioEntry, max?: number): Promise<Buffer> {
  * are searched in RPATH/RUNPATH ($ORIGIN expanded), the standard dirs and the dirs listed in the
  * image's loader config (/etc/ld-musl-*.path, /etc/ld.so.conf).
  */
-export async function findMissingDeps(entries: readonly CpioEntry[]): Promise<MissingDep[]> {
+export async function findMissingDeps(entries: readonly CpioEntry[], gnuTriplet: string): Promise<MissingDep[]> {
   const byPath = new Map(entries.map((e) => [`/${e.path}`, e]));
   const resolve = (path: string): CpioEntry | undefined => {
     let p = posix.normalize(path);
@@ -173,7 +176,12 @@ export async function findMissingDeps(entries: readonly CpioEntry[]): Promise<Mi
     const origin = posix.dirname(`/${e.path}`);
     const expand = (d: string): string => d.replace(/\$(ORIGIN|\{ORIGIN\})/g, origin);
     // DT_RPATH is ignored when DT_RUNPATH is present (as ld.so does).
-    const dirs = [...(deps.runpath.length ? deps.runpath : deps.rpath).map(expand), ...DEFAULT_DIRS, ...configDirs];
+    const dirs = [
+      ...(deps.runpath.length ? deps.runpath : deps.rpath).map(expand),
+      ...DEFAULT_DIRS,
+      ...multiarchDirs(gnuTriplet),
+      ...configDirs,
+    ];
     for (const lib of deps.needed) {
       const candidates = lib.includes('/') ? [posix.resolve(origin, lib)] : dirs.map((d) => posix.join(d, lib));
       if (!candidates.some((c) => resolve(c)?.type === 'file'))
@@ -184,8 +192,8 @@ export async function findMissingDeps(entries: readonly CpioEntry[]): Promise<Mi
 }
 
 /** Fails the build when an ELF file of the image needs a library or interpreter the image lacks. */
-export async function checkImageElves(entries: readonly CpioEntry[]): Promise<void> {
-  const missing = await findMissingDeps(entries);
+export async function checkImageElves(entries: readonly CpioEntry[], gnuTriplet: string): Promise<void> {
+  const missing = await findMissingDeps(entries, gnuTriplet);
   if (missing.length === 0) return;
   const lines = missing.map((m) => `/${m.file} needs the ${m.kind} ${m.name}, which is not in the image`);
   throw new ZosError(

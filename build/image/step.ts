@@ -6,6 +6,7 @@ import { repoDir } from '../paths.js';
 import type { Profile } from '../profile/types.js';
 import { recipeStepId } from '../recipe/step.js';
 import { buildInitramfs, initramfsFileName } from './compress.js';
+import { archFacts } from '../arch.js';
 import { checkImageElves } from './elf.js';
 import { generatedFiles } from './generated.js';
 import { collectRootfs } from './rootfs.js';
@@ -86,7 +87,7 @@ export function initramfsStep(opts: InitramfsStepOptions): Step {
       if (profile.variant === 'release')
         entries = entries.filter((e) => !RELEASE_EXCLUDES.some((re) => re.test(e.path)));
       // Every ELF must find its interpreter and libraries inside the image, or the node fails at run time.
-      await checkImageElves(entries);
+      await checkImageElves(entries, archFacts(profile.arch).gnuTriplet);
       const file = join(ctx.outDir, initramfsFileName(profile.compression));
       const res = await buildInitramfs({ entries, epoch: opts.epoch, compression: profile.compression, outFile: file });
       ctx.log.note(`${entries.length} entries, ${res.bytes} bytes compressed (${profile.compression})`);

@@ -46,12 +46,12 @@ describe('ELF dependency check of the image', () => {
 
   it('passes an image whose only binary is static musl', async () => {
     const entries = await collectRootfs([await image({ 'usr/bin/hello': staticBin })]);
-    await checkImageElves(entries);
+    await checkImageElves(entries, 'x86_64-linux-gnu');
   });
 
   it('fails naming the file, the missing library and the missing interpreter of a dynamic glibc binary', async () => {
     const entries = await collectRootfs([await image({ 'usr/bin/hello': dynamicBin })]);
-    await assert.rejects(checkImageElves(entries), (err: Error) => {
+    await assert.rejects(checkImageElves(entries, 'x86_64-linux-gnu'), (err: Error) => {
       assert.ok(err instanceof ZosError);
       assert.match(err.message, /\/usr\/bin\/hello needs the library libc\.so\.6/);
       assert.match(err.message, /\/usr\/bin\/hello needs the interpreter \/lib64\/ld-linux-x86-64\.so\.2/);
@@ -69,13 +69,30 @@ describe('ELF dependency check of the image', () => {
         lib64: { link: 'lib/x86_64-linux-gnu' },
       }),
     ]);
-    assert.deepEqual(await findMissingDeps(entries), []);
+    assert.deepEqual(await findMissingDeps(entries, 'x86_64-linux-gnu'), []);
+  });
+
+  it("finds a Debian library in the architecture's multiarch dir, as Debian's glibc loader does", async () => {
+    const entries = await collectRootfs([
+      await image({
+        'usr/sbin/tool': dynamicBin,
+        'lib/x86_64-linux-gnu/libc.so.6': staticBin,
+        'lib64/ld-linux-x86-64.so.2': staticBin,
+      }),
+    ]);
+    assert.deepEqual(await findMissingDeps(entries, 'x86_64-linux-gnu'), []);
+    // Another architecture's loader would not look there.
+    assert.deepEqual(await findMissingDeps(entries, 'aarch64-linux-gnu'), [
+      { file: 'usr/sbin/tool', kind: 'library', name: 'libc.so.6' },
+    ]);
   });
 
   it('does not look at the host: a library present on the host but not in the image is missing', async () => {
     const entries = await collectRootfs([
       await image({ 'lib64/ld-linux-x86-64.so.2': staticBin, 'bin/hello': dynamicBin }),
     ]);
-    assert.deepEqual(await findMissingDeps(entries), [{ file: 'bin/hello', kind: 'library', name: 'libc.so.6' }]);
+    assert.deepEqual(await findMissingDeps(entries, 'x86_64-linux-gnu'), [
+      { file: 'bin/hello', kind: 'library', name: 'libc.so.6' },
+    ]);
   });
 });
