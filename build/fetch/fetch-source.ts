@@ -24,12 +24,6 @@ export const defaultFetchOptions: Omit<FetchOptions, keyof LocationOptions> = {
   retryDelayMs: 500,
 };
 
-/**
- * Returns the cached path of `source`, downloading it first if needed. Locations are tried in order;
- * a hash mismatch is fatal (a location served the wrong bytes: that is a pin or a mirror to fix, not
- * something to paper over by trying elsewhere), and nothing unverified ever enters the cache.
- * Throws the signal's reason if `opts.signal` aborts; the partial download is deleted.
- */
 /** The step log line of a source downloaded (not found in the cache) and verified. */
 export const downloadedNote = (file: string, bytes: number, sha256: string): string =>
   `verified ${file}: ${bytes} bytes, sha256 ${sha256}`;
@@ -39,12 +33,29 @@ export function downloadedFile(line: string): string | undefined {
   return /^verified (\S+): \d+ bytes, sha256 [0-9a-f]{64}$/.exec(line)?.[1];
 }
 
-export async function fetchSource(
-  recipe: string,
-  source: Source,
-  store: SourceStore,
-  opts: FetchOptions,
-): Promise<string> {
+/**
+ * Downloads in flight in this process, by store and sha256: two recipes pinning the same file (linux and
+ * linux-headers share the kernel tarball) wait for one download instead of fetching it twice.
+ */
+const inflight = new Map<string, Promise<string>>();
+
+/**
+ * Returns the cached path of `source`, downloading it first if needed. Locations are tried in order;
+ * a hash mismatch is fatal (a location served the wrong bytes: that is a pin or a mirror to fix, not
+ * something to paper over by trying elsewhere), and nothing unverified ever enters the cache.
+ * Throws the signal's reason if `opts.signal` aborts; the partial download is deleted.
+ */
+export function fetchSource(recipe: string, source: Source, store: SourceStore, opts: FetchOptions): Promise<string> {
+  const key = `${store.dir}\0${source.sha256}`;
+  let p = inflight.get(key);
+  if (!p) {
+    p = fetchOnce(recipe, source, store, opts).finally(() => inflight.delete(key));
+    inflight.set(key, p);
+  }
+  return p;
+}
+
+async function fetchOnce(recipe: string, source: Source, store: SourceStore, opts: FetchOptions): Promise<string> {
   if (await store.has(source.sha256)) return store.pathOf(source.sha256);
   if (opts.offline) {
     throw new ZosError(

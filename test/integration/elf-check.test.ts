@@ -19,9 +19,10 @@ export default defineRecipe({
   },
 });
 `;
-// The qemu profile plus the leaking recipe, no boot artifacts: the failure is in the initramfs step.
+// The qemu profile's base userland (static musl only: no Debian glibc-runtime that a host binary could
+// happen to find) plus the leaking recipe, no boot artifacts: the failure is in the initramfs step.
 const LEAK_PROFILE = `import qemu from './qemu.js';
-export default { ...qemu, name: 'leak', packages: [...qemu.packages, 'leak'], artifacts: [] };
+export default { ...qemu, name: 'leak', packages: ['busybox', 'redis', 'core0', 'leak'], artifacts: [] };
 `;
 
 describe('ELF check in a real build', { timeout: 60 * 60_000 }, () => {
