@@ -138,7 +138,9 @@ function qemuArgs(o: BootOptions, varsFile: string | undefined, extraDisks: stri
   extraDisks.forEach((file, i) => {
     a.push('-drive', `file=${file},format=raw,if=none,id=xdisk${i}`, '-device', `virtio-blk-pci,drive=xdisk${i}`);
   });
-  if (o.secondNic) a.push('-netdev', 'user,id=n1,restrict=on', '-device', 'virtio-net-pci,netdev=n1');
+  // Its own subnet: on 10.0.2.0/24 too, the guest's DHCP gives both NICs 10.0.2.15 and replies to the
+  // forwarded agent port can leave through the wrong one (the host sees a reset connection).
+  if (o.secondNic) a.push('-netdev', 'user,id=n1,restrict=on,net=10.0.3.0/24', '-device', 'virtio-net-pci,netdev=n1');
   a.push(...(o.extraArgs ?? []));
   return a;
 }
