@@ -24,6 +24,8 @@ export default defineRecipe({
     },
   ],
   dependencies: ['linux-headers'],
+  // Static ip finds its link types (veth, bridge, ...) without dlsym() on itself.
+  patches: ['0001-static-builtin-link-types.patch'],
   build: makeKind({
     // iproute2's own configure script (not autoconf); it writes config.mk.
     configureCommand: ['./configure', '--prefix=/usr'],

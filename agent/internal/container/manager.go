@@ -106,9 +106,11 @@ func (m *Manager) Create(ctx context.Context, spec Spec) (c *Container, err erro
 	if c.Spec.Hostname == "" {
 		c.Spec.Hostname = fmt.Sprintf("container-%d", id)
 	}
+	// The named result c is nil by the time a failing return runs this: clean up what was made.
+	made := c
 	defer func() {
 		if err != nil {
-			m.cleanup(c)
+			m.cleanup(made)
 		}
 	}()
 	if err := os.MkdirAll(c.dir, 0o700); err != nil {

@@ -139,7 +139,8 @@ func Probe(dev string) (fstype, label string) {
 		return "", ""
 	}
 	defer f.Close()
-	buf := make([]byte, 0x10100)
+	// Up to the end of btrfs's superblock (at 64 KiB, 4 KiB long; its label at 0x12b).
+	buf := make([]byte, 0x11000)
 	n, _ := f.ReadAt(buf, 0)
 	buf = buf[:n]
 	cstr := func(b []byte) string {
@@ -149,7 +150,7 @@ func Probe(dev string) (fstype, label string) {
 		return strings.TrimSpace(string(b))
 	}
 	switch {
-	case len(buf) >= 0x10048 && string(buf[0x10040:0x10048]) == "_BHRfS_M":
+	case len(buf) >= 0x1012b+256 && string(buf[0x10040:0x10048]) == "_BHRfS_M":
 		return "btrfs", cstr(buf[0x1012b : 0x1012b+256])
 	case len(buf) >= 0x478 && buf[0x438] == 0x53 && buf[0x439] == 0xEF:
 		compat := uint32(buf[0x45c]) | uint32(buf[0x45d])<<8
