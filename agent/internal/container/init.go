@@ -54,16 +54,25 @@ func enterRoot(s Setup) error {
 	if err := os.MkdirAll(old, 0o700); err != nil {
 		return err
 	}
-	if err := syscall.PivotRoot(r, old); err != nil {
+	if err := syscall.PivotRoot(r, old); err == syscall.EINVAL {
+		// The node's own root is the initramfs (rootfs), which pivot_root cannot move away from. As
+		// runc's no-pivot mode does: move the container's root over / and chroot into it; the
+		// node's mounts stay in this private mount namespace, shadowed and out of reach.
+		os.Remove(old)
+		if err := moveRootOver(r); err != nil {
+			return err
+		}
+	} else if err != nil {
 		return fmt.Errorf("pivot_root %s: %w", r, err)
+	} else {
+		if err := os.Chdir("/"); err != nil {
+			return err
+		}
+		if err := syscall.Unmount("/.oldroot", syscall.MNT_DETACH); err != nil {
+			return fmt.Errorf("detach the host's root: %w", err)
+		}
+		os.Remove("/.oldroot")
 	}
-	if err := os.Chdir("/"); err != nil {
-		return err
-	}
-	if err := syscall.Unmount("/.oldroot", syscall.MNT_DETACH); err != nil {
-		return fmt.Errorf("detach the host's root: %w", err)
-	}
-	os.Remove("/.oldroot")
 	mounts := []struct {
 		src, dst, fstype, data string
 		flags                  uintptr
@@ -177,4 +186,19 @@ func serve(ctl int) {
 			}
 		}
 	}
+}
+
+// moveRootOver makes the mount at r the root of this mount namespace without
+// pivot_root: mount --move r /, then chroot into it.
+func moveRootOver(r string) error {
+	if err := os.Chdir(r); err != nil {
+		return err
+	}
+	if err := syscall.Mount(r, "/", "", syscall.MS_MOVE, ""); err != nil {
+		return fmt.Errorf("move %s over /: %w", r, err)
+	}
+	if err := syscall.Chroot("."); err != nil {
+		return fmt.Errorf("chroot %s: %w", r, err)
+	}
+	return os.Chdir("/")
 }
