@@ -1,4 +1,4 @@
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { repoFileHash } from '../graph/inputs.js';
 import type { Step } from '../graph/types.js';
@@ -32,11 +32,15 @@ const SKELETON: ReadonlyArray<[string, number]> = [
   ['mnt', 0o755],
 ];
 
+/** Compatibility links every Linux root has (FHS): tools still write pid files and netns under /var/run. */
+const SKELETON_LINKS: ReadonlyArray<[string, string]> = [['var/run', '../run']];
+
 async function makeSkeleton(dir: string): Promise<string> {
   for (const [path, mode] of SKELETON) {
     await mkdir(join(dir, path), { recursive: true });
     await chmod(join(dir, path), mode);
   }
+  for (const [path, target] of SKELETON_LINKS) await symlink(target, join(dir, path));
   return dir;
 }
 
