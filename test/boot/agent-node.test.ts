@@ -35,7 +35,7 @@ async function busyboxRootfs(): Promise<Buffer> {
   const entries: RawTarEntry[] = [
     { path: 'bin/', type: '5' },
     { path: 'bin/busybox', type: '0', mode: 0o755, data: bb.data },
-    ...['sh', 'ping', 'hostname', 'cat', 'ls', 'ip', 'sleep', 'echo', 'touch'].map(
+    ...['sh', 'ping', 'hostname', 'cat', 'ls', 'ip', 'sleep', 'echo', 'touch', 'grep'].map(
       (a): RawTarEntry => ({ path: `bin/${a}`, type: '2', linkpath: 'busybox' }),
     ),
     { path: 'etc/', type: '5' },
