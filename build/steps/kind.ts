@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ARCHES } from '../arch.js';
 import type { BuildContext, BuildFn } from '../recipe/types.js';
 import { stripIfRelease } from './strip.js';
-import { splitStage } from './sysroot.js';
+import { splitStage, unrootPkgConfig } from './sysroot.js';
 import { muslToolchain, type Toolchain } from './toolchain.js';
 
 /**
@@ -94,6 +94,7 @@ export function defineKind(
     });
     const split = { keep: opts.keep, drop: opts.drop, recipe: ctx.recipe.name };
     const kept = await splitStage(stage, join(ctx.out.export, 'sysroot'), ctx.out.rootfs, split);
+    await unrootPkgConfig(join(ctx.out.export, 'sysroot'), ctx.sysroot);
     const elves: string[] = [];
     // Regular files only: a kept symlink (Debian's absolute lib64/ld-linux-x86-64.so.2) is not ours to strip.
     for (const file of kept.map((r) => join(ctx.out.rootfs, r))) {

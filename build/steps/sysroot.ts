@@ -1,4 +1,4 @@
-import { cp, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { cp, lstat, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ZosError } from '../util/errors.js';
 import { exists } from '../util/fs.js';
@@ -101,4 +101,21 @@ export async function splitStage(
   }
   await rm(stage, { recursive: true, force: true });
   return kept;
+}
+
+/**
+ * pkg-config files written by a build can carry the build's own sysroot path (kmod's Libs.private
+ * copies `-L<work dir>/sysroot/usr/lib` from its dependencies): the exported copy says `/usr/lib`,
+ * which a dependent's PKG_CONFIG_SYSROOT_DIR maps into its own sysroot. Without this a step output
+ * would hold a per-attempt path: not reproducible, and meaningless to the next build.
+ */
+export async function unrootPkgConfig(exportSysroot: string, buildSysroot: string): Promise<void> {
+  const dir = join(exportSysroot, 'usr/lib/pkgconfig');
+  if (!(await exists(dir))) return;
+  for (const name of (await readdir(dir)).sort()) {
+    if (!name.endsWith('.pc')) continue;
+    const file = join(dir, name);
+    const text = await readFile(file, 'utf8');
+    if (text.includes(buildSysroot)) await writeFile(file, text.split(buildSysroot).join(''));
+  }
 }
