@@ -105,11 +105,11 @@ describe('qemu profile: the node userland on real disks and NICs', { timeout: 20
     // A bridge of its own: br9 holds eth1, whose QEMU user network would answer DHCP as well.
     const out = await sh(
       [
-        'ip link add brd type bridge && ip addr add 10.78.0.1/24 dev brd && ip link set brd up',
+        'ip link add dhcpbr type bridge && ip addr add 10.78.0.1/24 dev dhcpbr && ip link set dhcpbr up',
         'ip link add v0 type veth peer name v1',
-        'ip link set v0 master brd && ip link set v0 up',
+        'ip link set v0 master dhcpbr && ip link set v0 up',
         'ip netns add client && ip link set v1 netns client && ip netns exec client ip link set v1 up',
-        'dnsmasq --interface=brd --bind-interfaces --except-interface=lo --port=0 --no-resolv --no-hosts ' +
+        'dnsmasq --interface=dhcpbr --bind-interfaces --except-interface=lo --port=0 --no-resolv --no-hosts ' +
           '--dhcp-range=10.78.0.50,10.78.0.60,1h --dhcp-leasefile=/tmp/leases --pid-file=/tmp/dnsmasq.pid',
         'ip netns exec client udhcpc -i v1 -n -q -f -t 5 -T 2 -s /bin/true 2>&1',
         'cat /tmp/leases',
@@ -118,7 +118,7 @@ describe('qemu profile: the node userland on real disks and NICs', { timeout: 20
     );
     assert.match(out, /lease of 10\.78\.0\.(5\d|60) obtained from 10\.78\.0\.1/);
     assert.match(out, /^\d+ \S+ 10\.78\.0\.(5\d|60) /m);
-    await sh('kill $(cat /tmp/dnsmasq.pid); ip netns del client; ip link del v0; ip link del brd');
+    await sh('kill $(cat /tmp/dnsmasq.pid); ip netns del client; ip link del v0; ip link del dhcpbr');
   });
 
   it('nftables: a table with a rule, listed back as JSON', async () => {
