@@ -110,8 +110,9 @@ describe('qemu profile: the node userland on real disks and NICs', { timeout: 20
         'ip link set v0 master dhcpbr && ip link set v0 up',
         'ip netns add client && ip link set v1 netns client && ip netns exec client ip link set v1 up',
         'dnsmasq --interface=dhcpbr --bind-interfaces --except-interface=lo --port=0 --no-resolv --no-hosts ' +
-          '--dhcp-range=10.78.0.50,10.78.0.60,1h --dhcp-leasefile=/tmp/leases --pid-file=/tmp/dnsmasq.pid',
-        'ip netns exec client udhcpc -i v1 -n -q -f -t 5 -T 2 -s /bin/true 2>&1',
+          '--dhcp-range=10.78.0.50,10.78.0.60,1h --dhcp-leasefile=/tmp/leases --pid-file=/tmp/dnsmasq.pid ' +
+          '--dhcp-authoritative --log-dhcp --log-facility=/tmp/dnsmasq.log',
+        '(ip netns exec client udhcpc -i v1 -n -q -f -t 8 -T 4 -s /bin/true 2>&1 || { cat /tmp/dnsmasq.log; false; })',
         'cat /tmp/leases',
       ].join(' && '),
       180_000,

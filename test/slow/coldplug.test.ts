@@ -7,6 +7,7 @@ import { bootVm } from '../../build/qemu/index.js';
 import { initramfsPath } from '../boot/helpers.js';
 import { repoCopy, zosBuild } from '../helpers/cli.js';
 
+// Not in `npm test` (it compiles a second kernel, which CI's 90 minutes cannot hold): `npm run test:slow`.
 // Drivers built as modules are loaded at boot by hardware detection: the qemu kernel with its e1000
 // driver as a module, booted on an e1000 NIC, must come up with the module loaded by /init's
 // coldplug pass (modalias -> modules.alias -> modprobe), not by name.
