@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import type { StepLog } from '../util/exec.js';
 import { reproEnv, writeStamped } from './common.js';
 
+/** What both GRUBs need to read a config and boot a kernel (kept in this order in both lists). */
+const GRUB_BOOT_MODULES = ['configfile', 'normal', 'linux', 'echo', 'test', 'sleep', 'reboot', 'halt'];
+
 /** Modules of the GRUB that boots from a local disk, USB stick or CD (UEFI side of usb.img and zos.iso). */
 export const GRUB_DISK_MODULES = [
   'part_gpt',
@@ -12,14 +15,7 @@ export const GRUB_DISK_MODULES = [
   'search',
   'search_fs_file',
   'search_label',
-  'configfile',
-  'normal',
-  'linux',
-  'echo',
-  'test',
-  'sleep',
-  'reboot',
-  'halt',
+  ...GRUB_BOOT_MODULES,
   'ls',
   'cat',
   'all_video',
@@ -37,14 +33,7 @@ export const GRUB_NET_MODULES = [
   'eval',
   'memdisk',
   'tar',
-  'configfile',
-  'normal',
-  'linux',
-  'echo',
-  'test',
-  'sleep',
-  'reboot',
-  'halt',
+  ...GRUB_BOOT_MODULES,
   'regexp',
   'all_video',
   'serial',
