@@ -43,7 +43,7 @@ export interface BootOptions {
   netboot?: NetbootSpec;
   /** A NIC on the user network without boot priority (e.g. for usb-netboot). */
   network?: boolean;
-  nic?: 'e1000' | 'virtio-net-pci';
+  nic?: 'e1000' | 'e1000e' | 'virtio-net-pci';
   /** Host 127.0.0.1:hostPort → guest guestPort (TCP). */
   hostfwd?: { hostPort: number; guestPort: number }[];
   /** A virtio-rng device fed from the host's /dev/urandom (default true). */

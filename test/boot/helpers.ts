@@ -73,7 +73,15 @@ export async function initramfsCpio(dir = OUT): Promise<Buffer> {
  * agent's port forwarded, a second NIC, and three sparse 300 MiB virtio disks (vda, vdb, vdc; btrfs
  * needs > 109 MiB a device). Resolves once the agent answers.
  */
-export async function bootNode(o: { dir: string; append?: string; lifetimeMs: number }): Promise<{
+export async function bootNode(o: {
+  dir: string;
+  append?: string;
+  lifetimeMs: number;
+  /** The NIC the agent is reached over (default virtio-net, built into the qemu kernel). */
+  nic?: BootOptions['nic'];
+  /** Only that NIC: no second NIC, no extra disks. */
+  bare?: boolean;
+}): Promise<{
   vm: Awaited<ReturnType<typeof bootVm>>;
   agent: AgentClient;
 }> {
@@ -84,10 +92,10 @@ export async function bootNode(o: { dir: string; append?: string; lifetimeMs: nu
     initrd: initramfsPath(),
     append: `${qemuProfile.cmdline} rdinit=/init ${o.append ?? ''}`.trim(),
     network: true,
-    nic: 'virtio-net-pci',
-    secondNic: true,
+    nic: o.nic ?? 'virtio-net-pci',
+    secondNic: !o.bare,
     hostfwd: [{ hostPort: port, guestPort: 6379 }],
-    extraDisks: [{ sizeMb: 300 }, { sizeMb: 300 }, { sizeMb: 300 }],
+    extraDisks: o.bare ? [] : [{ sizeMb: 300 }, { sizeMb: 300 }, { sizeMb: 300 }],
     memoryMb: 768,
     consoleLog: join(o.dir, 'console.log'),
     lifetimeMs: o.lifetimeMs,
