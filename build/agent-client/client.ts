@@ -263,7 +263,11 @@ export class AgentClient {
    */
   async waitResult(id: string, timeoutMs: number, command = '?'): Promise<AgentResult> {
     return this.withBlocking(async (c, healthy) => {
-      const reply = await c.brPopLPush(this.key(resultKey(id)), this.key(resultKey(id)), Math.max(0.01, timeoutMs / 1000));
+      const reply = await c.brPopLPush(
+        this.key(resultKey(id)),
+        this.key(resultKey(id)),
+        Math.max(0.01, timeoutMs / 1000),
+      );
       healthy();
       if (reply === null) {
         const known = (await this.client.exists(this.key(flagKey(id)))) === 1;

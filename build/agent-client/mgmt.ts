@@ -80,7 +80,11 @@ export function parseMgmtUrl(raw: string, insecure = false): MgmtTarget {
       'Pass the operator account with --mgmt-user and --mgmt-password (or $ZOS_MGMT_PASSWORD).',
     );
   }
-  return { host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port ? Number(u.port) : 6379, tls: u.protocol === 'rediss:' };
+  return {
+    host: u.hostname.replace(/^\[|\]$/g, ''),
+    port: u.port ? Number(u.port) : 6379,
+    tls: u.protocol === 'rediss:',
+  };
 }
 
 export interface MgmtOptions {

@@ -14,7 +14,7 @@ import { ZosError } from '../util/errors.js';
 export function parsePin(pin: string, option = '--pin'): string {
   const m = /^sha256:((?:[0-9a-f]{2}:?){32})$/i.exec(pin.trim());
   const hex = m?.[1]?.replace(/:/g, '').toLowerCase();
-  if (!hex || hex.length !== 64) {
+  if (hex?.length !== 64) {
     throw new ZosError(
       `${option} ${JSON.stringify(pin)}: expected sha256: and 64 hex digits`,
       'The pin is the SHA-256 of the server certificate: openssl x509 -in CERT -noout -fingerprint -sha256',

@@ -69,11 +69,25 @@ describe('qemu profile: outbound mode (no listening port, driven through a manag
     dir = await tempDir('outbound');
     // The operator's throwaway management certificate and its pin, as the docs tell an operator to make them.
     await execFileP('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-      '-subj', '/CN=zos-test-mgmt', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=zos-test-mgmt',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
     ]);
-    const fp = (await execFileP('openssl', ['x509', '-in', join(dir, 'cert.pem'), '-noout', '-fingerprint', '-sha256']))
-      .stdout.trim();
+    const fp = (
+      await execFileP('openssl', ['x509', '-in', join(dir, 'cert.pem'), '-noout', '-fingerprint', '-sha256'])
+    ).stdout.trim();
     const pin = `sha256:${fp.replace(/^.*=/, '').replace(/:/g, '').toLowerCase()}`;
     const port = await freePort();
     await writeFile(
@@ -151,7 +165,10 @@ describe('qemu profile: outbound mode (no listening port, driven through a manag
       // Everything the node wrote is under its prefix, and its ACL user is confined to it.
       const keys = await admin!.keys('*');
       assert.ok(keys.length > 0);
-      assert.deepEqual(keys.filter((k) => !k.startsWith(nodeNamespace(nodeId))), []);
+      assert.deepEqual(
+        keys.filter((k) => !k.startsWith(nodeNamespace(nodeId))),
+        [],
+      );
       const user = (await admin!.sendCommand(['ACL', 'GETUSER', `node-${nodeId}`])) as unknown[];
       const field = (name: string): unknown => user[user.indexOf(name) + 1];
       assert.equal(field('keys'), `~${nodeNamespace(nodeId)}*`);
