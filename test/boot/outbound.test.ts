@@ -172,27 +172,29 @@ describe('qemu profile: outbound mode (no listening port, driven through a manag
       const user = (await admin!.sendCommand(['ACL', 'GETUSER', `node-${nodeId}`])) as unknown[];
       const field = (name: string): unknown => user[user.indexOf(name) + 1];
       assert.equal(field('keys'), `~${nodeNamespace(nodeId)}*`);
-      assert.equal(field('commands'), '-@all +ping +blpop +rpush +expire +ltrim');
+      const commands = String(field('commands')).split(' ').sort();
+      assert.deepEqual(commands, ['+blpop', '+expire', '+ltrim', '+ping', '+rpush', '-@all']);
     } finally {
       await agent.close();
     }
     t.diagnostic(`node ${nodeId} driven through ${mgmt.mgmt}`);
   });
 
-  it('listens on no non-loopback TCP port (inside: /proc/net/tcp and ss; outside: a port probe)', async () => {
+  it('listens on no non-loopback TCP port (inside: /proc/net/tcp{,6}; outside: a port probe)', async () => {
     const agent = await AgentClient.waitForAgent(await mgmtConnectOptions(mgmt, nodeId), 60_000);
     try {
       const r = await agent.bash('cat /proc/net/tcp /proc/net/tcp6');
       assert.equal(r.state, 'SUCCESS', r.streams[1]);
       const open = listeners(r.streams[0]).filter((a) => !isLoopback(a));
       assert.deepEqual(open, [], `non-loopback listeners: ${open.join(' ')}`);
-      const ss = await agent.system('ss', ['-ltnH']);
-      assert.equal(ss.state, 'SUCCESS', ss.streams[1]);
-      const ssOpen = ss.streams[0]
-        .split('\n')
-        .filter((l) => l.trim() !== '')
-        .filter((l) => !/\s(127\.[\d.]+|\[::1\]):\d+\s/.test(` ${l} `));
-      assert.deepEqual(ssOpen, [], `ss -ltn shows: ${ss.streams[0]}`);
+      // The check can fail: a redis-server bound to 0.0.0.0 for a moment is seen (the image has no ss).
+      const control = await agent.bash(
+        "redis-server --port 7777 --bind 0.0.0.0 --save '' >/dev/null 2>&1 & pid=$!; " +
+          'i=0; while [ $i -lt 100 ] && ! grep -q ":1E61 " /proc/net/tcp; do sleep 0.1; i=$((i+1)); done; ' +
+          'cat /proc/net/tcp /proc/net/tcp6; kill $pid; wait $pid',
+        { timeoutMs: 60_000 },
+      );
+      assert.ok(listeners(control.streams[0]).includes('0.0.0.0:7777'), control.streams[0]);
     } finally {
       await agent.close();
     }
