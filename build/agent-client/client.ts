@@ -189,7 +189,8 @@ export class AgentClient {
       await sleep(Math.min(500, Math.max(0, deadline - Date.now())));
     }
     throw new ZosError(
-      `agent at ${opts.label ?? `${opts.host}:${opts.port}`} did not answer within ${Math.round(timeoutMs / 1000)}s: ${errorMessage(last)}`,
+      `agent at ${opts.label ?? `${opts.host}:${opts.port}`} did not answer within ${Math.round(timeoutMs / 1000)}s: ` +
+        errorMessage(last),
     );
   }
 

@@ -69,8 +69,12 @@ func runOutbound(pid1 bool, f flags, st settings.Settings, host string, r *reape
 	}
 	// The one line an operator copies to admit the node (public: the secret stays in memory).
 	clog.Infof("outbound identity node=%s sha256=%s", id.Node, id.Hash())
-	clog.Infof("outbound: admit with: zos-build agent admit --mgmt %s --node %s --sha256 %s",
-		target.URL, id.Node, id.Hash())
+	pinArg := ""
+	if pin != nil {
+		pinArg = " --pin " + st.Outbound.Pin
+	}
+	clog.Infof("outbound: admit with: zos-build agent admit --mgmt %s%s --node %s --sha256 %s",
+		target.URL, pinArg, id.Node, id.Hash())
 	clog.Infof("outbound: no listening port; dialing %s as %s, keys %s*", target.URL, id.User(), id.Prefix())
 
 	pool := resp.NewPool(outbound.DialOptions(target, id, outbound.TLSConfig(pin, seen)), 4)

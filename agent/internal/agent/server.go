@@ -184,7 +184,8 @@ func (s *Server) Serve() {
 			dialLog = quietLog{}
 			backoff = 100 * time.Millisecond
 		}
-		v, err := conn.Do(time.Duration(blpopTimeout+5)*time.Second, "BLPOP", s.key(protocol.QueueKey), strconv.Itoa(blpopTimeout))
+		v, err := conn.Do(time.Duration(blpopTimeout+5)*time.Second, "BLPOP", s.key(protocol.QueueKey),
+			strconv.Itoa(blpopTimeout))
 		if err != nil {
 			if !resp.IsServerError(err) || conn.Broken() {
 				conn.Close()

@@ -79,7 +79,8 @@ func TestParsePin(t *testing.T) {
 
 func TestACLSetUser(t *testing.T) {
 	got := strings.Join(outbound.ACLSetUser("zos-5254", "ab"), " ")
-	want := "ACL SETUSER node-zos-5254 reset on #ab ~node:zos-5254:* resetchannels -@all +ping +blpop +rpush +expire +ltrim"
+	want := "ACL SETUSER node-zos-5254 reset on #ab ~node:zos-5254:* resetchannels -@all " +
+		"+ping +blpop +rpush +expire +ltrim"
 	if got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}
@@ -147,7 +148,8 @@ func (m *mgmt) stop() {
 }
 
 func (m *mgmt) target() outbound.Target {
-	return outbound.Target{URL: "rediss://127.0.0.1:" + strconv.Itoa(m.port), Addr: "127.0.0.1:" + strconv.Itoa(m.port), TLS: true}
+	addr := "127.0.0.1:" + strconv.Itoa(m.port)
+	return outbound.Target{URL: "rediss://" + addr, Addr: addr, TLS: true}
 }
 
 func (m *mgmt) pin() []byte {
@@ -199,7 +201,8 @@ func node(t *testing.T, m *mgmt, id outbound.Identity, hints chan<- string) *age
 func run(t *testing.T, m *mgmt, id outbound.Identity, jobID, word string) (protocol.Result, []string) {
 	t.Helper()
 	p := id.Prefix()
-	cmd := `{"id":"` + jobID + `","command":"core.system","arguments":{"name":"echo","args":["` + word + `"]},"stream":true}`
+	cmd := `{"id":"` + jobID + `","command":"core.system",` +
+		`"arguments":{"name":"echo","args":["` + word + `"]},"stream":true}`
 	m.do("RPUSH", p+protocol.QueueKey, cmd)
 	v := m.do("BLPOP", p+protocol.ResultPrefix+jobID, "10")
 	if v.Nil {

@@ -253,8 +253,8 @@ async function run(argv: ArgumentsCamelCase<AgentArgs>): Promise<void> {
 const command: CommandModule<object, AgentArgs> = {
   command: 'agent <action> [args..]',
   describe:
-    "Talk to a node's core0 agent (ping, exec, bash, info, jobs, ps, kill, upload, download, call, reboot, poweroff),\n" +
-    'directly or through a management Redis (--mgmt); admit an outbound node there (admit)',
+    "Talk to a node's core0 agent (ping, exec, bash, info, jobs, ps, kill, upload, download, call, reboot,\n" +
+    'poweroff), directly or through a management Redis (--mgmt); admit an outbound node there (admit)',
   builder: (y: Argv<object>) =>
     y
       .positional('action', { choices: ACTIONS, describe: 'what to do', demandOption: true })
