@@ -197,10 +197,18 @@ func (s *Server) Serve() {
 				return
 			default:
 			}
-			clog.Warnf("command loop: %v", err)
+			msg := err.Error()
+			if resp.IsServerError(err) && s.DialHint != nil {
+				msg = s.DialHint(err) // e.g. NOPERM: the ACL user lacks BLPOP
+			}
+			dialLog.warn("command loop: %s", msg)
 			s.sleep(backoff)
+			if backoff *= 2; backoff > maxBackoff {
+				backoff = maxBackoff
+			}
 			continue
 		}
+		backoff = 100 * time.Millisecond
 		if v.Nil || len(v.Array) != 2 {
 			continue
 		}

@@ -343,3 +343,20 @@ func TestNodeReconnectsAfterManagementRestart(t *testing.T) {
 		t.Fatalf("after restart: %+v %q", r, lines)
 	}
 }
+
+func TestNodeWithTooNarrowACLSaysSo(t *testing.T) {
+	m := newMgmt(t)
+	id, _ := outbound.NewIdentity("zos-a")
+	// An ACL written by hand without BLPOP: the node logs in but cannot pop its queue.
+	m.do("ACL", "SETUSER", id.User(), "on", "#"+id.Hash(), "~"+id.Prefix()+"*", "-@all", "+ping", "+rpush")
+	hints := make(chan string, 1)
+	node(t, m, id, hints)
+	select {
+	case h := <-hints:
+		if !strings.Contains(h, "lacks a command core0 needs") {
+			t.Fatalf("hint: %s", h)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no hint for a NOPERM on BLPOP")
+	}
+}
