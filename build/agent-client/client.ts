@@ -2,7 +2,8 @@
  * Host-side client for the core0 agent of a booted node. Speaks upstream 0-core's wire protocol
  * (docs/protocol.md) over the node's Redis: RPUSH a command to `core:default`, wait for the job flag
  * `result:<id>:flag`, then BRPOPLPUSH `result:<id>` (the result stays readable); live output is the
- * list `stream:<id>` of JSON messages.
+ * list `stream:<id>` of JSON messages. With `namespace: 'node:<id>:'` (outbound mode, see mgmt.ts) every key
+ * gets that prefix: the same client drives a node through a management Redis.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
