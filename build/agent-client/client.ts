@@ -2,7 +2,8 @@
  * Host-side client for the core0 agent of a booted node. Speaks upstream 0-core's wire protocol
  * (docs/protocol.md) over the node's Redis: RPUSH a command to `core:default`, wait for the job flag
  * `result:<id>:flag`, then BRPOPLPUSH `result:<id>` (the result stays readable); live output is the
- * list `stream:<id>` of JSON messages.
+ * list `stream:<id>` of JSON messages. With `namespace: 'node:<id>:'` (outbound mode, see mgmt.ts) every key
+ * gets that prefix: the same client drives a node through a management Redis.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -56,12 +57,12 @@ export class AgentCommandError extends ZosError {
 }
 
 /** Turns a Redis/socket error into a message that names the agent and says what to check. */
-export function describeConnectError(err: unknown, where: string): ZosError {
+export function describeConnectError(err: unknown, where: string, authHint?: string): ZosError {
   const msg = errorMessage(err);
   if (/WRONGPASS|invalid password|invalid username-password/i.test(msg)) {
     return new ZosError(
       `agent at ${where} refused the password`,
-      "Check --password / ZOS_PASSWORD against zos.password= on the node's kernel command line.",
+      authHint ?? "Check --password / ZOS_PASSWORD against zos.password= on the node's kernel command line.",
     );
   }
   if (/NOAUTH/i.test(msg)) {
@@ -124,7 +125,12 @@ export class AgentClient {
   ) {}
 
   get address(): string {
-    return `${this.options.host}:${this.options.port}`;
+    return this.options.label ?? `${this.options.host}:${this.options.port}`;
+  }
+
+  /** A protocol key under the namespace (outbound mode: `node:<id>:`). */
+  private key(k: string): string {
+    return (this.options.namespace ?? '') + k;
   }
 
   private static makeClient(opts: ConnectOptions): Redis {
@@ -134,7 +140,9 @@ export class AgentClient {
         port: opts.port,
         connectTimeout: opts.connectTimeoutMs ?? 5000,
         reconnectStrategy: false,
+        ...(opts.tls ? { tls: true as const, ...opts.tls } : {}),
       },
+      username: opts.username || undefined,
       password: opts.password || undefined,
       // Never queue commands while disconnected: fail fast with a clear error instead.
       disableOfflineQueue: true,
@@ -147,13 +155,13 @@ export class AgentClient {
   /** Connects and authenticates; throws ZosError (e.g. "agent at host:port refused the password"). */
   static async connect(opts: ConnectOptions): Promise<AgentClient> {
     const client = AgentClient.makeClient(opts);
-    const where = `${opts.host}:${opts.port}`;
+    const where = opts.label ?? `${opts.host}:${opts.port}`;
     try {
       await client.connect();
       await client.ping();
     } catch (err) {
       destroyQuietly(client);
-      throw describeConnectError(err, where);
+      throw describeConnectError(err, where, opts.authHint);
     }
     return new AgentClient(client, opts);
   }
@@ -182,7 +190,8 @@ export class AgentClient {
       await sleep(Math.min(500, Math.max(0, deadline - Date.now())));
     }
     throw new ZosError(
-      `agent at ${opts.host}:${opts.port} did not answer within ${Math.round(timeoutMs / 1000)}s: ${errorMessage(last)}`,
+      `agent at ${opts.label ?? `${opts.host}:${opts.port}`} did not answer within ${Math.round(timeoutMs / 1000)}s: ` +
+        errorMessage(last),
     );
   }
 
@@ -197,7 +206,7 @@ export class AgentClient {
       await d.connect();
     } catch (err) {
       destroyQuietly(d);
-      throw describeConnectError(err, this.address);
+      throw describeConnectError(err, this.address, this.options.authHint);
     }
     return d;
   }
@@ -211,9 +220,9 @@ export class AgentClient {
   async push(cmd: AgentCommand | string): Promise<void> {
     const body = typeof cmd === 'string' ? cmd : JSON.stringify(cmd);
     try {
-      await this.client.rPush(COMMAND_QUEUE, body);
+      await this.client.rPush(this.key(COMMAND_QUEUE), body);
     } catch (err) {
-      throw describeConnectError(err, this.address);
+      throw describeConnectError(err, this.address, this.options.authHint);
     }
   }
 
@@ -229,7 +238,7 @@ export class AgentClient {
       return await fn(c, () => (ok = true));
     } catch (err) {
       if (err instanceof ZosError) throw err;
-      throw describeConnectError(err, this.address);
+      throw describeConnectError(err, this.address, this.options.authHint);
     } finally {
       if (ok) this.release(c);
       else destroyQuietly(c);
@@ -239,7 +248,7 @@ export class AgentClient {
   /** Waits until the agent flags job id as accepted (upstream's `result:<id>:flag`). */
   async waitAccepted(id: string, command = '?', timeoutS = ACCEPT_TIMEOUT_S): Promise<void> {
     await this.withBlocking(async (c, healthy) => {
-      const reply = await c.brPopLPush(flagKey(id), flagKey(id), timeoutS);
+      const reply = await c.brPopLPush(this.key(flagKey(id)), this.key(flagKey(id)), timeoutS);
       healthy();
       if (reply === null) {
         throw new ZosError(
@@ -256,10 +265,14 @@ export class AgentClient {
    */
   async waitResult(id: string, timeoutMs: number, command = '?'): Promise<AgentResult> {
     return this.withBlocking(async (c, healthy) => {
-      const reply = await c.brPopLPush(resultKey(id), resultKey(id), Math.max(0.01, timeoutMs / 1000));
+      const reply = await c.brPopLPush(
+        this.key(resultKey(id)),
+        this.key(resultKey(id)),
+        Math.max(0.01, timeoutMs / 1000),
+      );
       healthy();
       if (reply === null) {
-        const known = (await this.client.exists(flagKey(id))) === 1;
+        const known = (await this.client.exists(this.key(flagKey(id)))) === 1;
         const why = known ? '' : ' (the agent does not know this job id: it expired or was never accepted)';
         throw new ZosError(
           `agent at ${this.address} gave no result for ${command} (id ${id}) within ${Math.round(timeoutMs / 1000)}s${why}`,
@@ -345,7 +358,7 @@ export class AgentClient {
     return this.withBlocking(async (c, healthy) => {
       while (Date.now() < deadline) {
         const wait = Math.max(0.01, Math.min(1, (deadline - Date.now()) / 1000));
-        const reply = await c.blPop(streamKey(id), wait);
+        const reply = await c.blPop(this.key(streamKey(id)), wait);
         if (!reply) continue;
         const msg = parseStreamMessage(reply.element, this.address);
         const level = msg.meta >>> 16;

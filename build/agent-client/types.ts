@@ -2,6 +2,7 @@
  * Wire types of the core0 protocol (docs/protocol.md). Commands are JSON objects pushed to the Redis
  * list `core:default`; results are JSON objects pushed to `result:<id>`.
  */
+import type { ConnectionOptions } from 'node:tls';
 
 /** Final state of a command. */
 export type ResultState = 'SUCCESS' | 'ERROR' | 'TIMEOUT' | 'KILLED' | 'UNKNOWN_CMD' | 'DUPLICATE_ID';
@@ -65,6 +66,17 @@ export interface ConnectOptions {
   password?: string;
   /** Timeout of one TCP connect + AUTH, in ms (default 5000). */
   connectTimeoutMs?: number;
+  // Outbound mode (build/agent-client/mgmt.ts builds these for a node behind a management Redis):
+  /** ACL user to AUTH as (AUTH username password). */
+  username?: string;
+  /** TLS options (node-redis `socket: { tls: true, ...tls }`); plain TCP when absent. */
+  tls?: ConnectionOptions;
+  /** Put before every protocol key: `node:<id>:` drives node <id> through a management Redis. */
+  namespace?: string;
+  /** Names the agent in messages instead of host:port (e.g. "node zos-x via rediss://mgmt:6380"). */
+  label?: string;
+  /** Replaces the password advice of a refused AUTH. */
+  authHint?: string;
 }
 
 export interface CallOptions {

@@ -85,6 +85,23 @@ export async function bootNode(o: {
   vm: Awaited<ReturnType<typeof bootVm>>;
   agent: AgentClient;
 }> {
+  const { vm, port } = await bootNodeVm(o);
+  const password = qemuProfile.agent.password!;
+  const agent = await AgentClient.waitForAgent({ host: '127.0.0.1', port, password }, 240_000).catch(
+    async (err: Error) => {
+      const tail = vm.tail(40);
+      await vm.kill();
+      throw new Error(`${err.message}\n--- console tail ---\n${tail}`);
+    },
+  );
+  return { vm, agent };
+}
+
+/** The VM of bootNode, without waiting for the agent; `port` is the host end of the agent's port 6379. */
+export async function bootNodeVm(o: { dir: string; append?: string; lifetimeMs: number }): Promise<{
+  vm: Awaited<ReturnType<typeof bootVm>>;
+  port: number;
+}> {
   const port = await freePort();
   const vm = await bootVm({
     firmware: 'bios',
@@ -100,15 +117,7 @@ export async function bootNode(o: {
     consoleLog: join(o.dir, 'console.log'),
     lifetimeMs: o.lifetimeMs,
   });
-  const password = qemuProfile.agent.password!;
-  const agent = await AgentClient.waitForAgent({ host: '127.0.0.1', port, password }, 240_000).catch(
-    async (err: Error) => {
-      const tail = vm.tail(40);
-      await vm.kill();
-      throw new Error(`${err.message}\n--- console tail ---\n${tail}`);
-    },
-  );
-  return { vm, agent };
+  return { vm, port };
 }
 
 /** Kernel command line for direct boots: the manifest's, else a serial console + rdinit. */

@@ -113,8 +113,8 @@ func run(pid1 bool, f flags) {
 	r := reaper.New()
 
 	var network *sysinit.Network
+	host := st.Hostname
 	if pid1 {
-		host := st.Hostname
 		if host == "" {
 			host = sysinit.DefaultHostname(sysinit.NICs())
 		}
@@ -132,6 +132,12 @@ func run(pid1 bool, f flags) {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	halt := make(chan bool, 1) // true = power off
+
+	if st.Outbound.URL != "" {
+		// Outbound mode: no local redis, no listening port (outbound.go).
+		runOutbound(pid1, f, st, host, r, network, sigs, halt)
+		return
+	}
 
 	if st.Password == "" {
 		if !st.Insecure {

@@ -38,18 +38,18 @@ func (s *Server) retry(what string, cmds [][]string) {
 // Flag). Clients wait for it after pushing a command and take its absence
 // to mean the agent does not know the job.
 func (s *Server) pushFlag(id string) {
-	s.retry("job "+id+": flag", [][]string{{"RPUSH", protocol.FlagKey(id), ""}})
+	s.retry("job "+id+": flag", [][]string{{"RPUSH", s.key(protocol.FlagKey(id)), ""}})
 }
 
 // pushResult stores a result and lets the flag expire with it (0-core's
 // UnFlag then Respond), retrying while redis is restarting.
 func (s *Server) pushResult(r *protocol.Result) {
-	key := protocol.ResultPrefix + r.ID
+	key := s.key(protocol.ResultPrefix + r.ID)
 	ttl := strconv.Itoa(ResultTTL)
 	s.retry("job "+r.ID+": result", [][]string{
 		{"RPUSH", key, string(r.Marshal())},
 		{"EXPIRE", key, ttl},
-		{"EXPIRE", protocol.FlagKey(r.ID), ttl},
+		{"EXPIRE", s.key(protocol.FlagKey(r.ID)), ttl},
 	})
 }
 
@@ -120,8 +120,8 @@ func (s *Server) pushLine(id string, level int, line string) {
 
 // appendCmds is RPUSH of records onto stream:<id>, then LTRIM to the last
 // StreamMaxLen and EXPIRE, as 0-core does after every push.
-func appendCmds(id string, records []string) [][]string {
-	key := protocol.StreamPrefix + id
+func (s *Server) appendCmds(id string, records []string) [][]string {
+	key := s.key(protocol.StreamPrefix + id)
 	push := append([]string{"RPUSH", key}, records...)
 	return [][]string{push, {"LTRIM", key, strconv.Itoa(-StreamMaxLen), "-1"}, {"EXPIRE", key, strconv.Itoa(StreamTTL)}}
 }
@@ -143,7 +143,7 @@ func (s *Server) flush(id string, b *streamBuf) {
 			return
 		}
 		b.mu.Unlock()
-		vs, err := s.Pool.Pipeline(10*time.Second, appendCmds(id, batch))
+		vs, err := s.Pool.Pipeline(10*time.Second, s.appendCmds(id, batch))
 		if err == nil && vs[0].Kind == '-' {
 			err = resp.Error(vs[0].Str)
 		}
@@ -174,7 +174,7 @@ func (s *Server) pushEnd(id string, r *protocol.Result) {
 	if r.State != protocol.StateSuccess {
 		end = record(s.coreOf(id), id, protocol.LevelStderr, protocol.FlagEOFError, "")
 	}
-	vs, err := s.Pool.Pipeline(5*time.Second, appendCmds(id, []string{end}))
+	vs, err := s.Pool.Pipeline(5*time.Second, s.appendCmds(id, []string{end}))
 	if err == nil && vs[0].Kind == '-' {
 		err = resp.Error(vs[0].Str)
 	}

@@ -4,6 +4,7 @@
 package agent
 
 import (
+	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -38,6 +39,15 @@ type Server struct {
 	State func() map[string]interface{}
 	// ContainerDir holds container images and writable layers.
 	ContainerDir string
+	// KeyPrefix is put before every key the server reads or writes: "" on
+	// the node's own redis, "node:<id>:" on a shared management redis
+	// (outbound mode, docs/protocol.md).
+	KeyPrefix string
+	// DialHint, when set, turns a failure to reach redis into the advice
+	// the console shows (e.g. "not admitted yet: ..."); MaxBackoff caps the
+	// pause between attempts (default 5 s).
+	DialHint   func(error) string
+	MaxBackoff time.Duration
 
 	started  time.Time
 	stop     chan struct{}
@@ -130,6 +140,11 @@ func (s *Server) Serve() {
 	}()
 	var conn *resp.Conn
 	backoff := 100 * time.Millisecond
+	maxBackoff := s.MaxBackoff
+	if maxBackoff == 0 {
+		maxBackoff = 5 * time.Second
+	}
+	var dialLog quietLog
 	for {
 		select {
 		case <-s.stop:
@@ -142,10 +157,14 @@ func (s *Server) Serve() {
 		if conn == nil {
 			c, err := resp.Dial(s.Pool.Options())
 			if err != nil {
-				clog.Warnf("command loop: cannot reach redis: %v (retrying in %s)", err, backoff)
+				msg := fmt.Sprintf("cannot reach redis: %v", err)
+				if s.DialHint != nil {
+					msg = s.DialHint(err)
+				}
+				dialLog.warn("command loop: %s (retrying every %s at most)", msg, maxBackoff)
 				s.sleep(backoff)
-				if backoff *= 2; backoff > 5*time.Second {
-					backoff = 5 * time.Second
+				if backoff *= 2; backoff > maxBackoff {
+					backoff = maxBackoff
 				}
 				continue
 			}
@@ -159,12 +178,14 @@ func (s *Server) Serve() {
 				return
 			default:
 			}
-			if backoff > 100*time.Millisecond {
-				clog.Infof("command loop: connected to redis")
+			if backoff > 100*time.Millisecond || s.KeyPrefix != "" {
+				clog.Infof("command loop: connected to redis %s, queue %s", c.RemoteAddr(), s.key(protocol.QueueKey))
 			}
+			dialLog = quietLog{}
 			backoff = 100 * time.Millisecond
 		}
-		v, err := conn.Do(time.Duration(blpopTimeout+5)*time.Second, "BLPOP", protocol.QueueKey, strconv.Itoa(blpopTimeout))
+		v, err := conn.Do(time.Duration(blpopTimeout+5)*time.Second, "BLPOP", s.key(protocol.QueueKey),
+			strconv.Itoa(blpopTimeout))
 		if err != nil {
 			if !resp.IsServerError(err) || conn.Broken() {
 				conn.Close()
@@ -176,15 +197,43 @@ func (s *Server) Serve() {
 				return
 			default:
 			}
-			clog.Warnf("command loop: %v", err)
+			msg := err.Error()
+			if resp.IsServerError(err) && s.DialHint != nil {
+				msg = s.DialHint(err) // e.g. NOPERM: the ACL user lacks BLPOP
+			}
+			dialLog.warn("command loop: %s", msg)
 			s.sleep(backoff)
+			if backoff *= 2; backoff > maxBackoff {
+				backoff = maxBackoff
+			}
 			continue
 		}
+		backoff = 100 * time.Millisecond
 		if v.Nil || len(v.Array) != 2 {
 			continue
 		}
 		s.Handle([]byte(v.Array[1].Str))
 	}
+}
+
+// key is a protocol key under the server's KeyPrefix.
+func (s *Server) key(k string) string { return s.KeyPrefix + k }
+
+// quietLog prints a repeated failure once, then again only when its text
+// changes or a minute passed: a node waiting for its management redis must
+// not flood a 115200-baud console.
+type quietLog struct {
+	last string
+	at   time.Time
+}
+
+func (q *quietLog) warn(format string, a ...interface{}) {
+	msg := fmt.Sprintf(format, a...)
+	if msg == q.last && time.Since(q.at) < time.Minute {
+		return
+	}
+	q.last, q.at = msg, time.Now()
+	clog.Warnf("%s", msg)
 }
 
 func (s *Server) sleep(d time.Duration) {

@@ -6,6 +6,7 @@ package resp
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -72,6 +73,10 @@ type Options struct {
 	Network, Addr string
 	Password      string
 	DialTimeout   time.Duration
+	// Username, when set, authenticates as that ACL user (AUTH user password).
+	Username string
+	// TLS, when set, wraps the connection in TLS with this configuration.
+	TLS *tls.Config
 }
 
 // Dial connects and authenticates.
@@ -79,13 +84,23 @@ func Dial(o Options) (*Conn, error) {
 	if o.DialTimeout == 0 {
 		o.DialTimeout = 5 * time.Second
 	}
-	nc, err := net.DialTimeout(o.Network, o.Addr, o.DialTimeout)
+	var nc net.Conn
+	var err error
+	if o.TLS != nil {
+		nc, err = tls.DialWithDialer(&net.Dialer{Timeout: o.DialTimeout}, o.Network, o.Addr, o.TLS)
+	} else {
+		nc, err = net.DialTimeout(o.Network, o.Addr, o.DialTimeout)
+	}
 	if err != nil {
 		return nil, err
 	}
 	c := &Conn{nc: nc, br: bufio.NewReaderSize(nc, 32<<10), bw: bufio.NewWriterSize(nc, 32<<10)}
+	auth := []string{"AUTH", o.Password}
+	if o.Username != "" {
+		auth = []string{"AUTH", o.Username, o.Password}
+	}
 	if o.Password != "" {
-		if _, err := c.Do(o.DialTimeout, "AUTH", o.Password); err != nil {
+		if _, err := c.Do(o.DialTimeout, auth...); err != nil {
 			c.Close()
 			return nil, fmt.Errorf("auth: %w", err)
 		}
@@ -308,3 +323,6 @@ func (p *Pool) CloseIdle() {
 		c.Close()
 	}
 }
+
+// RemoteAddr is the address of the server this connection reached.
+func (c *Conn) RemoteAddr() string { return c.nc.RemoteAddr().String() }

@@ -31,6 +31,9 @@ type Settings struct {
 	FarmerID string
 	Hostname string
 	Insecure bool
+	// Outbound, when its URL is set, makes the node dial out to a
+	// management redis instead of listening (outbound.go).
+	Outbound Outbound
 	// Sources records where each non-default value came from ("cmdline" or
 	// "file"), so the boot log can explain the effective configuration
 	// without printing secrets.
@@ -196,6 +199,7 @@ func Resolve(file map[string]string, cmd Cmdline, debugDefault bool) (Settings, 
 	}
 	apply(file, fileSourceKeys)
 	apply(cmd, cmdlineSourceKeys)
+	resolveOutbound(file, cmd, &s)
 	if s.Hostname != "" && !ValidHostname(s.Hostname) {
 		warns = append(warns, fmt.Sprintf("hostname %q is not a valid host name; it will be derived from the MAC", s.Hostname))
 		s.Hostname = ""

@@ -100,3 +100,21 @@ func TestLoad(t *testing.T) {
 		t.Fatalf("%+v %v", s, warns)
 	}
 }
+
+func TestOutboundSettings(t *testing.T) {
+	file := map[string]string{"mgmt": "rediss://a:1", "mgmt_pin": "sha256:aa"}
+	s, warns := Resolve(file, ParseCmdline("zos.mgmt=rediss://10.0.2.2:6380"), false)
+	if len(warns) != 0 {
+		t.Fatalf("warnings: %v", warns)
+	}
+	if s.Outbound.URL != "rediss://10.0.2.2:6380" || s.Outbound.Pin != "sha256:aa" {
+		t.Fatalf("%+v", s.Outbound)
+	}
+	if s.Sources["mgmt"] != "cmdline" || s.Sources["mgmt_pin"] != "file" {
+		t.Fatalf("sources %v", s.Sources)
+	}
+	s, _ = Resolve(nil, ParseCmdline("runmode=prod"), false)
+	if s.Outbound.URL != "" {
+		t.Fatalf("outbound without zos.mgmt: %+v", s.Outbound)
+	}
+}

@@ -11,10 +11,15 @@
  *   zos-build agent upload ./file /var/tmp/file | download /var/tmp/file ./file
  *   zos-build agent call disk.list | call btrfs.subvol_list '{"path":"/mnt/pool"}'
  *   zos-build agent reboot | poweroff
+ *
+ * Outbound mode (a node with zos.mgmt=, driven through the management Redis; docs/protocol.md):
+ *   zos-build agent admit --mgmt rediss://mgmt:6380 --pin sha256:... --node zos-5254... --sha256 <hex>
+ *   zos-build agent ping --mgmt rediss://mgmt:6380 --pin sha256:... --node zos-5254...
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { INFO_KINDS, type InfoKind } from '../../agent-client/types.js';
+import type { MgmtOptions } from '../../agent-client/mgmt.js';
 import { ZosError } from '../../util/errors.js';
 
 const ACTIONS = [
@@ -30,6 +35,7 @@ const ACTIONS = [
   'call',
   'reboot',
   'poweroff',
+  'admit',
 ] as const;
 type Action = (typeof ACTIONS)[number];
 
@@ -45,6 +51,13 @@ export interface AgentArgs {
   stream: boolean;
   signal?: number;
   '--'?: string[];
+  // outbound mode
+  mgmt?: string;
+  node?: string;
+  pin?: string;
+  sha256?: string;
+  'mgmt-user'?: string;
+  'mgmt-password'?: string;
 }
 
 /** The remote program's exit code (the agent reports 1000 + code, as 0-core); 1 for agent errors. */
@@ -64,9 +77,42 @@ function trailing(argv: ArgumentsCamelCase<AgentArgs>): string[] {
   return at >= 0 ? rest.slice(at + 1) : [];
 }
 
+/** --mgmt and its companions: the management Redis and the operator account on it. */
+function mgmtOptions(argv: ArgumentsCamelCase<AgentArgs>): MgmtOptions {
+  if (!argv.mgmt) throw new ZosError(`agent ${argv.action}: --mgmt rediss://HOST:PORT is required`);
+  return {
+    mgmt: argv.mgmt,
+    pin: argv.pin,
+    user: argv['mgmt-user'],
+    password: argv['mgmt-password'] ?? process.env.ZOS_MGMT_PASSWORD,
+  };
+}
+
+/** `agent admit`: lets one outbound node log in to the management Redis (ACL SETUSER). */
+async function admit(argv: ArgumentsCamelCase<AgentArgs>): Promise<void> {
+  if (!argv.node || !argv.sha256) {
+    throw new ZosError(
+      'agent admit: --node and --sha256 are required',
+      'Copy them from the node\'s console line "outbound identity node=<id> sha256=<hex>".',
+    );
+  }
+  const { admitNode, nodeUser, nodeNamespace } = await import('../../agent-client/mgmt.js');
+  await admitNode(mgmtOptions(argv), argv.node, argv.sha256);
+  process.stdout.write(
+    `admitted ${argv.node} on ${argv.mgmt}: user ${nodeUser(argv.node)}, keys ${nodeNamespace(argv.node)}*\n`,
+  );
+}
+
 async function run(argv: ArgumentsCamelCase<AgentArgs>): Promise<void> {
+  if (argv.action === 'admit') return admit(argv);
+  if (argv.mgmt && !argv.node) {
+    throw new ZosError('agent: --mgmt needs --node <id> (the node to drive through the management Redis)');
+  }
   const password = argv.password ?? process.env.ZOS_PASSWORD;
-  const opts = { host: argv.host, port: argv.port, password };
+  const { mgmtConnectOptions } = await import('../../agent-client/mgmt.js');
+  const opts = argv.mgmt
+    ? await mgmtConnectOptions(mgmtOptions(argv), argv.node)
+    : { host: argv.host, port: argv.port, password };
   const { AgentClient: Client, AgentCommandError } = await import('../../agent-client/client.js');
   const agent = argv.wait > 0 ? await Client.waitForAgent(opts, argv.wait * 1000) : await Client.connect(opts);
   const timeoutMs = argv.timeout * 1000;
@@ -207,7 +253,8 @@ async function run(argv: ArgumentsCamelCase<AgentArgs>): Promise<void> {
 const command: CommandModule<object, AgentArgs> = {
   command: 'agent <action> [args..]',
   describe:
-    "Talk to a node's core0 agent (ping, exec, bash, info, jobs, ps, kill, upload, download, call, reboot, poweroff)",
+    "Talk to a node's core0 agent (ping, exec, bash, info, jobs, ps, kill, upload, download, call, reboot,\n" +
+    'poweroff), directly or through a management Redis (--mgmt); admit an outbound node there (admit)',
   builder: (y: Argv<object>) =>
     y
       .positional('action', { choices: ACTIONS, describe: 'what to do', demandOption: true })
@@ -220,8 +267,24 @@ const command: CommandModule<object, AgentArgs> = {
       .option('max-time', { type: 'number', describe: 'exec/bash: kill the program after this many seconds' })
       .option('stream', { type: 'boolean', default: false, describe: 'exec/bash: print output while the program runs' })
       .option('signal', { type: 'number', describe: 'kill: send this signal instead of TERM-then-KILL' })
+      .option('mgmt', {
+        type: 'string',
+        describe: 'outbound mode: the management Redis (rediss://HOST:PORT) a node with zos.mgmt= dials',
+      })
+      .option('node', { type: 'string', describe: 'outbound mode: the node id (its host name, e.g. zos-525400123456)' })
+      .option('pin', { type: 'string', describe: 'outbound mode: sha256:<hex> of the management Redis certificate' })
+      .option('mgmt-user', { type: 'string', describe: 'operator ACL user on the management Redis (default: default)' })
+      .option('mgmt-password', {
+        type: 'string',
+        describe: 'operator password on the management Redis (default: $ZOS_MGMT_PASSWORD)',
+      })
+      .option('sha256', { type: 'string', describe: "admit: the node's identity hash from its console" })
       .example('$0 agent exec -- uname -r', 'run a program on the node')
-      .example('$0 agent info mem', 'print memory information as JSON') as unknown as Argv<AgentArgs>,
+      .example('$0 agent info mem', 'print memory information as JSON')
+      .example(
+        '$0 agent admit --mgmt rediss://mgmt:6380 --pin sha256:<hex> --node zos-525400123456 --sha256 <hex>',
+        'admit an outbound node on the management Redis',
+      ) as unknown as Argv<AgentArgs>,
   handler: run,
 };
 

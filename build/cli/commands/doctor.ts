@@ -33,6 +33,7 @@ export const HOST_TOOLS: ReadonlyArray<{ cmd: string; pkg: string; why: string }
   { cmd: 'bsdtar', pkg: 'libarchive-tools', why: 'tests: reading the initramfs back' },
   { cmd: archFacts().qemu, pkg: 'qemu-system-x86', why: 'boot tests, zos-build run' },
   { cmd: 'redis-server', pkg: 'redis-server', why: 'tests: agent on the host' },
+  { cmd: 'openssl', pkg: 'openssl', why: 'tests: outbound mode (management Redis certificate)' },
   { cmd: 'xorriso', pkg: 'xorriso', why: 'zos.iso' },
   { cmd: 'mcopy', pkg: 'mtools', why: 'FAT images without mounting' },
   { cmd: 'mkfs.vfat', pkg: 'dosfstools', why: 'ESP / USB images' },

@@ -1,0 +1,118 @@
+/**
+ * Outbound mode, host side: management URLs, node ids, the admission ACL (the same command core0's Go
+ * code documents), pins, and pinned TLS against real TLS servers on 127.0.0.1 with openssl-made
+ * certificates.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { connect, createServer, type ConnectionOptions } from 'node:tls';
+import { promisify } from 'node:util';
+import { mkdtemp } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { aclSetUser, checkNodeId, parseMgmtUrl } from '../../build/agent-client/mgmt.js';
+import { fingerprint, parsePin, pinnedTls } from '../../build/agent-client/pin.js';
+import { ZosError } from '../../build/util/errors.js';
+
+const run = promisify(execFile);
+
+describe('outbound mode: management URL, node id, admission ACL', () => {
+  it('accepts rediss://HOST[:PORT] only', () => {
+    assert.deepEqual(parseMgmtUrl('rediss://10.0.2.2:6380'), { host: '10.0.2.2', port: 6380, tls: true });
+    assert.deepEqual(parseMgmtUrl('rediss://[fd00::1]'), { host: 'fd00::1', port: 6379, tls: true });
+    for (const bad of ['redis://h:1', 'http://h:1', 'rediss://op:pw@h:1', 'rediss://h:1/0', 'h:1']) {
+      assert.throws(() => parseMgmtUrl(bad), ZosError, bad);
+    }
+    assert.equal(parseMgmtUrl('redis://h:1', true).tls, false);
+  });
+
+  it('admits a node to its own keys and the five commands core0 uses', () => {
+    // Word for word the command of agent/internal/outbound's TestACLSetUser: the two sides agree.
+    assert.equal(
+      aclSetUser('zos-5254', 'AB'.repeat(32)).join(' '),
+      `ACL SETUSER node-zos-5254 reset on #${'ab'.repeat(32)} ~node:zos-5254:* resetchannels -@all ` +
+        '+ping +blpop +rpush +expire +ltrim',
+    );
+    assert.throws(() => aclSetUser('zos-5254', 'abc'), /--sha256/);
+    // A node id becomes an ACL key pattern: no glob characters, no spaces.
+    for (const bad of ['zos-*', 'a?b', 'a[b]', 'a b', '', '-a', 'a..b']) {
+      assert.throws(() => checkNodeId(bad), /--node/, bad);
+    }
+  });
+
+  it('reads pins with or without colons, any case', () => {
+    const hex = 'ab'.repeat(32);
+    assert.equal(parsePin(`sha256:${hex}`), hex);
+    assert.equal(parsePin(`SHA256:${'AB:'.repeat(31)}AB`), hex);
+    for (const bad of [hex, 'sha256:abc', `sha1:${hex}`]) assert.throws(() => parsePin(bad), /--pin/);
+  });
+});
+
+async function selfSigned(dir: string, name: string): Promise<{ key: Buffer; cert: Buffer; pin: string }> {
+  const key = join(dir, `${name}.key`);
+  const cert = join(dir, `${name}.pem`);
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    `/CN=${name}`,
+    '-keyout',
+    key,
+    '-out',
+    cert,
+  ]);
+  const fp = (await run('openssl', ['x509', '-in', cert, '-noout', '-fingerprint', '-sha256'])).stdout;
+  return { key: await readFile(key), cert: await readFile(cert), pin: `sha256:${fp.replace(/^.*=/, '').trim()}` };
+}
+
+/** A TLS server on 127.0.0.1 that answers "hello" to whoever completes the handshake. */
+async function tlsServer(c: { key: Buffer; cert: Buffer }): Promise<{ port: number; close: () => void }> {
+  const server = createServer({ key: c.key, cert: c.cert }, (s) => s.end('hello'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as AddressInfo).port, close: () => server.close() };
+}
+
+function fetchHello(port: number, opts: ConnectionOptions): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let got = '';
+    const s = connect({ host: '127.0.0.1', port, ...opts });
+    s.on('data', (d) => (got += d.toString()));
+    s.on('end', () => resolve(got));
+    s.on('error', reject);
+  });
+}
+
+describe('pinned TLS', () => {
+  it('connects to the pinned certificate and refuses any other', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'zos-pin-'));
+    const [a, b] = [await selfSigned(dir, 'a'), await selfSigned(dir, 'b')];
+    const sa = await tlsServer(a);
+    const sb = await tlsServer(b);
+    try {
+      const opts = await pinnedTls('127.0.0.1', sa.port, a.pin);
+      assert.equal(await fetchHello(sa.port, opts), 'hello');
+      // The openssl fingerprint and ours are the same pin.
+      assert.equal(
+        fingerprint(Buffer.from(a.cert.toString().replace(/-----[^-]+-----|\s/g, ''), 'base64')),
+        `sha256:${parsePin(a.pin)}`,
+      );
+      // The probe refuses a server with another certificate before any credential is sent...
+      await assert.rejects(pinnedTls('127.0.0.1', sb.port, a.pin), /not the pinned/);
+      // ...and options made for A do not let a connection to B through.
+      await assert.rejects(fetchHello(sb.port, opts));
+    } finally {
+      sa.close();
+      sb.close();
+    }
+  });
+});
