@@ -68,12 +68,7 @@ export async function initramfsCpio(dir = OUT): Promise<Buffer> {
   return decompress(file, fmt);
 }
 
-/**
- * A qemu-profile node as the management tests want it: direct kernel boot, a virtio NIC with the
- * agent's port forwarded, a second NIC, and three sparse 300 MiB virtio disks (vda, vdb, vdc; btrfs
- * needs > 109 MiB a device). Resolves once the agent answers.
- */
-export async function bootNode(o: {
+export interface NodeBootOptions {
   dir: string;
   append?: string;
   lifetimeMs: number;
@@ -81,7 +76,14 @@ export async function bootNode(o: {
   nic?: BootOptions['nic'];
   /** Only that NIC: no second NIC, no extra disks. */
   bare?: boolean;
-}): Promise<{
+}
+
+/**
+ * A qemu-profile node as the management tests want it: direct kernel boot, a virtio NIC with the
+ * agent's port forwarded, a second NIC, and three sparse 300 MiB virtio disks (vda, vdb, vdc; btrfs
+ * needs > 109 MiB a device). Resolves once the agent answers.
+ */
+export async function bootNode(o: NodeBootOptions): Promise<{
   vm: Awaited<ReturnType<typeof bootVm>>;
   agent: AgentClient;
 }> {
@@ -98,7 +100,7 @@ export async function bootNode(o: {
 }
 
 /** The VM of bootNode, without waiting for the agent; `port` is the host end of the agent's port 6379. */
-export async function bootNodeVm(o: { dir: string; append?: string; lifetimeMs: number }): Promise<{
+export async function bootNodeVm(o: NodeBootOptions): Promise<{
   vm: Awaited<ReturnType<typeof bootVm>>;
   port: number;
 }> {
