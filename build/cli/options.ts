@@ -60,6 +60,12 @@ export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
       default: false,
       describe: 'allow a node without a Redis password (development only; the node says so at boot)',
     })
+    .option('netboot-verify-key', {
+      type: 'string',
+      default: process.env.ZOS_NETBOOT_VERIFY_KEY || undefined,
+      describe:
+        'OpenPGP public key (gpg --export, RSA) that the netboot GRUBs embed: they boot only a kernel and initramfs signed by it; env ZOS_NETBOOT_VERIFY_KEY',
+    })
     .option('remote-cache', {
       type: 'string',
       default: process.env.ZOS_REMOTE_CACHE,

@@ -6,6 +6,7 @@ import { INITRAMFS_STEP } from '../image/step.js';
 import { initramfsFileName } from '../image/compress.js';
 import type { ArtifactKind } from '../profile/types.js';
 import { archFacts } from '../arch.js';
+import { sha256 } from '../util/hash.js';
 import { recipeStepId, type BuildEnv } from '../recipe/step.js';
 import type { PlanRoles } from './plan.js';
 
@@ -29,6 +30,8 @@ export function artifactSteps(env: BuildEnv, roles: PlanRoles): Step[] {
   return env.profile.artifacts.map((kind) => {
     const writer = writers[kind];
     const ipxe = NEEDS_IPXE.has(kind) && roles.bootloader ? recipeStepId(roles.bootloader) : undefined;
+    // Only the network artifacts embed the netboot key; an unsigned build keeps its fingerprints.
+    const verify = NEEDS_IPXE.has(kind) ? env.netbootVerify : undefined;
     return {
       id: artifactStepId(kind),
       deps: [kernel, INITRAMFS_STEP, ...(ipxe ? [ipxe] : [])],
@@ -40,6 +43,7 @@ export function artifactSteps(env: BuildEnv, roles: PlanRoles): Step[] {
           version: env.version,
           epoch: env.epoch,
           netboot: env.profile.netboot,
+          ...(verify ? { netbootVerifyKey: sha256(verify.key) } : {}),
           builder: await repoFileHash('build/artifacts'),
           hostTools: await env.hostTools.versions(writer.hostTools),
         };
@@ -53,6 +57,7 @@ export function artifactSteps(env: BuildEnv, roles: PlanRoles): Step[] {
           cmdline: kernelCmdline(env),
           version: env.version,
           netboot: env.profile.netboot,
+          netbootVerify: verify,
           ipxeDir: ipxe ? join(ctx.depOutputs.get(ipxe)!, 'boot/ipxe') : '',
           outDir: ctx.outDir,
           workDir: ctx.workDir,
