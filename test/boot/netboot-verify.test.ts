@@ -16,7 +16,6 @@ import { signNetboot } from '../../build/release/sign.js';
 import qemuProfile from '../../config/qemu.js';
 import { makeTestKey } from '../helpers/gpg.js';
 import {
-  artifact,
   bannerRe,
   BOOT_TIMEOUT_MS,
   bootExpectBanner,
