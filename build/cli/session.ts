@@ -89,15 +89,15 @@ export async function openSession(args: CommonArgs): Promise<Session> {
       debianArchive: args.debianMirror ?? (await hostDebianArchive()),
     },
     hostTools,
-    ...(args.netbootVerifyKey ? { netbootVerify: await readNetbootVerifyKey(resolve(args.netbootVerifyKey)) } : {}),
   };
+  const netbootVerify = args.netbootVerifyKey ? await readNetbootVerifyKey(resolve(args.netbootVerifyKey)) : undefined;
   return {
     args,
     recipes,
     profile,
     identity,
     env,
-    plan: planBuild(env, recipes, artifactSteps),
+    plan: planBuild(env, recipes, (e, roles) => artifactSteps(e, roles, { netbootVerify })),
     cacheDir,
     outRoot,
     outDir: join(outRoot, profile.name),

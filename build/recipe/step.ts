@@ -1,5 +1,4 @@
 import { mkdir, copyFile } from 'node:fs/promises';
-import type { NetbootVerifyKey } from '../artifacts/netboot-verify.js';
 import { dirname, join } from 'node:path';
 import { ZosError } from '../util/errors.js';
 import { notRegularFileInside } from '../util/safe-paths.js';
@@ -30,8 +29,6 @@ export interface BuildEnv {
   hostTools: HostToolVersions;
   /** ccache / distcc in front of the compilers (set by `build`); never part of a fingerprint. */
   compilers?: CompilerWrappers;
-  /** --netboot-verify-key: the public key the netboot GRUBs embed (public: enters their fingerprints). */
-  netbootVerify?: NetbootVerifyKey;
 }
 
 export const recipeStepId = (name: string): string => `recipe:${name}`;
