@@ -2,7 +2,8 @@
  * Verified network boot: netboot/ written with a throwaway OpenPGP key embedded in zos-net.efi
  * (GRUB, check_signatures=enforce), signed by `signNetboot` with that key's secret half, served over
  * HTTP on 127.0.0.1. A signed node boots to its agent; once one byte of the initramfs changes on the
- * server, GRUB says so on the console and the node does not boot it. Two UEFI boots under TCG.
+ * server, GRUB says so on the console and the node does not boot it. Three UEFI boots under TCG
+ * (zos-net.efi signed, usb-netboot.img signed, zos-net.efi tampered).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -42,6 +43,7 @@ describe('verified network boot (GRUB, signed kernel and initramfs)', () => {
     http = await serveDir(dir);
     const base = `http://10.0.2.2:${http.port}/`;
     await writeArtifact('netboot', join(scratch, 'out'), { baseUrl: base }, undefined, { netbootVerify: verify });
+    await writeArtifact('usb-netboot', join(scratch, 'out'), { baseUrl: base }, undefined, { netbootVerify: verify });
     const sigs = await signNetboot(dir, { key: key.fingerprint, gnupgHome: key.home });
     assert.deepEqual(
       sigs.filter((f) => f.startsWith('vmlinuz')),
@@ -67,7 +69,18 @@ describe('verified network boot (GRUB, signed kernel and initramfs)', () => {
       assert.ok(got.includes(f), `GRUB did not fetch ${f}: ${got.join(' ')}`);
   });
 
-  test('one flipped byte of the initramfs on the server: GRUB refuses it and the node never boots', async (t) => {
+  test('usb-netboot.img (UEFI) carries the same verifying GRUB and boots the signed files', async (t) => {
+    if (!need(t, 'usb-netboot.img')) return;
+    const from = http!.requests.length;
+    await bootExpectBanner(t, 'netverify-usb-netboot', {
+      firmware: 'uefi',
+      disk: { file: join(scratch, 'out', 'usb-netboot.img'), as: 'usb' },
+      network: true,
+    });
+    assert.ok(http!.requests.slice(from).includes('/vmlinuz.sig'), 'GRUB on the stick did not check vmlinuz.sig');
+  });
+
+  test('one flipped byte of the initramfs on the server: GRUB refuses it and the node does not boot', async (t) => {
     if (!need(t, 'netboot/vmlinuz')) return;
     const initrd = join(dir, (await readdir(dir)).find((f) => /^initramfs\.cpio\.[a-z0-9]+$/.test(f))!);
     const fh = await open(initrd, 'r+');
