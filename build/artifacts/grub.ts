@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StepLog } from '../util/exec.js';
 import { reproEnv, writeStamped } from './common.js';
@@ -51,6 +51,8 @@ export interface GrubImageSpec {
   earlyConfig?: string;
   /** Files put in a memdisk, e.g. {'boot/grub/grub.cfg': '...'}. */
   memdisk?: Record<string, string>;
+  /** Binary OpenPGP public key embedded with --pubkey (verified boot, see netboot-verify.ts). */
+  pubkey?: Buffer;
   epoch: number;
   workDir: string;
   log: StepLog;
@@ -94,6 +96,11 @@ export async function grubEfiImage(spec: GrubImageSpec): Promise<void> {
       { env },
     );
     args.push('-m', tarFile);
+  }
+  if (spec.pubkey) {
+    const key = join(dir, 'pubkey.gpg');
+    await writeFile(key, spec.pubkey);
+    args.push('--pubkey', key);
   }
   args.push(...spec.modules);
   await spec.log.run('grub-mkimage', args, { env });

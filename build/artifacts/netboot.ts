@@ -5,6 +5,7 @@ import { copyStamped, initramfsName, writeStamped } from './common.js';
 import { GRUB_NET_MODULES, grubEfiImage } from './grub.js';
 import { grubBaseUrl, renderBootIpxe, renderGrubNetCfg } from './scripts.js';
 import type { ArtifactInput, ArtifactWriter } from './types.js';
+import { GRUB_VERIFY_EARLY_CONFIG, GRUB_VERIFY_MODULES, grubVerifyCfg, NETBOOT_PUBKEY } from './netboot-verify.js';
 
 export const IPXE_BINARIES = ['ipxe.efi', 'ipxe.lkrn', 'snponly.efi', 'undionly.kpxe'] as const;
 
@@ -21,6 +22,14 @@ export function grubCanFetch(baseUrl: string): boolean {
   }
 }
 
+/** Verified netboot rests on GRUB; a base URL GRUB cannot fetch leaves only the unverified iPXE path. */
+export function unverifiableBaseUrl(baseUrl: string): ZosError {
+  return new ZosError(
+    `--netboot-verify-key: the netboot base URL ${baseUrl} is not reachable by GRUB (no TLS), and only GRUB verifies signatures`,
+    'Use an http:// or tftp:// base URL (signatures make plain HTTP safe), or build without --netboot-verify-key.',
+  );
+}
+
 export async function checkIpxeDir(ipxeDir: string): Promise<void> {
   for (const f of IPXE_BINARIES) {
     if (!(await exists(join(ipxeDir, f)))) {
@@ -35,14 +44,18 @@ export async function checkIpxeDir(ipxeDir: string): Promise<void> {
 /**
  * The GRUB x86_64-efi network loader: grub.cfg in a memdisk; GRUB brings the NIC up through the
  * firmware's SNP (efinet), does DHCP when it was not PXE-loaded, and fetches kernel + initramfs.
+ * With `netbootVerify` it embeds the key and refuses a kernel or initramfs without a good `.sig`.
  */
 export async function buildGrubNetEfi(input: ArtifactInput, out: string): Promise<void> {
-  const cfg = renderGrubNetCfg({ ...input, initramfsName: initramfsName(input.initramfs) });
+  const verify = input.netbootVerify;
+  const netCfg = renderGrubNetCfg({ ...input, initramfsName: initramfsName(input.initramfs) });
+  const cfg = verify ? grubVerifyCfg(verify) + netCfg : netCfg;
   await grubEfiImage({
     out,
-    modules: GRUB_NET_MODULES,
+    modules: verify ? [...GRUB_NET_MODULES, ...GRUB_VERIFY_MODULES] : GRUB_NET_MODULES,
     prefix: '(memdisk)/boot/grub',
     memdisk: { 'boot/grub/grub.cfg': cfg },
+    ...(verify ? { pubkey: verify.key, earlyConfig: GRUB_VERIFY_EARLY_CONFIG } : {}),
     platform: input.arch.grubEfiTarget,
     epoch: input.epoch,
     workDir: input.workDir,
@@ -67,9 +80,15 @@ export const netbootWriter: ArtifactWriter = {
     for (const b of IPXE_BINARIES) await put(b, join(input.ipxeDir, b));
     await writeStamped(join(dir, 'boot.ipxe'), renderBootIpxe({ ...input, initramfsName: initrd }), input.epoch);
     files.push('netboot/boot.ipxe');
+    if (input.netbootVerify) {
+      await writeStamped(join(dir, NETBOOT_PUBKEY), input.netbootVerify.key, input.epoch);
+      files.push(`netboot/${NETBOOT_PUBKEY}`);
+    }
     if (grubCanFetch(input.netboot.baseUrl)) {
       await buildGrubNetEfi(input, join(dir, GRUB_NET_EFI));
       files.push(`netboot/${GRUB_NET_EFI}`);
+    } else if (input.netbootVerify) {
+      throw unverifiableBaseUrl(input.netboot.baseUrl);
     } else {
       input.log.note(
         `netboot: ${GRUB_NET_EFI} not written: GRUB cannot fetch ${input.netboot.baseUrl} (no TLS); UEFI nodes need iPXE from DHCP`,

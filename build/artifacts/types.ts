@@ -1,6 +1,7 @@
 import type { ArchFacts } from '../arch.js';
 import type { ArtifactKind } from '../profile/types.js';
 import type { StepLog } from '../util/exec.js';
+import type { NetbootVerifyKey } from './netboot-verify.js';
 
 export interface NetbootSettings {
   /** Where the node fetches `vmlinuz` and the initramfs; empty = next to the boot script. */
@@ -22,6 +23,8 @@ export interface ArtifactInput {
   /** Project version, e.g. 0.1.0 or 0.1.0-dev.3+gabc1234. */
   version: string;
   netboot: NetbootSettings;
+  /** Verified network boot: GRUB's network images embed this key and enforce signatures. */
+  netbootVerify?: NetbootVerifyKey;
   /** Holds ipxe.efi, ipxe.lkrn, undionly.kpxe, snponly.efi (output of the ipxe recipe). */
   ipxeDir: string;
   /** Files are written here. */

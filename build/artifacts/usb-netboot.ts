@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { initramfsName } from './common.js';
 import { makeBootDisk } from './disk.js';
 import { GRUB_DISK_MODULES, GRUB_NET_MODULES, grubEfiImage } from './grub.js';
-import { checkIpxeDir, grubCanFetch } from './netboot.js';
+import { buildGrubNetEfi, checkIpxeDir, grubCanFetch, unverifiableBaseUrl } from './netboot.js';
 import { renderBootIpxe, renderGrubNetCfg } from './scripts.js';
 import type { ArtifactWriter } from './types.js';
 
@@ -12,6 +12,7 @@ import type { ArtifactWriter } from './types.js';
  * UEFI: GRUB with its network stack reads /zos/grub.cfg (DHCP, fetch kernel + initramfs over http/tftp).
  * If the base URL is https (GRUB has no TLS), BOOTX64.EFI is ipxe.efi instead, which does plain
  * DHCP + `autoboot`: the DHCP server must then hand it the boot script (docs/artifacts.md).
+ * Verified boot (`netbootVerify`): BOOTX64.EFI is zos-net.efi's GRUB, key and config inside.
  */
 export const usbNetbootWriter: ArtifactWriter = {
   kind: 'usb-netboot',
@@ -41,7 +42,13 @@ export const usbNetbootWriter: ArtifactWriter = {
       { src: { content: syslinuxCfg }, dest: 'zos/syslinux.cfg' },
       { src: join(input.ipxeDir, 'ipxe.lkrn'), dest: 'zos/ipxe.lkrn' },
     ];
-    if (grubCanFetch(input.netboot.baseUrl)) {
+    if (input.netbootVerify) {
+      if (!grubCanFetch(input.netboot.baseUrl)) throw unverifiableBaseUrl(input.netboot.baseUrl);
+      // A config on the stick would need its own signature: the verifying GRUB carries it inside.
+      const grub = join(input.workDir, 'usb-netboot-bootx64.efi');
+      await buildGrubNetEfi(input, grub);
+      files.push({ src: grub, dest: `EFI/BOOT/${input.arch.efiBootFile}` });
+    } else if (grubCanFetch(input.netboot.baseUrl)) {
       const grub = join(input.workDir, 'usb-netboot-bootx64.efi');
       const modules = [...new Set([...GRUB_DISK_MODULES, ...GRUB_NET_MODULES])];
       await grubEfiImage({

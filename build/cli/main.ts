@@ -12,6 +12,7 @@ import graph from './commands/graph.js';
 import list from './commands/list.js';
 import release from './commands/release.js';
 import run from './commands/run.js';
+import signNetboot from './commands/sign-netboot.js';
 import verifyRepro from './commands/verify-repro.js';
 
 /** Prints what the user needs to act on: the failing command, its log's tail and the log's path. */
@@ -60,6 +61,7 @@ try {
     .command(clean)
     .command(doctor)
     .command(release)
+    .command(signNetboot)
     .command(verifyRepro)
     .command(agent)
     .command(run)

@@ -1,4 +1,6 @@
+import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
+import type { GpgSigner } from '../release/sign.js';
 import { defaultJobs } from '../scheduler/run.js';
 import type { CommonArgs, CompileArgs } from './session.js';
 import { DEFAULT_PROFILE } from './session.js';
@@ -60,6 +62,12 @@ export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
       default: false,
       describe: 'allow a node without a Redis password (development only; the node says so at boot)',
     })
+    .option('netboot-verify-key', {
+      type: 'string',
+      default: process.env.ZOS_NETBOOT_VERIFY_KEY || undefined,
+      describe:
+        'OpenPGP public key (gpg --export, RSA) that the netboot GRUBs embed: they boot only a kernel and initramfs signed by it; env ZOS_NETBOOT_VERIFY_KEY',
+    })
     .option('remote-cache', {
       type: 'string',
       default: process.env.ZOS_REMOTE_CACHE,
@@ -107,4 +115,34 @@ export function withCompileOptions<T>(y: Argv<T>): Argv<T & CompileArgs> {
         throw new Error('--ccache-remote needs ccache: drop --no-ccache (or ZOS_CCACHE=0)');
       return true;
     }) as unknown as Argv<T & CompileArgs>;
+}
+
+/** The GnuPG key that signs (release, sign-netboot): named by id; the secret stays in gpg's home. */
+export interface GpgArgs {
+  gpgKey?: string;
+  gnupgHome?: string;
+  gpgPassphraseFile?: string;
+}
+
+export function withGpgOptions<T>(y: Argv<T>, keyDescribe: string): Argv<T & GpgArgs> {
+  return y
+    .option('gpg-key', { type: 'string', default: process.env.ZOS_GPG_KEY || undefined, describe: keyDescribe })
+    .option('gnupg-home', {
+      type: 'string',
+      describe: "GnuPG home holding the secret key (default: gpg's own, $GNUPGHOME or ~/.gnupg)",
+    })
+    .option('gpg-passphrase-file', {
+      type: 'string',
+      describe: "file with the key's passphrase, if it has one (never give the passphrase itself on the command line)",
+    }) as unknown as Argv<T & GpgArgs>;
+}
+
+/** The signer named by --gpg-key (or `key`), undefined when no key is given. */
+export function gpgSigner(a: GpgArgs, key = a.gpgKey): GpgSigner | undefined {
+  if (!key) return undefined;
+  return {
+    key,
+    ...(a.gnupgHome ? { gnupgHome: resolve(a.gnupgHome) } : {}),
+    ...(a.gpgPassphraseFile ? { passphraseFile: resolve(a.gpgPassphraseFile) } : {}),
+  };
 }

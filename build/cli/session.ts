@@ -14,6 +14,7 @@ import type { BuildEnv } from '../recipe/step.js';
 import type { Recipe } from '../recipe/types.js';
 import { buildIdentity, type BuildIdentity } from '../version.js';
 import { artifactSteps } from '../plan/artifact-steps.js';
+import { readNetbootVerifyKey } from '../artifacts/netboot-verify.js';
 
 /** Options every build-related command shares. */
 export interface CommonArgs {
@@ -29,6 +30,8 @@ export interface CommonArgs {
   remoteCacheReadOnly: boolean;
   variant?: 'release' | 'debug';
   insecureDev: boolean;
+  /** Public OpenPGP key the netboot GRUBs embed and verify against (verified network boot). */
+  netbootVerifyKey?: string;
 }
 
 /** Options of commands that compile; they change how fast, never what is built. */
@@ -87,13 +90,14 @@ export async function openSession(args: CommonArgs): Promise<Session> {
     },
     hostTools,
   };
+  const netbootVerify = args.netbootVerifyKey ? await readNetbootVerifyKey(resolve(args.netbootVerifyKey)) : undefined;
   return {
     args,
     recipes,
     profile,
     identity,
     env,
-    plan: planBuild(env, recipes, artifactSteps),
+    plan: planBuild(env, recipes, (e, roles) => artifactSteps(e, roles, { netbootVerify })),
     cacheDir,
     outRoot,
     outDir: join(outRoot, profile.name),

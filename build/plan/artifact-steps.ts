@@ -6,6 +6,8 @@ import { INITRAMFS_STEP } from '../image/step.js';
 import { initramfsFileName } from '../image/compress.js';
 import type { ArtifactKind } from '../profile/types.js';
 import { archFacts } from '../arch.js';
+import { sha256 } from '../util/hash.js';
+import type { NetbootVerifyKey } from '../artifacts/netboot-verify.js';
 import { recipeStepId, type BuildEnv } from '../recipe/step.js';
 import type { PlanRoles } from './plan.js';
 
@@ -19,16 +21,24 @@ export function kernelCmdline(env: BuildEnv): string {
   return `${env.profile.cmdline} rdinit=/init`.trim();
 }
 
+/** Build options that only artifacts see (outside BuildEnv: editing them must not touch recipe fingerprints). */
+export interface ArtifactOptions {
+  /** --netboot-verify-key: the public key the netboot GRUBs embed (public: enters their fingerprints). */
+  netbootVerify?: NetbootVerifyKey;
+}
+
 /**
  * One step per boot artifact the profile asks for (LinuxKit style: one image, many formats). Each
  * is cached on its own, so adding `iso` to a profile does not rewrite `usb.img`.
  */
-export function artifactSteps(env: BuildEnv, roles: PlanRoles): Step[] {
+export function artifactSteps(env: BuildEnv, roles: PlanRoles, opts: ArtifactOptions = {}): Step[] {
   const kernel = recipeStepId(roles.kernel);
   const arch = archFacts(env.profile.arch);
   return env.profile.artifacts.map((kind) => {
     const writer = writers[kind];
     const ipxe = NEEDS_IPXE.has(kind) && roles.bootloader ? recipeStepId(roles.bootloader) : undefined;
+    // Only the network artifacts embed the netboot key; an unsigned build keeps its fingerprints.
+    const verify = NEEDS_IPXE.has(kind) ? opts.netbootVerify : undefined;
     return {
       id: artifactStepId(kind),
       deps: [kernel, INITRAMFS_STEP, ...(ipxe ? [ipxe] : [])],
@@ -40,6 +50,7 @@ export function artifactSteps(env: BuildEnv, roles: PlanRoles): Step[] {
           version: env.version,
           epoch: env.epoch,
           netboot: env.profile.netboot,
+          ...(verify ? { netbootVerifyKey: sha256(verify.key) } : {}),
           builder: await repoFileHash('build/artifacts'),
           hostTools: await env.hostTools.versions(writer.hostTools),
         };
@@ -53,6 +64,7 @@ export function artifactSteps(env: BuildEnv, roles: PlanRoles): Step[] {
           cmdline: kernelCmdline(env),
           version: env.version,
           netboot: env.profile.netboot,
+          netbootVerify: verify,
           ipxeDir: ipxe ? join(ctx.depOutputs.get(ipxe)!, 'boot/ipxe') : '',
           outDir: ctx.outDir,
           workDir: ctx.workDir,

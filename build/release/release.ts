@@ -10,6 +10,8 @@ import { sha256File } from '../util/hash.js';
 import { SHA256SUMS, writeSha256Sums } from './checksums.js';
 import { copyLicenseTexts, LEGAL_INFO, writeLegalCsv } from './legal.js';
 import { sbomJson, spdxSbom, type RecipeDetails } from './sbom.js';
+import { gpgDetachSign, signNetboot, type GpgSigner } from './sign.js';
+import { NETBOOT_PUBKEY } from '../artifacts/netboot-verify.js';
 
 /**
  * A release directory, one per version, holding one or more profiles:
@@ -22,6 +24,10 @@ import { sbomJson, spdxSbom, type RecipeDetails } from './sbom.js';
  *   legal-info/<recipe>-<version>/..., legal-info/manifest.csv    license texts of every component
  *   zos-<version>-legal-info.tar.gz                               the same folder as one asset
  *   SHA256SUMS                                                    every file above (sha256sum -c)
+ *   SHA256SUMS.asc                                                its OpenPGP signature (with a signer)
+ *
+ * A netboot folder built with --netboot-verify-key gets its vmlinuz.sig and initramfs.cpio.*.sig
+ * before it is packed and checksummed; the release refuses to go out without them.
  *
  * Adding a profile rewrites the shared files (legal-info/manifest.csv, its tarball and SHA256SUMS)
  * from everything in the directory, so the order profiles are added in does not matter.
@@ -34,6 +40,10 @@ export interface ReleaseInput {
   dest: string;
   debianArchive?: string;
   details?: Readonly<Record<string, RecipeDetails>>;
+  /** Signs SHA256SUMS (SHA256SUMS.asc), and netboot folders when netbootSigner is not given. */
+  signer?: GpgSigner;
+  /** Signs the kernel and initramfs of a netboot folder built with --netboot-verify-key. */
+  netbootSigner?: GpgSigner;
 }
 
 export interface ReleaseResult {
@@ -149,6 +159,15 @@ export async function assembleRelease(input: ReleaseInput): Promise<ReleaseResul
     if (name.includes('/')) folders.add(name.slice(0, name.indexOf('/')));
   }
   for (const folder of [...folders].sort()) {
+    if (await exists(join(dest, folder, NETBOOT_PUBKEY))) {
+      const by = input.netbootSigner ?? input.signer;
+      if (!by)
+        throw new ZosError(
+          `release: ${folder}/ was built with a netboot verification key, so its GRUB boots only signed files`,
+          'Give the signing key: --netboot-gpg-key KEY (or --gpg-key KEY, which also signs SHA256SUMS).',
+        );
+      files.push(...(await signNetboot(join(dest, folder), by)).map((f) => `${folder}/${f}`));
+    }
     const tgz = `${folder}.tar.gz`;
     await deterministicTarGz(dest, folder, join(dest, tgz), m.sourceDateEpoch);
     files.push(tgz);
@@ -170,8 +189,17 @@ export async function assembleRelease(input: ReleaseInput): Promise<ReleaseResul
   await writeLegalCsv(dest, all, { debianArchive: input.debianArchive });
   const legalTgz = `zos-${m.version}-${LEGAL_INFO}.tar.gz`;
   await deterministicTarGz(dest, LEGAL_INFO, join(dest, legalTgz), Math.max(...all.map((x) => x.sourceDateEpoch)));
+  // A signature of an earlier SHA256SUMS (previous profile) must not outlive it, nor be listed in it.
+  await rm(join(dest, SHA256SUMS_ASC), { force: true });
   const sums = await writeSha256Sums(dest);
+  if (input.signer) {
+    await gpgDetachSign(join(dest, SHA256SUMS), join(dest, SHA256SUMS_ASC), input.signer, true);
+    files.push(SHA256SUMS_ASC);
+  }
   return { files: files.sort(), checksummed: sums.length };
 }
+
+/** Armored detached signature of SHA256SUMS: `gpg --verify SHA256SUMS.asc SHA256SUMS`. */
+export const SHA256SUMS_ASC = `${SHA256SUMS}.asc`;
 
 export { SHA256SUMS };

@@ -12,7 +12,7 @@ import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { archFacts } from '../../build/arch.js';
-import { writers, type NetbootSettings } from '../../build/artifacts/index.js';
+import { writers, type ArtifactInput, type NetbootSettings } from '../../build/artifacts/index.js';
 import type { ArtifactKind } from '../../build/profile/types.js';
 import { bootVm, freePort, type BootOptions } from '../../build/qemu/index.js';
 import { StepLog } from '../../build/util/exec.js';
@@ -243,6 +243,7 @@ export async function writeArtifact(
   outDir: string,
   netboot: Partial<NetbootSettings> = {},
   epoch = 1_700_000_000,
+  extra: Pick<ArtifactInput, 'netbootVerify'> = {},
 ): Promise<string[]> {
   const workDir = await tempDir(`work-${kind}`);
   const log = await StepLog.create(join(outDir, 'logs', `${kind}.log`));
@@ -259,6 +260,7 @@ export async function writeArtifact(
       epoch,
       log,
       arch: archFacts(),
+      ...extra,
     });
   } finally {
     log.close();

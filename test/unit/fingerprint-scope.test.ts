@@ -7,6 +7,7 @@ import { SourceStore } from '../../build/cache/source-store.js';
 import { defaultFetchOptions } from '../../build/fetch/fetch-source.js';
 import { fingerprintGraph } from '../../build/graph/fingerprint.js';
 import { HostToolVersions } from '../../build/graph/inputs.js';
+import { artifactSteps } from '../../build/plan/artifact-steps.js';
 import { dependencyClosure, planBuild } from '../../build/plan/plan.js';
 import { loadProfile } from '../../build/profile/load.js';
 import type { Profile } from '../../build/profile/types.js';
@@ -32,7 +33,13 @@ describe('what the version and the variant reach (real recipes, qemu profile)', 
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const fps = async (over: { version?: string; epoch?: number; variant?: 'release' | 'debug' }) => {
+  const fps = async (over: {
+    version?: string;
+    epoch?: number;
+    variant?: 'release' | 'debug';
+    /** Plan the artifact steps too, with this netboot verification key (null: without one). */
+    netbootKey?: Buffer | null;
+  }) => {
     const env: BuildEnv = {
       profile: { ...qemu, variant: over.variant ?? qemu.variant },
       version: over.version ?? '1.0.0',
@@ -41,10 +48,24 @@ describe('what the version and the variant reach (real recipes, qemu profile)', 
       fetch: { ...defaultFetchOptions, mirrors: [], debianArchive: 'http://127.0.0.1:9/debian' },
       hostTools,
     };
-    return fingerprintGraph(planBuild(env, recipes).graph);
+    if (over.netbootKey === undefined) return fingerprintGraph(planBuild(env, recipes).graph);
+    const netbootVerify = over.netbootKey
+      ? { file: 'k.pub', key: over.netbootKey, fingerprint: 'F'.repeat(40) }
+      : undefined;
+    return fingerprintGraph(planBuild(env, recipes, (e, r) => artifactSteps(e, r, { netbootVerify })).graph);
   };
   const changed = (a: Map<string, string>, b: Map<string, string>) =>
     [...a.keys()].filter((id) => a.get(id) !== b.get(id)).sort();
+
+  it('a netboot verification key reaches only the network artifacts, and another key changes them again', async () => {
+    const none = await fps({ netbootKey: null });
+    const a = await fps({ netbootKey: Buffer.from('key A') });
+    const b = await fps({ netbootKey: Buffer.from('key B') });
+    const net = ['artifact:netboot', 'artifact:usb-netboot'].filter((id) => none.has(id));
+    assert.ok(net.length > 0, 'the qemu profile writes netboot artifacts');
+    assert.deepEqual(changed(none, a), net);
+    assert.deepEqual(changed(a, b), net);
+  });
 
   it('a new version and commit time rebuild the agent and the initramfs, not the kernel or other recipes', async () => {
     const a = await fps({});

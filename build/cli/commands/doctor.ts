@@ -40,6 +40,8 @@ export const HOST_TOOLS: ReadonlyArray<{ cmd: string; pkg: string; why: string }
   { cmd: 'sgdisk', pkg: 'gdisk', why: 'GPT of usb.img' },
   { cmd: 'grub-mkstandalone', pkg: 'grub-common', why: 'UEFI netboot and USB' },
   { cmd: 'objcopy', pkg: 'binutils', why: 'zos.efi' },
+  { cmd: 'gpg', pkg: 'gpg', why: 'signed releases and netboot signatures (release --gpg-key, sign-netboot)' },
+  { cmd: 'gpgv', pkg: 'gpgv', why: 'checking netboot signatures against the embedded key' },
   { cmd: 'nginx', pkg: 'nginx-light', why: 'tests: remote cache server' },
   { cmd: 'ccache', pkg: 'ccache', why: 'compiler cache (--ccache, on by default when present)' },
   { cmd: 'distcc', pkg: 'distcc', why: 'distributed compiles (--distcc)' },

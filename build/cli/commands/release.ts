@@ -1,16 +1,17 @@
 import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { outputFingerprint, readManifest } from '../../publish/out-dir.js';
-import { assembleRelease, releasePrefix } from '../../release/release.js';
+import { assembleRelease, releasePrefix, SHA256SUMS_ASC } from '../../release/release.js';
 import type { RecipeDetails } from '../../release/sbom.js';
 import { DEFAULT_DEBIAN_ARCHIVE } from '../../release/sources.js';
 import { ZosError } from '../../util/errors.js';
-import { withCommonOptions } from '../options.js';
+import { gpgSigner, withCommonOptions, withGpgOptions, type GpgArgs } from '../options.js';
 import { fingerprints, openSession, type CommonArgs } from '../session.js';
 
-interface ReleaseArgs extends CommonArgs {
+interface ReleaseArgs extends CommonArgs, GpgArgs {
   dest: string;
   allowStale: boolean;
+  netbootGpgKey?: string;
 }
 
 const command: CommandModule<object, ReleaseArgs> = {
@@ -18,7 +19,12 @@ const command: CommandModule<object, ReleaseArgs> = {
   describe:
     'copy a built profile into a release directory: versioned artifacts, manifest, SPDX SBOM, legal-info, SHA256SUMS',
   builder: (y) =>
-    withCommonOptions(y)
+    withGpgOptions(withCommonOptions(y), 'sign SHA256SUMS with this secret key (fingerprint or id; env ZOS_GPG_KEY)')
+      .option('netboot-gpg-key', {
+        type: 'string',
+        describe:
+          'sign netboot/ kernel and initramfs with this key (default: --gpg-key); needed for --netboot-verify-key builds',
+      })
       .option('dest', {
         alias: 'd',
         type: 'string',
@@ -57,11 +63,14 @@ const command: CommandModule<object, ReleaseArgs> = {
       // Public documents name the public archive, not the mirror this host happens to use.
       debianArchive: argv.debianMirror ?? DEFAULT_DEBIAN_ARCHIVE,
       details,
+      signer: gpgSigner(argv),
+      netbootSigner: gpgSigner(argv, argv.netbootGpgKey),
     });
     console.log(`zos ${manifest.version} (${manifest.profile}) -> ${dest}`);
     for (const f of result.files.filter((f) => f.startsWith(releasePrefix(manifest)) && !f.includes('/')))
       console.log(`  ${f}`);
     console.log(`  legal-info/ (${manifest.recipes.length} components), SHA256SUMS (${result.checksummed} files)`);
+    if (result.files.includes(SHA256SUMS_ASC)) console.log(`  ${SHA256SUMS_ASC} (key ${argv.gpgKey})`);
   },
 };
 export default command;
