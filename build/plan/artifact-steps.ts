@@ -7,6 +7,7 @@ import { initramfsFileName } from '../image/compress.js';
 import type { ArtifactKind } from '../profile/types.js';
 import { archFacts } from '../arch.js';
 import { recipeStepId, type BuildEnv } from '../recipe/step.js';
+import type { EfiSigner } from '../sign/efi-signer.js';
 import type { PlanRoles } from './plan.js';
 
 /** Artifacts that boot iPXE need the iPXE binaries (the `bootloader` recipe); the others do not. */
@@ -21,9 +22,10 @@ export function kernelCmdline(env: BuildEnv): string {
 
 /**
  * One step per boot artifact the profile asks for (LinuxKit style: one image, many formats). Each
- * is cached on its own, so adding `iso` to a profile does not rewrite `usb.img`.
+ * is cached on its own, so adding `iso` to a profile does not rewrite `usb.img`. With a `signer`
+ * (Secure Boot), every EFI binary a firmware loads is signed; see docs/secure-boot.md.
  */
-export function artifactSteps(env: BuildEnv, roles: PlanRoles): Step[] {
+export function artifactSteps(env: BuildEnv, roles: PlanRoles, signer?: EfiSigner): Step[] {
   const kernel = recipeStepId(roles.kernel);
   const arch = archFacts(env.profile.arch);
   return env.profile.artifacts.map((kind) => {
@@ -41,7 +43,11 @@ export function artifactSteps(env: BuildEnv, roles: PlanRoles): Step[] {
           epoch: env.epoch,
           netboot: env.profile.netboot,
           builder: await repoFileHash('build/artifacts'),
-          hostTools: await env.hostTools.versions(writer.hostTools),
+          hostTools: await env.hostTools.versions([...writer.hostTools, ...(signer ? ['sbsign'] : [])]),
+          // Secure Boot: the certificate's hash only (never the key); absent, unsigned fingerprints stay as they were.
+          signing: signer
+            ? { certSha256: signer.certSha256, code: await repoFileHash('build/sign') }
+            : undefined,
         };
       },
       async run(ctx) {
@@ -58,6 +64,7 @@ export function artifactSteps(env: BuildEnv, roles: PlanRoles): Step[] {
           workDir: ctx.workDir,
           epoch: env.epoch,
           log: ctx.log,
+          signer,
         });
       },
     };
