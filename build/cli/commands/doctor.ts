@@ -39,6 +39,7 @@ export const HOST_TOOLS: ReadonlyArray<{ cmd: string; pkg: string; why: string }
   { cmd: 'sgdisk', pkg: 'gdisk', why: 'GPT of usb.img' },
   { cmd: 'grub-mkstandalone', pkg: 'grub-common', why: 'UEFI netboot and USB' },
   { cmd: 'objcopy', pkg: 'binutils', why: 'zos.efi' },
+  { cmd: 'sbsign', pkg: 'sbsigntool', why: 'Secure Boot signing (--sign-key); tests: sbverify, sbattach' },
   { cmd: 'nginx', pkg: 'nginx-light', why: 'tests: remote cache server' },
   { cmd: 'ccache', pkg: 'ccache', why: 'compiler cache (--ccache, on by default when present)' },
   { cmd: 'distcc', pkg: 'distcc', why: 'distributed compiles (--distcc)' },
