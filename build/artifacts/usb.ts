@@ -22,7 +22,8 @@ export const usbWriter: ArtifactWriter = {
       { src: input.vmlinuz, dest: 'zos/vmlinuz' },
       { src: input.initramfs, dest: `zos/${initramfsName(input.initramfs)}` },
     ];
-    if (loader.grub) files.push({ src: { content: renderGrubDiskCfg(input, '/zos', 'USB disk') }, dest: 'zos/grub.cfg' });
+    if (loader.grub)
+      files.push({ src: { content: renderGrubDiskCfg(input, '/zos', 'USB disk') }, dest: 'zos/grub.cfg' });
     await makeBootDisk({
       image: join(input.outDir, 'usb.img'),
       label: 'ZOS',

@@ -45,9 +45,7 @@ export function artifactSteps(env: BuildEnv, roles: PlanRoles, signer?: EfiSigne
           builder: await repoFileHash('build/artifacts'),
           hostTools: await env.hostTools.versions([...writer.hostTools, ...(signer ? ['sbsign'] : [])]),
           // Secure Boot: the certificate's hash only (never the key); absent, unsigned fingerprints stay as they were.
-          signing: signer
-            ? { certSha256: signer.certSha256, code: await repoFileHash('build/sign') }
-            : undefined,
+          signing: signer ? { certSha256: signer.certSha256, code: await repoFileHash('build/sign') } : undefined,
         };
       },
       async run(ctx) {

@@ -32,7 +32,10 @@ async function readOrExplain(path: string, what: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (err) {
-    throw new ZosError(`${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, OPTION_HINT);
+    throw new ZosError(
+      `${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      OPTION_HINT,
+    );
   }
 }
 

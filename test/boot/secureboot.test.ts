@@ -18,9 +18,20 @@ import { promisify } from 'node:util';
 import qemuProfile from '../../config/qemu.js';
 import { AgentClient } from '../../build/agent-client/client.js';
 import { makeFat } from '../../build/artifacts/common.js';
-import { OVMF_CODE_SECBOOT, OVMF_VARS_SNAKEOIL, bootVm, freePort, type BootOptions } from '../../build/qemu/index.js';
+import { OVMF_VARS_SNAKEOIL, bootVm, freePort, type BootOptions } from '../../build/qemu/index.js';
 import { StepLog } from '../../build/util/exec.js';
-import { BOOT_TIMEOUT_MS, OUT, REPO, artifact, bannerRe, bootExpectBanner, expectedVersion, manifest, need, tempDir } from './helpers.js';
+import {
+  BOOT_TIMEOUT_MS,
+  OUT,
+  REPO,
+  artifact,
+  bannerRe,
+  bootExpectBanner,
+  expectedVersion,
+  manifest,
+  need,
+  tempDir,
+} from './helpers.js';
 
 const execFileP = promisify(execFile);
 
@@ -178,7 +189,11 @@ describe('Secure Boot (OVMF secboot firmware, snakeoil key enrolled)', () => {
 
   test('signed zos.efi boots to the agent', async (t) => {
     const esp = await espWith(join(signed, 'zos.efi'), scratch, 'esp-signed');
-    await bootExpectBanner(t, 'sb-efi-signed', { firmware: 'uefi', secureBoot: SECURE, disk: { file: esp, as: 'virtio' } });
+    await bootExpectBanner(t, 'sb-efi-signed', {
+      firmware: 'uefi',
+      secureBoot: SECURE,
+      disk: { file: esp, as: 'virtio' },
+    });
   });
 
   test('signed usb.img boots to the agent (firmware -> signed zos.efi)', async (t) => {
@@ -192,13 +207,21 @@ describe('Secure Boot (OVMF secboot firmware, snakeoil key enrolled)', () => {
 
   test('signed zos.iso boots to the agent from a CD', async (t) => {
     if (!existsSync(join(signed, 'zos.iso'))) return t.skip('no zos.iso in this profile');
-    await bootExpectBanner(t, 'sb-iso-signed', { firmware: 'uefi', secureBoot: SECURE, cdrom: join(signed, 'zos.iso') });
+    await bootExpectBanner(t, 'sb-iso-signed', {
+      firmware: 'uefi',
+      secureBoot: SECURE,
+      cdrom: join(signed, 'zos.iso'),
+    });
   });
 
   test('unsigned zos.efi is refused by the firmware', async (t) => {
     if (!need(t, 'zos.efi')) return;
     const esp = await espWith(artifact('zos.efi'), scratch, 'esp-unsigned');
-    await bootExpectRefused(t, 'sb-efi-unsigned', { firmware: 'uefi', secureBoot: SECURE, disk: { file: esp, as: 'virtio' } });
+    await bootExpectRefused(t, 'sb-efi-unsigned', {
+      firmware: 'uefi',
+      secureBoot: SECURE,
+      disk: { file: esp, as: 'virtio' },
+    });
   });
 
   test('signed zos.efi with one byte flipped is refused by the firmware', async (t) => {
@@ -210,6 +233,10 @@ describe('Secure Boot (OVMF secboot firmware, snakeoil key enrolled)', () => {
     b[at] = b[at]! ^ 0x01;
     await writeFile(tampered, b);
     const esp = await espWith(tampered, scratch, 'esp-tampered');
-    await bootExpectRefused(t, 'sb-efi-tampered', { firmware: 'uefi', secureBoot: SECURE, disk: { file: esp, as: 'virtio' } });
+    await bootExpectRefused(t, 'sb-efi-tampered', {
+      firmware: 'uefi',
+      secureBoot: SECURE,
+      disk: { file: esp, as: 'virtio' },
+    });
   });
 });
