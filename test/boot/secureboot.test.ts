@@ -27,6 +27,7 @@ import {
   artifact,
   bannerRe,
   bootExpectBanner,
+  consoleLogPath,
   expectedVersion,
   manifest,
   need,
@@ -75,11 +76,20 @@ async function espWith(efi: string, scratch: string, name: string): Promise<stri
 }
 
 /**
+ * Boots under Secure Boot to the agent, and checks the kernel saw Secure Boot on (so a firmware that
+ * silently ran with it off could not make the signed boots pass).
+ */
+async function bootSigned(t: TestContext, name: string, opts: Omit<BootOptions, 'consoleLog' | 'firmware'>) {
+  await bootExpectBanner(t, name, { firmware: 'uefi', secureBoot: SECURE, ...opts });
+  assert.match(await readFile(consoleLogPath(name), 'latin1'), /Secure boot enabled/, `${name}: Secure Boot was off`);
+}
+
+/**
  * Boots under Secure Boot and expects the firmware to refuse the image: its refusal on the console,
  * no kernel banner, and no agent answering on the forwarded port for a while after.
  */
 async function bootExpectRefused(t: TestContext, name: string, opts: Omit<BootOptions, 'consoleLog'>): Promise<void> {
-  const consoleLog = join(process.env.ZOS_TEST_LOGS ?? join(tmpdir(), 'zos-boot-logs'), `${name}.log`);
+  const consoleLog = consoleLogPath(name);
   const port = await freePort();
   const vm = await bootVm({
     memoryMb: 512,
@@ -189,29 +199,17 @@ describe('Secure Boot (OVMF secboot firmware, snakeoil key enrolled)', () => {
 
   test('signed zos.efi boots to the agent', async (t) => {
     const esp = await espWith(join(signed, 'zos.efi'), scratch, 'esp-signed');
-    await bootExpectBanner(t, 'sb-efi-signed', {
-      firmware: 'uefi',
-      secureBoot: SECURE,
-      disk: { file: esp, as: 'virtio' },
-    });
+    await bootSigned(t, 'sb-efi-signed', { disk: { file: esp, as: 'virtio' } });
   });
 
   test('signed usb.img boots to the agent (firmware -> signed zos.efi)', async (t) => {
     if (!existsSync(join(signed, 'usb.img'))) return t.skip('no usb.img in this profile');
-    await bootExpectBanner(t, 'sb-usb-signed', {
-      firmware: 'uefi',
-      secureBoot: SECURE,
-      disk: { file: join(signed, 'usb.img'), as: 'usb' },
-    });
+    await bootSigned(t, 'sb-usb-signed', { disk: { file: join(signed, 'usb.img'), as: 'usb' } });
   });
 
   test('signed zos.iso boots to the agent from a CD', async (t) => {
     if (!existsSync(join(signed, 'zos.iso'))) return t.skip('no zos.iso in this profile');
-    await bootExpectBanner(t, 'sb-iso-signed', {
-      firmware: 'uefi',
-      secureBoot: SECURE,
-      cdrom: join(signed, 'zos.iso'),
-    });
+    await bootSigned(t, 'sb-iso-signed', { cdrom: join(signed, 'zos.iso') });
   });
 
   test('unsigned zos.efi is refused by the firmware', async (t) => {
