@@ -18,6 +18,7 @@ import { promisify } from 'node:util';
 import qemuProfile from '../../config/qemu.js';
 import { AgentClient } from '../../build/agent-client/client.js';
 import { makeFat } from '../../build/artifacts/common.js';
+import { PART_START_SECTOR } from '../../build/artifacts/disk.js';
 import { OVMF_VARS_SNAKEOIL, bootVm, freePort, type BootOptions } from '../../build/qemu/index.js';
 import { StepLog } from '../../build/util/exec.js';
 import {
@@ -158,9 +159,45 @@ describe('Secure Boot (OVMF secboot firmware, snakeoil key enrolled)', () => {
   });
 
   test('every EFI binary a firmware loads is signed by the certificate', async () => {
-    const efis = ['zos.efi', 'netboot/zos-net.efi', 'netboot/ipxe.efi', 'netboot/snponly.efi'];
-    for (const f of efis.filter((f) => existsSync(join(signed, f)))) {
-      const { stdout, stderr } = await execFileP('sbverify', ['--cert', SNAKEOIL_CERT, join(signed, f)]);
+    const efis = ['zos.efi', 'netboot/zos-net.efi', 'netboot/ipxe.efi', 'netboot/snponly.efi']
+      .map((f) => join(signed, f))
+      .filter((f) => existsSync(f));
+    // The UEFI loaders inside the images, read back with mtools and xorriso.
+    const env = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
+    const fromFat = async (image: string, name: string) => {
+      const dest = join(scratch, name);
+      await execFileP('mcopy', ['-n', '-i', image, '::/EFI/BOOT/BOOTX64.EFI', dest], { env });
+      efis.push(dest);
+    };
+    for (const img of ['usb.img', 'usb-netboot.img'].filter((f) => existsSync(join(signed, f))))
+      await fromFat(`${join(signed, img)}@@${PART_START_SECTOR * 512}`, `${img}.bootx64.efi`);
+    if (existsSync(join(signed, 'zos.iso'))) {
+      const tree = join(scratch, 'iso.bootx64.efi');
+      const efiboot = join(scratch, 'iso-efiboot.img');
+      await execFileP('xorriso', [
+        '-osirrox',
+        'on',
+        '-indev',
+        join(signed, 'zos.iso'),
+        '-extract',
+        '/EFI/BOOT/BOOTX64.EFI',
+        tree,
+      ]);
+      await execFileP('xorriso', [
+        '-osirrox',
+        'on',
+        '-indev',
+        join(signed, 'zos.iso'),
+        '-extract',
+        '/boot/efiboot.img',
+        efiboot,
+      ]);
+      efis.push(tree);
+      await fromFat(efiboot, 'iso-efiboot.bootx64.efi');
+    }
+    assert.ok(efis.length >= 4, `too few EFI binaries found: ${efis.join(', ')}`);
+    for (const f of efis) {
+      const { stdout, stderr } = await execFileP('sbverify', ['--cert', SNAKEOIL_CERT, f]);
       assert.match(`${stdout}${stderr}`, /Signature verification OK/, f);
     }
   });
