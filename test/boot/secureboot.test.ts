@@ -7,14 +7,11 @@
  * its signature is the unsigned one, byte for byte.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { promisify } from 'node:util';
 import qemuProfile from '../../config/qemu.js';
 import { AgentClient } from '../../build/agent-client/client.js';
 import { makeFat } from '../../build/artifacts/common.js';
@@ -29,13 +26,12 @@ import {
   bannerRe,
   bootExpectBanner,
   consoleLogPath,
+  execFileP,
   expectedVersion,
   manifest,
   need,
   tempDir,
 } from './helpers.js';
-
-const execFileP = promisify(execFile);
 
 /** Debian's ovmf package: the snakeoil key (passphrase "snakeoil") and certificate enrolled in the VARS. */
 const SNAKEOIL_KEY = '/usr/share/ovmf/PkKek-1-snakeoil.key';
