@@ -7,7 +7,7 @@
  * its signature is the unsigned one, byte for byte.
  */
 import assert from 'node:assert/strict';
-import { createPrivateKey } from 'node:crypto';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -214,6 +214,10 @@ describe('Secure Boot (OVMF secboot firmware, snakeoil key enrolled)', () => {
     }
     const m = await readFile(join(signed, 'manifest.json'), 'utf8');
     assert.doesNotMatch(m, /snakeoil\.key/, 'manifest.json names the key file');
+    // What it does say: which certificate the build is signed for.
+    const fingerprint = new X509Certificate(await readFile(SNAKEOIL_CERT)).fingerprint256.replace(/:/g, '');
+    const secureBoot = (JSON.parse(m) as { secureBoot?: { certSha256: string } }).secureBoot;
+    assert.equal(secureBoot?.certSha256, fingerprint.toLowerCase(), 'manifest.json secureBoot.certSha256');
   });
 
   test('a signed zos.efi without its signature is the unsigned zos.efi, byte for byte', async (t) => {

@@ -106,6 +106,7 @@ const command: CommandModule<object, BuildArgs> = {
             fingerprints: fps,
             outputs: result.outputs,
             cmdline: bootArgs(kernelCmdline(s.env), s.profile.netboot),
+            secureBoot: signer && { certSha256: signer.certSha256, subject: signer.subject },
             extras: (dir, m) =>
               writeReport(dir, m, {
                 profile: s.profile,
