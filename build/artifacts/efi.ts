@@ -1,9 +1,11 @@
+import { truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { capture } from '../util/exec.js';
 import { ZosError } from '../util/errors.js';
 import { exists } from '../util/fs.js';
 import { alignUp, fileSize, fixPeTimestamp, writeStamped } from './common.js';
 import { bootArgs } from './scripts.js';
+import { signIfSigning } from './sign-efi.js';
 import type { ArtifactInput, ArtifactWriter } from './types.js';
 
 /** The os-release embedded in the UKI's .osrel section (boot menus show it). */
@@ -58,15 +60,25 @@ export async function buildUki(opts: {
     vma = alignUp(vma + (await fileSize(file)), 0x1000);
   }
   await opts.log.run('objcopy', [...args, stub, opts.out], { env: { SOURCE_DATE_EPOCH: String(opts.epoch) } });
+  // sbsign pads an image to 8 bytes before appending the signature; padding here already makes
+  // `sbattach --remove` of a signed zos.efi give back exactly these bytes (docs/secure-boot.md).
+  const size = await fileSize(opts.out);
+  await truncate(opts.out, alignUp(size, 8));
   // The stub itself carries 0; keep it so (objcopy puts the current time there).
   await fixPeTimestamp(opts.out, 0);
+}
+
+/** zos.efi of this build at `out`: the unified kernel image, signed when the build signs. */
+export async function writeZosEfi(input: ArtifactInput, out: string): Promise<void> {
+  await buildUki({ ...input, cmdline: bootArgs(input.cmdline, input.netboot), out });
+  await signIfSigning(input, out);
 }
 
 export const efiWriter: ArtifactWriter = {
   kind: 'efi',
   hostTools: ['objcopy'],
   async write(input) {
-    await buildUki({ ...input, cmdline: bootArgs(input.cmdline, input.netboot), out: join(input.outDir, 'zos.efi') });
+    await writeZosEfi(input, join(input.outDir, 'zos.efi'));
     return ['zos.efi'];
   },
 };

@@ -9,7 +9,7 @@ import {
   stampTree,
   writeStamped,
 } from './common.js';
-import { GRUB_DISK_MODULES, grubEfiImage } from './grub.js';
+import { localUefiLoader } from './local-uefi.js';
 import { renderGrubDiskCfg, renderSyslinuxCfg } from './localboot.js';
 import type { ArtifactInput, ArtifactWriter } from './types.js';
 
@@ -30,7 +30,8 @@ export function isoMarker(input: Pick<ArtifactInput, 'version' | 'epoch'>): stri
 /**
  * zos.iso: hybrid ISO (CD and disk). BIOS: isolinux (El Torito) / isohdpfx.bin (as a disk).
  * UEFI: El Torito EFI image (FAT with EFI/BOOT/BOOTX64.EFI = GRUB), also the ESP of the hybrid GPT;
- * GRUB searches the marker file and reads /zos/grub.cfg from the ISO file system.
+ * GRUB searches the marker file and reads /zos/grub.cfg from the ISO file system (a signed build:
+ * BOOTX64.EFI is the signed zos.efi instead, see local-uefi.ts).
  * All dates come from SOURCE_DATE_EPOCH (xorriso honours it for volume dates, file dates and UUIDs).
  */
 export const isoWriter: ArtifactWriter = {
@@ -45,31 +46,26 @@ export const isoWriter: ArtifactWriter = {
     await writeStamped(join(tree, 'isolinux/isolinux.cfg'), renderSyslinuxCfg(input, '/zos', 'CD/ISO'), input.epoch);
     await copyStamped(input.vmlinuz, join(tree, 'zos/vmlinuz'), input.epoch);
     await copyStamped(input.initramfs, join(tree, `zos/${initrd}`), input.epoch);
-    await writeStamped(join(tree, 'zos/grub.cfg'), renderGrubDiskCfg(input, '/zos', 'CD/ISO'), input.epoch);
     await writeStamped(join(tree, marker), `zos-build ${input.version}\n`, input.epoch);
 
-    const grub = join(input.workDir, 'iso-bootx64.efi');
-    await grubEfiImage({
-      out: grub,
-      modules: GRUB_DISK_MODULES,
-      prefix: '/zos',
-      earlyConfig: `search --no-floppy --file --set=root ${marker}\nset prefix=($root)/zos\n`,
-      platform: input.arch.grubEfiTarget,
-      epoch: input.epoch,
-      workDir: input.workDir,
-      log: input.log,
-    });
+    const loader = await localUefiLoader(
+      input,
+      'iso',
+      `search --no-floppy --file --set=root ${marker}\nset prefix=($root)/zos\n`,
+    );
+    if (loader.grub)
+      await writeStamped(join(tree, 'zos/grub.cfg'), renderGrubDiskCfg(input, '/zos', 'CD/ISO'), input.epoch);
     await makeFat({
       image: join(tree, 'boot/efiboot.img'),
       label: 'ZOSEFI',
       serial: stableSerial(input, 'iso:efi'),
-      files: [{ src: grub, dest: `EFI/BOOT/${input.arch.efiBootFile}` }],
+      files: [{ src: loader.file, dest: `EFI/BOOT/${input.arch.efiBootFile}` }],
       slackBytes: 0,
       epoch: input.epoch,
       workDir: input.workDir,
       log: input.log,
     });
-    await copyStamped(grub, join(tree, 'EFI/BOOT', input.arch.efiBootFile), input.epoch);
+    await copyStamped(loader.file, join(tree, 'EFI/BOOT', input.arch.efiBootFile), input.epoch);
     await stampTree(tree, input.epoch);
     const env = reproEnv(input.epoch);
     await input.log.run(

@@ -3,6 +3,7 @@ import { ZosError } from '../util/errors.js';
 import { exists } from '../util/fs.js';
 import { copyStamped, initramfsName, writeStamped } from './common.js';
 import { GRUB_NET_MODULES, grubEfiImage } from './grub.js';
+import { loaderForFirmware, signIfSigning } from './sign-efi.js';
 import { grubBaseUrl, renderBootIpxe, renderGrubNetCfg } from './scripts.js';
 import type { ArtifactInput, ArtifactWriter } from './types.js';
 import { GRUB_VERIFY_EARLY_CONFIG, GRUB_VERIFY_MODULES, grubVerifyCfg, NETBOOT_PUBKEY } from './netboot-verify.js';
@@ -63,6 +64,11 @@ export async function buildGrubNetEfi(input: ArtifactInput, out: string): Promis
   });
 }
 
+/** `src` as the build ships it: a signed copy when it is an EFI binary and the build signs. */
+async function signedIfEfi(input: ArtifactInput, src: string, name: string): Promise<string> {
+  return name.endsWith('.efi') ? loaderForFirmware(input, src, name) : src;
+}
+
 export const netbootWriter: ArtifactWriter = {
   kind: 'netboot',
   hostTools: ['grub-mkimage', 'tar'],
@@ -77,7 +83,8 @@ export const netbootWriter: ArtifactWriter = {
     };
     await put('vmlinuz', input.vmlinuz);
     await put(initrd, input.initramfs);
-    for (const b of IPXE_BINARIES) await put(b, join(input.ipxeDir, b));
+    // EFI binaries (iPXE for UEFI PXE, zos-net.efi) are signed when the build signs: a firmware loads them.
+    for (const b of IPXE_BINARIES) await put(b, await signedIfEfi(input, join(input.ipxeDir, b), b));
     await writeStamped(join(dir, 'boot.ipxe'), renderBootIpxe({ ...input, initramfsName: initrd }), input.epoch);
     files.push('netboot/boot.ipxe');
     if (input.netbootVerify) {
@@ -86,6 +93,7 @@ export const netbootWriter: ArtifactWriter = {
     }
     if (grubCanFetch(input.netboot.baseUrl)) {
       await buildGrubNetEfi(input, join(dir, GRUB_NET_EFI));
+      await signIfSigning(input, join(dir, GRUB_NET_EFI));
       files.push(`netboot/${GRUB_NET_EFI}`);
     } else if (input.netbootVerify) {
       throw unverifiableBaseUrl(input.netboot.baseUrl);

@@ -1,5 +1,6 @@
 import type { ArchFacts } from '../arch.js';
 import type { ArtifactKind } from '../profile/types.js';
+import type { EfiSigner } from '../sign/efi-signer.js';
 import type { StepLog } from '../util/exec.js';
 import type { NetbootVerifyKey } from './netboot-verify.js';
 
@@ -34,6 +35,11 @@ export interface ArtifactInput {
   /** SOURCE_DATE_EPOCH: every timestamp inside an image comes from it. */
   epoch: number;
   log: StepLog;
+  /**
+   * Secure Boot: signs every EFI binary a firmware loads (docs/secure-boot.md). Absent: unsigned.
+   * USB and ISO then start the signed zos.efi as EFI/BOOT/BOOTX64.EFI instead of GRUB.
+   */
+  signer?: EfiSigner;
 }
 
 export interface ArtifactWriter {

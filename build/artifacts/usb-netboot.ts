@@ -4,6 +4,7 @@ import { makeBootDisk } from './disk.js';
 import { GRUB_DISK_MODULES, GRUB_NET_MODULES, grubEfiImage } from './grub.js';
 import { buildGrubNetEfi, checkIpxeDir, grubCanFetch, unverifiableBaseUrl } from './netboot.js';
 import { renderBootIpxe, renderGrubNetCfg } from './scripts.js';
+import { loaderForFirmware, signIfSigning } from './sign-efi.js';
 import type { ArtifactWriter } from './types.js';
 
 /**
@@ -60,6 +61,7 @@ export const usbNetbootWriter: ArtifactWriter = {
         workDir: input.workDir,
         log: input.log,
       });
+      await signIfSigning(input, grub);
       files.push({ src: grub, dest: `EFI/BOOT/${input.arch.efiBootFile}` });
       files.push({
         src: { content: renderGrubNetCfg({ ...input, initramfsName: initramfsName(input.initramfs) }) },
@@ -69,7 +71,8 @@ export const usbNetbootWriter: ArtifactWriter = {
       input.log.note(
         `usb-netboot: base URL ${input.netboot.baseUrl} is not reachable by GRUB; UEFI side is ipxe.efi + DHCP autoboot`,
       );
-      files.push({ src: join(input.ipxeDir, 'ipxe.efi'), dest: `EFI/BOOT/${input.arch.efiBootFile}` });
+      const ipxe = await loaderForFirmware(input, join(input.ipxeDir, 'ipxe.efi'), 'ipxe.efi');
+      files.push({ src: ipxe, dest: `EFI/BOOT/${input.arch.efiBootFile}` });
     }
     await makeBootDisk({
       image: join(input.outDir, 'usb-netboot.img'),

@@ -146,3 +146,23 @@ export function gpgSigner(a: GpgArgs, key = a.gpgKey): GpgSigner | undefined {
     ...(a.gpgPassphraseFile ? { passphraseFile: resolve(a.gpgPassphraseFile) } : {}),
   };
 }
+
+/** Secure Boot signing of the boot artifacts (docs/secure-boot.md); paths only, never key contents. */
+export interface SigningArgs {
+  signKey?: string;
+  signCert?: string;
+}
+
+export function withSigningOptions<T>(y: Argv<T>): Argv<T & SigningArgs> {
+  return y
+    .option('sign-key', {
+      type: 'string',
+      default: process.env.ZOS_SIGN_KEY || undefined,
+      describe: 'Secure Boot: PEM private key (unencrypted) that signs every EFI binary; env ZOS_SIGN_KEY',
+    })
+    .option('sign-cert', {
+      type: 'string',
+      default: process.env.ZOS_SIGN_CERT || undefined,
+      describe: 'Secure Boot: PEM certificate of --sign-key (enrolled in the firmware db); env ZOS_SIGN_CERT',
+    }) as unknown as Argv<T & SigningArgs>;
+}

@@ -13,7 +13,7 @@ import { loadRecipes } from '../recipe/load.js';
 import type { BuildEnv } from '../recipe/step.js';
 import type { Recipe } from '../recipe/types.js';
 import { buildIdentity, type BuildIdentity } from '../version.js';
-import { artifactSteps } from '../plan/artifact-steps.js';
+import { type ArtifactOptions, artifactSteps } from '../plan/artifact-steps.js';
 import { readNetbootVerifyKey } from '../artifacts/netboot-verify.js';
 
 /** Options every build-related command shares. */
@@ -52,6 +52,8 @@ export interface Session {
   profile: Profile;
   identity: BuildIdentity;
   env: BuildEnv;
+  /** What only the artifact steps see (--netboot-verify-key; `build` adds its --sign-key signer). */
+  artifactOptions: ArtifactOptions;
   plan: Plan;
   cacheDir: string;
   outRoot: string;
@@ -97,6 +99,7 @@ export async function openSession(args: CommonArgs): Promise<Session> {
     profile,
     identity,
     env,
+    artifactOptions: { netbootVerify },
     plan: planBuild(env, recipes, (e, roles) => artifactSteps(e, roles, { netbootVerify })),
     cacheDir,
     outRoot,

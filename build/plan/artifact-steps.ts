@@ -9,6 +9,7 @@ import { archFacts } from '../arch.js';
 import { sha256 } from '../util/hash.js';
 import type { NetbootVerifyKey } from '../artifacts/netboot-verify.js';
 import { recipeStepId, type BuildEnv } from '../recipe/step.js';
+import type { EfiSigner } from '../sign/efi-signer.js';
 import type { PlanRoles } from './plan.js';
 
 /** Artifacts that boot iPXE need the iPXE binaries (the `bootloader` recipe); the others do not. */
@@ -25,11 +26,14 @@ export function kernelCmdline(env: BuildEnv): string {
 export interface ArtifactOptions {
   /** --netboot-verify-key: the public key the netboot GRUBs embed (public: enters their fingerprints). */
   netbootVerify?: NetbootVerifyKey;
+  /** --sign-key/--sign-cert: Secure Boot signing of every EFI binary (only the certificate enters fingerprints). */
+  signer?: EfiSigner;
 }
 
 /**
  * One step per boot artifact the profile asks for (LinuxKit style: one image, many formats). Each
- * is cached on its own, so adding `iso` to a profile does not rewrite `usb.img`.
+ * is cached on its own, so adding `iso` to a profile does not rewrite `usb.img`. With a `signer`
+ * (Secure Boot), every EFI binary a firmware loads is signed; see docs/secure-boot.md.
  */
 export function artifactSteps(env: BuildEnv, roles: PlanRoles, opts: ArtifactOptions = {}): Step[] {
   const kernel = recipeStepId(roles.kernel);
@@ -39,6 +43,7 @@ export function artifactSteps(env: BuildEnv, roles: PlanRoles, opts: ArtifactOpt
     const ipxe = NEEDS_IPXE.has(kind) && roles.bootloader ? recipeStepId(roles.bootloader) : undefined;
     // Only the network artifacts embed the netboot key; an unsigned build keeps its fingerprints.
     const verify = NEEDS_IPXE.has(kind) ? opts.netbootVerify : undefined;
+    const signer = opts.signer;
     return {
       id: artifactStepId(kind),
       deps: [kernel, INITRAMFS_STEP, ...(ipxe ? [ipxe] : [])],
@@ -52,7 +57,9 @@ export function artifactSteps(env: BuildEnv, roles: PlanRoles, opts: ArtifactOpt
           netboot: env.profile.netboot,
           ...(verify ? { netbootVerifyKey: sha256(verify.key) } : {}),
           builder: await repoFileHash('build/artifacts'),
-          hostTools: await env.hostTools.versions(writer.hostTools),
+          hostTools: await env.hostTools.versions([...writer.hostTools, ...(signer ? ['sbsign'] : [])]),
+          // Secure Boot: the certificate's hash only (never the key); absent, unsigned fingerprints stay as they were.
+          signing: signer ? { certSha256: signer.certSha256, code: await repoFileHash('build/sign') } : undefined,
         };
       },
       async run(ctx) {
@@ -70,6 +77,7 @@ export function artifactSteps(env: BuildEnv, roles: PlanRoles, opts: ArtifactOpt
           workDir: ctx.workDir,
           epoch: env.epoch,
           log: ctx.log,
+          signer,
         });
       },
     };

@@ -26,6 +26,8 @@ export interface Manifest {
     sources: Array<{ file: string; sha256: string; urls: string[] }>;
   }>;
   artifacts: Array<{ file: string; size: number; sha256: string }>;
+  /** Only in a signed build: the certificate its EFI binaries are signed for (docs/secure-boot.md). */
+  secureBoot?: { certSha256: string; subject: string };
 }
 
 /** Bump when what publish writes changes, so existing out dirs are rewritten. */
@@ -52,6 +54,8 @@ export interface PublishInput {
   fingerprints: ReadonlyMap<string, string>;
   outputs: ReadonlyMap<string, string>;
   cmdline: string;
+  /** The signing certificate of a signed build (public facts only; never the key). */
+  secureBoot?: Manifest['secureBoot'];
   /** Writes more files into the directory being published (report.html), after manifest.json. */
   extras?: (dir: string, manifest: Manifest) => Promise<void>;
 }
@@ -113,6 +117,7 @@ export async function publish(input: PublishInput): Promise<Manifest> {
           sources: r.sources.map((s) => ({ file: s.file, sha256: s.sha256, urls: s.locations })),
         })),
       artifacts,
+      ...(input.secureBoot ? { secureBoot: input.secureBoot } : {}),
     };
     await writeFileAtomic(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     await input.extras?.(tmp, manifest);

@@ -13,6 +13,10 @@ import { dirname, join } from 'node:path';
 
 export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
 export const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
+/** OVMF built for Secure Boot: needs q35 with SMM and a secure flash (so a guest cannot rewrite db). */
+export const OVMF_CODE_SECBOOT = '/usr/share/OVMF/OVMF_CODE_4M.secboot.fd';
+/** Debian's test variable store: its "snakeoil" certificate in PK, KEK and db, Secure Boot on. */
+export const OVMF_VARS_SNAKEOIL = '/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd';
 
 export type Firmware = 'bios' | 'uefi';
 
@@ -33,6 +37,11 @@ export interface NetbootSpec {
 
 export interface BootOptions {
   firmware: Firmware;
+  /**
+   * UEFI with Secure Boot enforced: OVMF's secboot build on a q35 machine with SMM, its variable
+   * store copied from `vars` (a template with PK/KEK/db enrolled, e.g. OVMF_VARS_SNAKEOIL).
+   */
+  secureBoot?: { vars: string };
   kernel?: string;
   initrd?: string;
   append?: string;
@@ -97,10 +106,12 @@ export async function freePort(): Promise<number> {
 
 function qemuArgs(o: BootOptions, varsFile: string | undefined, extraDisks: string[]): string[] {
   const a = ['-accel', 'tcg', '-nographic', '-monitor', 'none', '-serial', 'stdio', '-no-reboot', '-nodefaults'];
-  a.push('-machine', 'pc', '-m', String(o.memoryMb ?? 512), '-smp', String(o.cpus ?? 1));
+  const machine = o.secureBoot ? 'q35,smm=on' : 'pc';
+  a.push('-machine', machine, '-m', String(o.memoryMb ?? 512), '-smp', String(o.cpus ?? 1));
   a.push('-boot', 'menu=off,strict=on');
+  if (o.secureBoot) a.push('-global', 'driver=cfi.pflash01,property=secure,value=on');
   if (o.firmware === 'uefi') {
-    a.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`);
+    a.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${o.secureBoot ? OVMF_CODE_SECBOOT : OVMF_CODE}`);
     a.push('-drive', `if=pflash,format=raw,unit=1,file=${varsFile}`);
   }
   if (o.kernel) a.push('-kernel', o.kernel);
@@ -148,9 +159,10 @@ function qemuArgs(o: BootOptions, varsFile: string | undefined, extraDisks: stri
 export async function bootVm(o: BootOptions): Promise<Vm> {
   const tmp = await mkdtemp(join(tmpdir(), 'zos-vm-'));
   let varsFile: string | undefined;
+  if (o.secureBoot && o.firmware !== 'uefi') throw new Error('bootVm: secureBoot needs firmware "uefi"');
   if (o.firmware === 'uefi') {
     varsFile = join(tmp, 'OVMF_VARS.fd');
-    await copyFile(OVMF_VARS, varsFile);
+    await copyFile(o.secureBoot?.vars ?? OVMF_VARS, varsFile);
   }
   const extraDisks: string[] = [];
   for (const [i, d] of (o.extraDisks ?? []).entries()) {

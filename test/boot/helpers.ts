@@ -142,6 +142,11 @@ export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `zos-boot-test-${prefix}-`));
 }
 
+/** Where a boot test's serial console is written ($ZOS_TEST_LOGS, else a temp dir). */
+export function consoleLogPath(name: string): string {
+  return join(process.env.ZOS_TEST_LOGS ?? join(tmpdir(), 'zos-boot-logs'), `${name}.log`);
+}
+
 /**
  * Boots, waits for the banner with the expected version, reports the boot time as a diagnostic and
  * always kills the VM. Failures carry the console's last lines; the full console is in `consoleLog`.
@@ -152,7 +157,7 @@ export async function bootExpectBanner(
   opts: Omit<BootOptions, 'consoleLog'>,
 ): Promise<number> {
   const version = expectedVersion();
-  const consoleLog = join(process.env.ZOS_TEST_LOGS ?? join(tmpdir(), 'zos-boot-logs'), `${name}.log`);
+  const consoleLog = consoleLogPath(name);
   const t0 = Date.now();
   // The agent's Redis, forwarded to the host: a node that is up answers core.ping.
   const agentPort = await freePort();

@@ -2,7 +2,8 @@ import type { CommandModule } from 'yargs';
 import { RemoteStepCache } from '../../cache/remote.js';
 import { closure } from '../../graph/graph.js';
 import { bootArgs } from '../../artifacts/index.js';
-import { kernelCmdline } from '../../plan/artifact-steps.js';
+import { artifactSteps, kernelCmdline } from '../../plan/artifact-steps.js';
+import { planBuild } from '../../plan/plan.js';
 import { outputFingerprint, publish, readManifest } from '../../publish/out-dir.js';
 import { recipeStepId } from '../../recipe/step.js';
 import { runSteps } from '../../scheduler/run.js';
@@ -13,12 +14,13 @@ import { sweepWorkDirs } from '../../scheduler/work-dir.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { writeReport } from '../../report/write.js';
 import { compilerWrappersFor } from '../../compile/options.js';
-import { withCommonOptions, withCompileOptions } from '../options.js';
+import { loadEfiSigner } from '../../sign/efi-signer.js';
+import { withCommonOptions, withCompileOptions, withSigningOptions, type SigningArgs } from '../options.js';
 import { fingerprints, openSession, type CommonArgs, type CompileArgs } from '../session.js';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
-interface BuildArgs extends CommonArgs, CompileArgs {
+interface BuildArgs extends CommonArgs, CompileArgs, SigningArgs {
   recipes: string[];
 }
 
@@ -26,7 +28,7 @@ const command: CommandModule<object, BuildArgs> = {
   command: 'build [recipes..]',
   describe: 'build the image of a profile into <out>/<profile>/ (or only the named recipes)',
   builder: (y) =>
-    withCompileOptions(withCommonOptions(y)).positional('recipes', {
+    withSigningOptions(withCompileOptions(withCommonOptions(y))).positional('recipes', {
       type: 'string',
       array: true,
       default: [] as string[],
@@ -35,6 +37,12 @@ const command: CommandModule<object, BuildArgs> = {
   async handler(argv) {
     const started = Date.now();
     const s = await openSession(argv);
+    // Before fingerprints: a signed build's artifact steps carry the certificate's hash.
+    const signer = await loadEfiSigner({ key: argv.signKey, cert: argv.signCert });
+    if (signer) {
+      s.plan = planBuild(s.env, s.recipes, (env, roles) => artifactSteps(env, roles, { ...s.artifactOptions, signer }));
+      console.log(`Secure Boot: signing EFI binaries for ${signer.subject}`);
+    }
     for (const r of argv.recipes) {
       if (!s.plan.recipes.has(r)) {
         throw new ZosError(
@@ -98,6 +106,7 @@ const command: CommandModule<object, BuildArgs> = {
             fingerprints: fps,
             outputs: result.outputs,
             cmdline: bootArgs(kernelCmdline(s.env), s.profile.netboot),
+            secureBoot: signer && { certSha256: signer.certSha256, subject: signer.subject },
             extras: (dir, m) =>
               writeReport(dir, m, {
                 profile: s.profile,

@@ -42,6 +42,7 @@ export const HOST_TOOLS: ReadonlyArray<{ cmd: string; pkg: string; why: string }
   { cmd: 'objcopy', pkg: 'binutils', why: 'zos.efi' },
   { cmd: 'gpg', pkg: 'gpg', why: 'signed releases and netboot signatures (release --gpg-key, sign-netboot)' },
   { cmd: 'gpgv', pkg: 'gpgv', why: 'checking netboot signatures against the embedded key' },
+  { cmd: 'sbsign', pkg: 'sbsigntool', why: 'Secure Boot signing (--sign-key); tests: sbverify, sbattach' },
   { cmd: 'nginx', pkg: 'nginx-light', why: 'tests: remote cache server' },
   { cmd: 'ccache', pkg: 'ccache', why: 'compiler cache (--ccache, on by default when present)' },
   { cmd: 'distcc', pkg: 'distcc', why: 'distributed compiles (--distcc)' },

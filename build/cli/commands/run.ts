@@ -1,9 +1,10 @@
 import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { readManifest } from '../../publish/out-dir.js';
-import { bootVm, type BootOptions } from '../../qemu/index.js';
+import { OVMF_VARS_SNAKEOIL, bootVm, type BootOptions } from '../../qemu/index.js';
 import { buildAbort } from '../../util/exec.js';
 import { ZosError } from '../../util/errors.js';
+import { exists } from '../../util/fs.js';
 import { DEFAULT_PROFILE } from '../session.js';
 
 interface RunArgs {
@@ -11,6 +12,7 @@ interface RunArgs {
   out: string;
   from: 'kernel' | 'usb' | 'iso';
   firmware: 'bios' | 'uefi';
+  secureBoot?: string;
   port: number;
   append?: string;
   memory: number;
@@ -39,6 +41,12 @@ const command: CommandModule<object, RunArgs> = {
         default: 'bios' as const,
         describe: 'SeaBIOS or OVMF (efi always uses OVMF)',
       })
+      .option('secure-boot', {
+        type: 'string',
+        describe:
+          'UEFI Secure Boot on, with this OVMF variable store template (keys enrolled), e.g. ' +
+          `${OVMF_VARS_SNAKEOIL} for a build signed with Debian's snakeoil key (docs/secure-boot.md)`,
+      })
       .option('port', { type: 'number', default: 16379, describe: "host port forwarded to the node's Redis (6379)" })
       .option('append', {
         type: 'string',
@@ -47,6 +55,18 @@ const command: CommandModule<object, RunArgs> = {
       .option('memory', { type: 'number', default: 1024, describe: 'guest memory, MiB' })
       .option('minutes', { type: 'number', default: 60, describe: 'stop the VM after this long' }) as never,
   async handler(argv) {
+    if (argv.secureBoot !== undefined) {
+      if (argv.firmware !== 'uefi' || argv.from === 'kernel')
+        throw new ZosError(
+          '--secure-boot needs --firmware uefi and --from usb or iso',
+          'Secure Boot is UEFI only, and a direct kernel boot has no signed image to verify.',
+        );
+      if (!(await exists(argv.secureBoot)))
+        throw new ZosError(
+          `--secure-boot ${argv.secureBoot}: no such file`,
+          `Debian's test store: ${OVMF_VARS_SNAKEOIL}`,
+        );
+    }
     const dir = join(resolve(argv.out), argv.profile);
     const manifest = await readManifest(dir);
     if (!manifest)
@@ -74,6 +94,7 @@ const command: CommandModule<object, RunArgs> = {
     const consoleLog = join(resolve(argv.out), 'logs', argv.profile, 'run-console.log');
     const vm = await bootVm({
       firmware: argv.firmware,
+      secureBoot: argv.secureBoot === undefined ? undefined : { vars: resolve(argv.secureBoot) },
       ...media,
       hostfwd: [{ hostPort: argv.port, guestPort: 6379 }],
       memoryMb: argv.memory,

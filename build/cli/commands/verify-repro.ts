@@ -30,7 +30,10 @@ function runBuild(repo: string, args: string[], env: Record<string, string>, uma
   return new Promise((res, rej) => {
     // umask is a shell builtin: set it, then exec node so signals reach the build directly.
     // A remote build cache would hand build B the outputs of an earlier build: never use one here.
-    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ZOS_REMOTE_CACHE')));
+    // Both builds are unsigned: signatures carry a signing time, so what can be reproduced is the bytes
+    // under them (docs/secure-boot.md); a signing key in the environment is not handed to the builds.
+    const dropped = (k: string) => k.startsWith('ZOS_REMOTE_CACHE') || k === 'ZOS_SIGN_KEY' || k === 'ZOS_SIGN_CERT';
+    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !dropped(k)));
     const child = spawn(
       'sh',
       ['-c', `umask ${umask} && exec "$@"`, 'sh', process.execPath, join(repo, 'dist/build/cli/main.js'), ...args],
@@ -79,6 +82,8 @@ const command: CommandModule<object, VerifyReproArgs> = {
     const seedFrom = join(argv.cacheDir ? resolve(argv.cacheDir) : defaultCacheDir(), 'sources');
     const repos = [repoDir, join(work, 'checkout-b')];
     console.log(`verify-repro: profile ${profile}, work dir ${work}`);
+    if (process.env.ZOS_SIGN_KEY || process.env.ZOS_SIGN_CERT)
+      console.log('verify-repro: both builds are unsigned (ZOS_SIGN_KEY/ZOS_SIGN_CERT ignored; docs/secure-boot.md)');
     await copyRepo(repos[1]!);
     const outs: string[] = argv.against ? [resolve(argv.against)] : [];
     if (argv.against && !(await exists(join(outs[0]!, 'manifest.json')))) {
