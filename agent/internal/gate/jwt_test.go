@@ -64,7 +64,7 @@ func TestVerify(t *testing.T) {
 	future := claims("farm:7", time.Hour)
 	future["nbf"] = testNow.Add(time.Hour).Unix()
 	bad := map[string]struct{ tok, why string }{
-		"alg none": {mint(t, nil, map[string]interface{}{"alg": "none"}, claims("farm:7", time.Minute)), "only EdDSA"},
+		"alg none":       {mint(t, nil, map[string]interface{}{"alg": "none"}, claims("farm:7", time.Minute)), "only EdDSA"},
 		"unsigned EdDSA": {mint(t, nil, eddsa, claims("farm:7", time.Minute)), "none of the 2 operator key"},
 		"other key":      {mint(t, other, eddsa, claims("farm:7", time.Minute)), "none of the 2 operator key"},
 		"expired":        {mint(t, priv, eddsa, claims("farm:7", -time.Second)), "expired at"},
