@@ -62,7 +62,17 @@ export interface AgentResult<T = unknown> extends RawResult {
 export interface ConnectOptions {
   host: string;
   port: number;
-  password?: string;
+  /**
+   * The AUTH password: a token signed by an operator key (token.ts), or a function minting one for the
+   * node named in its TLS certificate ('' over plain RESP). None for insecure development nodes.
+   */
+  token?: string | ((node: string) => string);
+  /**
+   * TLS (the default): `pin` is the node's certificate fingerprint (`sha256:AB:CD:...`, on its console);
+   * without one the certificate is trusted on first use and reported to `onFirstUse`. `false`: plain
+   * RESP, only for nodes in runmode=dev or insecure mode.
+   */
+  tls?: false | { pin?: string; onFirstUse?: (fingerprint: string, node: string) => void };
   /** Timeout of one TCP connect + AUTH, in ms (default 5000). */
   connectTimeoutMs?: number;
 }
