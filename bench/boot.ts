@@ -14,7 +14,6 @@ import { AgentClient } from '../build/agent-client/client.js';
 import { readManifest } from '../build/publish/out-dir.js';
 import { bootVm, freePort } from '../build/qemu/index.js';
 import { testAuth } from '../test/helpers/operator.js';
-import qemuProfile from '../config/qemu.js';
 
 const TARGET_S = 3.5;
 

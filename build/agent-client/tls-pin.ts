@@ -75,10 +75,12 @@ export async function pinTls(host: string, port: number, pin: Fingerprint | unde
   if (pin !== undefined && fingerprint !== pin) {
     throw new ZosError(
       `agent at ${host}:${port} presented TLS certificate ${fingerprint}, not the pinned ${pin}: nothing was sent`,
-      "Someone may be between you and the node, or it rebooted (a node makes a new key at every boot): compare with the fingerprint on the node's console.",
+      'Someone may be between you and the node, or it rebooted (a node makes a new key at every boot): ' +
+        "compare with the fingerprint on the node's console.",
     );
   }
-  const pem = `-----BEGIN CERTIFICATE-----\n${cert.raw.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`;
+  const b64 = (cert.raw.toString('base64').match(/.{1,64}/g) ?? []).join('\n');
+  const pem = `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
   const options: ConnectionOptions = {
     ca: [pem],
     rejectUnauthorized: true,

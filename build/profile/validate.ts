@@ -99,7 +99,8 @@ export async function validateProfile(
 
   requireObject(file, 'agent', s.agent);
   rejectUnknownFields(file, 'agent', s.agent, AGENT_FIELDS);
-  const operatorKeys = s.agent.operatorKeys === undefined ? undefined : strings('agent.operatorKeys', s.agent.operatorKeys);
+  const operatorKeys =
+    s.agent.operatorKeys === undefined ? undefined : strings('agent.operatorKeys', s.agent.operatorKeys);
   for (const [i, k] of (operatorKeys ?? []).entries()) {
     const problem = publicKeyProblem(k);
     if (problem)
@@ -136,7 +137,8 @@ export async function validateProfile(
     variant,
     agent: {
       ...(operatorKeys === undefined ? {} : { operatorKeys }),
-      ...(insecureDev === undefined ? {} : { insecureDev }) },
+      ...(insecureDev === undefined ? {} : { insecureDev }),
+    },
     netboot: { baseUrl, runmode, farmId, extraArgs },
     artifacts,
     file,

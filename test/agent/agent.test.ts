@@ -515,7 +515,12 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
   it('zos-build agent keygen and token mint keys and tokens a node accepts', async () => {
     const base = await mkdtemp(join(tmpdir(), 'core0-keys-'));
     const { out, restore } = captureStdout();
-    const cli = (...a: string[]) => yargs([]).command(agentCommand).strict().fail(false).parseAsync(['agent', ...a]);
+    const cli = (...a: string[]) =>
+      yargs([])
+        .command(agentCommand)
+        .strict()
+        .fail(false)
+        .parseAsync(['agent', ...a]);
     try {
       await cli('keygen', '--out', join(base, 'op.pem'));
       await cli('token', '--key', TEST_KEY_FILE, '--node', NODE, '--ttl', '2m');

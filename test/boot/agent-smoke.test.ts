@@ -41,9 +41,11 @@ describe('qemu profile: the agent in a booted node', { timeout: 20 * 60_000 }, (
     assert.equal(banner[1], manifest.version, 'banner shows the built version');
     const bannerAt = Date.now();
     pin = (await vm.waitFor(FINGERPRINT_RE, 180_000))[1]!;
-    agent = await AgentClient.waitForAgent({ host: '127.0.0.1', port, ...testAuth(pin) }, 180_000).catch((err: Error) => {
-      throw new Error(`${err.message}\n--- console tail ---\n${vm.tail(40)}`);
-    });
+    agent = await AgentClient.waitForAgent({ host: '127.0.0.1', port, ...testAuth(pin) }, 180_000).catch(
+      (err: Error) => {
+        throw new Error(`${err.message}\n--- console tail ---\n${vm.tail(40)}`);
+      },
+    );
     const pong = Date.now();
     console.log(
       `# qemu start -> banner ${((bannerAt - started) / 1000).toFixed(1)} s, -> first PONG ${((pong - started) / 1000).toFixed(1)} s`,

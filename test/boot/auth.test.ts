@@ -25,7 +25,11 @@ describe('qemu node: operator tokens and pinned TLS', { timeout: 20 * 60_000 }, 
   let agent: AgentClient;
   let port: number;
   let pin: string;
-  const gateLines = () => vm.tail(400).split('\n').filter((l) => /gate: /.test(l));
+  const gateLines = () =>
+    vm
+      .tail(400)
+      .split('\n')
+      .filter((l) => /gate: /.test(l));
 
   before(async () => {
     const dir = await mkdtemp(join(tmpdir(), 'zos-auth-'));
@@ -38,7 +42,7 @@ describe('qemu node: operator tokens and pinned TLS', { timeout: 20 * 60_000 }, 
     await vm?.kill();
   });
 
-  it('accepts a token signed by the enrolled key, for this node or its farm, and reports its TLS identity', async () => {
+  it('accepts tokens of the enrolled key for this node or its farm; reports its TLS identity', async () => {
     assert.equal(agent.tlsFingerprint, pin);
     const tls = await agent.callOk<{ tls: boolean; fingerprint: string; audiences: string[] }>('core.tls');
     assert.deepEqual([tls.tls, tls.fingerprint, tls.audiences], [true, pin, [NODE, 'farm:0']]);

@@ -21,9 +21,7 @@ import { TEST_KEY_FILE } from '../helpers/operator.js';
 import { OUT, initramfsCpio } from './helpers.js';
 
 /** The test key's 32-byte private seed: the last bytes of its PKCS#8 DER. */
-const seed = createPrivateKey(readFileSync(TEST_KEY_FILE))
-  .export({ format: 'der', type: 'pkcs8' })
-  .subarray(-32);
+const seed = createPrivateKey(readFileSync(TEST_KEY_FILE)).export({ format: 'der', type: 'pkcs8' }).subarray(-32);
 
 const FORBIDDEN: [string, Buffer | RegExp][] = [
   ['the old qemu password', Buffer.from('zos-qemu-test')],

@@ -5,7 +5,6 @@ import { describe, it } from 'node:test';
 import { AgentClient } from '../../build/agent-client/client.js';
 import { repoDir } from '../../build/paths.js';
 import { freePort } from '../../build/qemu/index.js';
-import qemuProfile from '../../config/qemu.js';
 import { zosBuild } from '../helpers/cli.js';
 import { TEST_KEY_FILE, testAuth } from '../helpers/operator.js';
 

@@ -86,7 +86,10 @@ describe('profile validation', () => {
   });
 
   it('accepts only operator PUBLIC keys in their text form', async () => {
-    const key = (k: unknown) => ({ ...good(), agent: { operatorKeys: ['ed25519:6lerb0hUmgAEOGO3ElAPgtEej-d_zTEv2Pf_YIDViS0', k] } });
+    const key = (k: unknown) => ({
+      ...good(),
+      agent: { operatorKeys: ['ed25519:6lerb0hUmgAEOGO3ElAPgtEej-d_zTEv2Pf_YIDViS0', k] },
+    });
     await rejects(key('ssh-ed25519 AAAAC3Nza'), 'agent.operatorKeys[1]', /must start with "ed25519:"/);
     await rejects(key('ed25519:tooshort'), 'agent.operatorKeys[1]', /43 base64url characters/);
     await rejects(key('-----BEGIN PRIVATE KEY-----'), 'agent.operatorKeys[1]', /must start with/);

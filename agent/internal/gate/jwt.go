@@ -122,17 +122,18 @@ func (v *Verifier) Verify(token string) (*Claims, error) {
 		return nil, errors.New("no exp claim (tokens must expire)")
 	}
 	exp := unix(*c.Exp)
+	at := func(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 	if !now.Before(exp) {
-		return nil, fmt.Errorf("expired at %s (node time %s)", exp.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+		return nil, fmt.Errorf("expired at %s (node time %s)", at(exp), at(now))
 	}
 	if exp.Sub(now) > MaxLifetime {
-		return nil, fmt.Errorf("exp %s is more than %s away: mint short-lived tokens", exp.UTC().Format(time.RFC3339), MaxLifetime)
+		return nil, fmt.Errorf("exp %s is more than %s away: mint short-lived tokens", at(exp), MaxLifetime)
 	}
 	if c.Nbf != nil && now.Add(ClockSkew).Before(unix(*c.Nbf)) {
-		return nil, fmt.Errorf("not valid before %s (node time %s)", unix(*c.Nbf).UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+		return nil, fmt.Errorf("not valid before %s (node time %s)", at(unix(*c.Nbf)), at(now))
 	}
 	if c.Iat != nil && now.Add(ClockSkew).Before(unix(*c.Iat)) {
-		return nil, fmt.Errorf("issued in the future, at %s (node time %s)", unix(*c.Iat).UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+		return nil, fmt.Errorf("issued in the future, at %s (node time %s)", at(unix(*c.Iat)), at(now))
 	}
 	for _, a := range c.Aud {
 		for _, want := range v.Audiences {

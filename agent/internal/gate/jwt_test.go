@@ -74,9 +74,10 @@ func TestVerify(t *testing.T) {
 		"no exp":         {mint(t, priv, eddsa, noExp), "no exp"},
 		"too long":       {mint(t, priv, eddsa, claims("farm:7", 25*time.Hour)), "short-lived"},
 		"not yet valid":  {mint(t, priv, eddsa, future), "not valid before"},
-		"HS256":          {mint(t, priv, map[string]interface{}{"alg": "HS256"}, claims("farm:7", time.Minute)), "only EdDSA"},
-		"password":       {"zos-qemu-test", "not a JWT"},
-		"huge":           {strings.Repeat("a", MaxTokenBytes+1), "longer than"},
+		"HS256": {mint(t, priv, map[string]interface{}{"alg": "HS256"}, claims("farm:7", time.Minute)),
+			"only EdDSA"},
+		"password": {"zos-qemu-test", "not a JWT"},
+		"huge":     {strings.Repeat("a", MaxTokenBytes+1), "longer than"},
 	}
 	for name, c := range bad {
 		_, err := v.Verify(c.tok)
@@ -103,7 +104,8 @@ func TestParseKeys(t *testing.T) {
 	if keys, err := ParseKeys(""); err != nil || len(keys) != 0 {
 		t.Fatalf("empty list: %v %v", keys, err)
 	}
-	for _, bad := range []string{"ssh-ed25519:AAAA", "ed25519:!!", "ed25519:" + base64.RawURLEncoding.EncodeToString(pub[:31])} {
+	short := "ed25519:" + base64.RawURLEncoding.EncodeToString(pub[:31])
+	for _, bad := range []string{"ssh-ed25519:AAAA", "ed25519:!!", short} {
 		if _, err := ParseKeys(FormatKey(pub) + "," + bad); err == nil || !strings.Contains(err.Error(), "operator key 2") {
 			t.Errorf("%q: %v", bad, err)
 		}

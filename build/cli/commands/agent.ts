@@ -305,7 +305,10 @@ const command: CommandModule<object, AgentArgs> = {
       .option('signal', { type: 'number', describe: 'kill: send this signal instead of TERM-then-KILL' })
       .example('$0 agent exec -- uname -r', 'run a program on the node')
       .example('$0 agent info mem --key op.pem --pin sha256:AB:...', 'print memory information as JSON')
-      .example('$0 agent keygen --out op.pem', 'make an operator key; prints the public key') as unknown as Argv<AgentArgs>,
+      .example(
+        '$0 agent keygen --out op.pem',
+        'make an operator key; prints the public key',
+      ) as unknown as Argv<AgentArgs>,
   handler: run,
 };
 
