@@ -39,7 +39,11 @@ const command: CommandModule<object, RunArgs> = {
         default: 'bios' as const,
         describe: 'SeaBIOS or OVMF (efi always uses OVMF)',
       })
-      .option('port', { type: 'number', default: 16379, describe: "host port forwarded to the node's management port (6379)" })
+      .option('port', {
+        type: 'number',
+        default: 16379,
+        describe: "host port forwarded to the node's management port (6379)",
+      })
       .option('append', {
         type: 'string',
         describe: "kernel arguments added to the image's command line (kernel only), e.g. zos.keys=ed25519:...",
