@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -17,14 +18,22 @@ import (
 // settings before redis starts: who may get in, and whether over TLS.
 type mgmtPlan struct {
 	verifier *gate.Verifier // nil: no authentication (insecure development node)
-	identity *gate.Identity // nil: plain RESP
 	refuse   bool           // no operator key and not insecure: serve nobody
+	// identity is made while redis starts (key generation is slow on an
+	// emulated CPU): it arrives on pending, and is set by startMgmt.
+	pending  chan identityResult // nil: plain RESP
+	identity *gate.Identity
 }
 
-// planMgmt reads the operator keys and makes the boot-time TLS identity.
-// host is the node's name, the audience its tokens must carry.
-func planMgmt(st settings.Settings, host string, port int, config string) mgmtPlan {
-	var p mgmtPlan
+type identityResult struct {
+	id  *gate.Identity
+	err error
+}
+
+// planMgmt reads the operator keys and starts making the boot-time TLS
+// identity. host is the node's name, the audience its tokens must carry.
+func planMgmt(st settings.Settings, host string, port int, config string) *mgmtPlan {
+	p := &mgmtPlan{}
 	keys, err := gate.ParseKeys(st.OperatorKeys)
 	if err != nil {
 		clog.Errorf("settings: %v", err)
@@ -58,22 +67,25 @@ func planMgmt(st settings.Settings, host string, port int, config string) mgmtPl
 			"Tokens and every command and result cross the network in clear.")
 		return p
 	}
-	id, err := gate.NewIdentity(host)
-	if err != nil {
-		clog.Errorf("TLS identity: %v; serving nobody", err)
-		p.refuse = true
-		return p
-	}
-	p.identity = id
-	clog.Infof("TLS fingerprint %s", id.Fingerprint)
+	p.pending = make(chan identityResult, 1)
+	go func() {
+		id, err := gate.NewIdentity(host)
+		p.pending <- identityResult{id, err}
+	}()
 	return p
 }
 
 // startMgmt serves the management port on every bind address; the
 // splice's other end is redis' unix socket.
-func startMgmt(p mgmtPlan, bind string, port int, redisSocket string) (*gate.Front, error) {
+func startMgmt(p *mgmtPlan, bind string, port int, redisSocket string) (*gate.Front, error) {
 	f := &gate.Front{Verifier: p.verifier, Upstream: func() (net.Conn, error) { return net.Dial("unix", redisSocket) }}
-	if p.identity != nil {
+	if p.pending != nil {
+		r := <-p.pending
+		if r.err != nil {
+			return nil, fmt.Errorf("TLS identity: %v", r.err)
+		}
+		p.identity = r.id
+		clog.Infof("TLS fingerprint %s", p.identity.Fingerprint)
 		f.TLS = p.identity.ServerConfig()
 	}
 	var addrs []string
@@ -89,7 +101,7 @@ func startMgmt(p mgmtPlan, bind string, port int, redisSocket string) (*gate.Fro
 
 // handleCoreTLS registers core.tls: how this node serves its management
 // port, so a client that trusted it on first use can check the pin.
-func handleCoreTLS(srv *agent.Server, p mgmtPlan) {
+func handleCoreTLS(srv *agent.Server, p *mgmtPlan) {
 	srv.Jobs.Handle("core.tls", func(ctx context.Context, j *jobs.Job) jobs.Outcome {
 		out := map[string]interface{}{"tls": p.identity != nil, "fingerprint": "", "authentication": p.verifier != nil}
 		if p.identity != nil {
