@@ -188,7 +188,10 @@ export class AgentClient {
         return agent;
       } catch (err) {
         await agent?.close();
-        if (err instanceof ZosError && /refused the token|requires a token|not the pinned/.test(err.message)) {
+        if (
+          err instanceof ZosError &&
+          /refused the token|requires a token|not the pinned|which node/.test(err.message)
+        ) {
           throw err;
         }
         last = err;
