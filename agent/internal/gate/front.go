@@ -46,9 +46,19 @@ type Front struct {
 }
 
 // Listen binds every address (host:port); it fails if any cannot be bound.
+// An IPv4 address binds IPv4 only (0.0.0.0 is not a dual-stack wildcard),
+// as redis' own bind did.
 func (f *Front) Listen(addrs []string) error {
 	for _, a := range addrs {
-		l, err := net.Listen("tcp", a)
+		network := "tcp"
+		if host, _, err := net.SplitHostPort(a); err == nil {
+			if ip := net.ParseIP(host); ip != nil && ip.To4() != nil {
+				network = "tcp4"
+			} else if ip != nil {
+				network = "tcp6"
+			}
+		}
+		l, err := net.Listen(network, a)
 		if err != nil {
 			f.Close()
 			return err
