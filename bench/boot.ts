@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { AgentClient } from '../build/agent-client/client.js';
 import { readManifest } from '../build/publish/out-dir.js';
 import { bootVm, freePort } from '../build/qemu/index.js';
-import qemuProfile from '../config/qemu.js';
+import { testAuth } from '../test/helpers/operator.js';
 
 const TARGET_S = 3.5;
 
@@ -39,8 +39,7 @@ async function pong(port: number, t0: number, deadline: number): Promise<number 
   while (Date.now() < deadline) {
     let agent: AgentClient | undefined;
     try {
-      const password = qemuProfile.agent.password;
-      agent = await AgentClient.connect({ host: '127.0.0.1', port, password, connectTimeoutMs: 1000 });
+      agent = await AgentClient.connect({ host: '127.0.0.1', port, ...testAuth(), connectTimeoutMs: 1000 });
       await agent.ping({ timeoutMs: 2000 });
       return (Date.now() - t0) / 1000;
     } catch {

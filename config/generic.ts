@@ -1,8 +1,9 @@
 import { defineProfile } from '../build/profile/define.js';
 import { BASE_FRAGMENTS, base } from './base.js';
 
-// Real servers: common server NICs and storage controllers. The Redis password is not baked in:
-// operators pass zos.password= on the kernel command line (netboot.extraArgs, or /zos/grub.cfg and /zos/syslinux.cfg on a stick).
+// Real servers: common server NICs and storage controllers. No operator key is baked in: operators pass
+// their public keys as zos.keys=ed25519:... on the kernel command line (netboot.extraArgs, or /zos/grub.cfg
+// and /zos/syslinux.cfg on a stick), or set agent.operatorKeys in a profile of their own.
 export default defineProfile({
   ...base,
   name: 'generic',

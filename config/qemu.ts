@@ -12,7 +12,8 @@ export default defineProfile({
   // zstd -19 9.7 MB in 25 s, zstd -12 11.1 MB in 3.2 s; zstd unpacks in the kernel about as fast as gzip.
   compression: 'zstd',
   cmdline: 'console=ttyS0 panic=10',
-  // A known password: this image exists to be booted by the tests, never on a real network.
-  agent: { password: 'zos-qemu-test' },
+  // The public half of the suite's throwaway operator key (test/fixtures/operator-key/, never used
+  // anywhere else): this image exists to be booted by the tests, never on a real network.
+  agent: { operatorKeys: ['ed25519:6lerb0hUmgAEOGO3ElAPgtEej-d_zTEv2Pf_YIDViS0'] },
   netboot: { ...base.netboot, runmode: 'test', farmId: '0' },
 });

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
 import { ZosError, errorMessage } from '../util/errors.js';
+import { type PinnedTls, parsePin, pinTls } from './tls-pin.js';
 import type {
   AgentCommand,
   AgentResult,
@@ -61,12 +62,14 @@ export function describeConnectError(err: unknown, where: string, authHint?: str
   const msg = errorMessage(err);
   if (/WRONGPASS|invalid password|invalid username-password/i.test(msg)) {
     return new ZosError(
-      `agent at ${where} refused the password`,
-      authHint ?? "Check --password / ZOS_PASSWORD against zos.password= on the node's kernel command line.",
+      `agent at ${where} refused the token`,
+      authHint ??
+        "A token must be signed by a key in the node's zos.keys=, unexpired, with audience the node's host " +
+          "name or farm:<farmer_id>; the node's console says why it refused it.",
     );
   }
   if (/NOAUTH/i.test(msg)) {
-    return new ZosError(`agent at ${where} requires a password`, 'Pass --password or set ZOS_PASSWORD.');
+    return new ZosError(`agent at ${where} requires a token`, 'Pass --key FILE (an operator key) or --token.');
   }
   if (/ECONNREFUSED/.test(msg)) {
     return new ZosError(
@@ -122,6 +125,8 @@ export class AgentClient {
   private constructor(
     private readonly client: Redis,
     readonly options: ConnectOptions,
+    /** The node's certificate fingerprint (`sha256:...`) when connected over TLS. */
+    readonly tlsFingerprint?: string,
   ) {}
 
   get address(): string {
@@ -133,17 +138,17 @@ export class AgentClient {
     return (this.options.namespace ?? '') + k;
   }
 
-  private static makeClient(opts: ConnectOptions): Redis {
+  private static makeClient(opts: ConnectOptions, pinned: PinnedTls | undefined, password?: string): Redis {
+    const common = {
+      host: opts.host,
+      port: opts.port,
+      connectTimeout: opts.connectTimeoutMs ?? 5000,
+      reconnectStrategy: false as const,
+    };
     const client = createClient({
-      socket: {
-        host: opts.host,
-        port: opts.port,
-        connectTimeout: opts.connectTimeoutMs ?? 5000,
-        reconnectStrategy: false,
-        ...(opts.tls ? { tls: true as const, ...opts.tls } : {}),
-      },
+      socket: pinned ? { ...common, tls: true as const, ...pinned.options } : common,
       username: opts.username || undefined,
-      password: opts.password || undefined,
+      password: password || undefined,
       // Never queue commands while disconnected: fail fast with a clear error instead.
       disableOfflineQueue: true,
     });
@@ -154,8 +159,15 @@ export class AgentClient {
 
   /** Connects and authenticates; throws ZosError (e.g. "agent at host:port refused the password"). */
   static async connect(opts: ConnectOptions): Promise<AgentClient> {
-    const client = AgentClient.makeClient(opts);
     const where = opts.label ?? `${opts.host}:${opts.port}`;
+    let pinned: PinnedTls | undefined;
+    if (opts.tls !== false) {
+      const pin = opts.tls?.pin === undefined ? undefined : parsePin(opts.tls.pin);
+      pinned = await pinTls(opts.host, opts.port, pin, opts.connectTimeoutMs ?? 5000);
+      if (pin === undefined) opts.tls?.onFirstUse?.(pinned.fingerprint, pinned.node);
+    }
+    const token = typeof opts.token === 'function' ? opts.token(pinned?.node ?? '') : opts.token;
+    const client = AgentClient.makeClient(opts, pinned, token);
     try {
       await client.connect();
       await client.ping();
@@ -163,12 +175,12 @@ export class AgentClient {
       destroyQuietly(client);
       throw describeConnectError(err, where, opts.authHint);
     }
-    return new AgentClient(client, opts);
+    return new AgentClient(client, opts, pinned?.fingerprint);
   }
 
   /**
-   * Retries until the agent answers core.ping, for a node that is still booting. Wrong passwords fail
-   * at once (retrying cannot fix them); anything else is retried until timeoutMs.
+   * Retries until the agent answers core.ping, for a node that is still booting. Refused tokens and
+   * wrong TLS pins fail at once (retrying cannot fix them); anything else is retried until timeoutMs.
    */
   static async waitForAgent(opts: ConnectOptions, timeoutMs: number): Promise<AgentClient> {
     const deadline = Date.now() + timeoutMs;
@@ -184,7 +196,12 @@ export class AgentClient {
         return agent;
       } catch (err) {
         await agent?.close();
-        if (err instanceof ZosError && /refused the password|requires a password/.test(err.message)) throw err;
+        if (
+          err instanceof ZosError &&
+          /refused the token|requires a token|not the pinned|which node/.test(err.message)
+        ) {
+          throw err;
+        }
         last = err;
       }
       await sleep(Math.min(500, Math.max(0, deadline - Date.now())));

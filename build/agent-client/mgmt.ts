@@ -6,7 +6,7 @@
  */
 import { createClient } from 'redis';
 import { ZosError, errorMessage } from '../util/errors.js';
-import { pinnedTls } from './pin.js';
+import { parsePin, pinTls } from './tls-pin.js';
 import type { ConnectOptions } from './types.js';
 
 /** What a node's ACL user may run (AUTH is always allowed); keep in step with agent/internal/outbound. */
@@ -107,13 +107,12 @@ export async function mgmtConnectOptions(o: MgmtOptions, id?: string): Promise<C
       'Pass --pin sha256:<hex> of the management Redis certificate (openssl x509 -noout -fingerprint -sha256).',
     );
   }
-  const tls = t.tls && o.pin ? await pinnedTls(t.host, t.port, o.pin, o.connectTimeoutMs) : undefined;
   return {
     host: t.host,
     port: t.port,
     username: o.user,
-    password: o.password,
-    tls,
+    token: o.password,
+    tls: t.tls && o.pin ? { pin: parsePin(o.pin) } : false,
     namespace: id === undefined ? undefined : nodeNamespace(checkNodeId(id)),
     label: id === undefined ? o.mgmt : `node ${id} via ${o.mgmt}`,
     authHint: 'Check --mgmt-user and --mgmt-password ($ZOS_MGMT_PASSWORD) against the management Redis ACL.',
@@ -124,16 +123,18 @@ export async function mgmtConnectOptions(o: MgmtOptions, id?: string): Promise<C
 /** A connected node-redis client on the management Redis as the operator (admission, inspection). */
 export async function mgmtRedis(o: MgmtOptions): Promise<ReturnType<typeof createClient>> {
   const c = await mgmtConnectOptions(o);
+  const timeout = c.connectTimeoutMs ?? 5000;
+  const pinned = c.tls ? await pinTls(c.host, c.port, c.tls.pin && parsePin(c.tls.pin), timeout) : undefined;
   const client = createClient({
     socket: {
       host: c.host,
       port: c.port,
-      connectTimeout: c.connectTimeoutMs ?? 5000,
+      connectTimeout: timeout,
       reconnectStrategy: false,
-      ...(c.tls ? { tls: true as const, ...c.tls } : {}),
+      ...(pinned ? { tls: true as const, ...pinned.options } : {}),
     },
     username: c.username,
-    password: c.password,
+    password: typeof c.token === 'string' ? c.token : undefined,
     disableOfflineQueue: true,
   });
   client.on('error', () => {});

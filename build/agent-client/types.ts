@@ -2,7 +2,6 @@
  * Wire types of the core0 protocol (docs/protocol.md). Commands are JSON objects pushed to the Redis
  * list `core:default`; results are JSON objects pushed to `result:<id>`.
  */
-import type { ConnectionOptions } from 'node:tls';
 
 /** Final state of a command. */
 export type ResultState = 'SUCCESS' | 'ERROR' | 'TIMEOUT' | 'KILLED' | 'UNKNOWN_CMD' | 'DUPLICATE_ID';
@@ -63,14 +62,23 @@ export interface AgentResult<T = unknown> extends RawResult {
 export interface ConnectOptions {
   host: string;
   port: number;
-  password?: string;
+  /**
+   * The AUTH password: a token signed by an operator key (token.ts), or a function minting one for the
+   * node named in its TLS certificate ('' over plain RESP). None for insecure development nodes.
+   */
+  token?: string | ((node: string) => string);
+  /**
+   * TLS (the default): `pin` is the node's certificate fingerprint (`sha256:AB:CD:...`, on its console);
+   * without one the certificate is trusted on first use and reported to `onFirstUse`. `false`: plain
+   * RESP, only for nodes in runmode=dev or insecure mode.
+   */
+  tls?: false | { pin?: string; onFirstUse?: (fingerprint: string, node: string) => void };
   /** Timeout of one TCP connect + AUTH, in ms (default 5000). */
   connectTimeoutMs?: number;
-  // Outbound mode (build/agent-client/mgmt.ts builds these for a node behind a management Redis):
+  // Outbound mode (build/agent-client/mgmt.ts builds these for a node behind a management Redis; the
+  // token is then the operator account's password and `tls.pin` the management Redis certificate's):
   /** ACL user to AUTH as (AUTH username password). */
   username?: string;
-  /** TLS options (node-redis `socket: { tls: true, ...tls }`); plain TCP when absent. */
-  tls?: ConnectionOptions;
   /** Put before every protocol key: `node:<id>:` drives node <id> through a management Redis. */
   namespace?: string;
   /** Names the agent in messages instead of host:port (e.g. "node zos-x via rediss://mgmt:6380"). */

@@ -19,7 +19,7 @@ export interface ArtifactInput {
   arch: ArchFacts;
   /** Compressed newc cpio, e.g. initramfs.cpio.xz; its extension is kept in netboot/. */
   initramfs: string;
-  /** Full kernel command line, e.g. "console=ttyS0 rdinit=/init zos.password=x". */
+  /** Full kernel command line, e.g. "console=ttyS0 rdinit=/init zos.keys=ed25519:...". */
   cmdline: string;
   /** Project version, e.g. 0.1.0 or 0.1.0-dev.3+gabc1234. */
   version: string;

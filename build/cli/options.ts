@@ -60,7 +60,7 @@ export function withCommonOptions<T>(y: Argv<T>): Argv<T & CommonArgs> {
     .option('insecure-dev', {
       type: 'boolean',
       default: false,
-      describe: 'allow a node without a Redis password (development only; the node says so at boot)',
+      describe: 'allow a node without operator keys or TLS (development only; the node says so at boot)',
     })
     .option('netboot-verify-key', {
       type: 'string',

@@ -22,14 +22,14 @@ export function generatedFiles({ profile, version, buildId }: GeneratedInput): G
     '',
   ].join('\n');
   const conf: string[] = ['# Written by zos-build from the profile; the kernel command line overrides each key.'];
-  if (profile.agent.password) conf.push(`password=${profile.agent.password}`);
+  if (profile.agent.operatorKeys?.length) conf.push(`operator_keys=${profile.agent.operatorKeys.join(',')}`);
   if (profile.agent.insecureDev) conf.push('insecure_dev=true');
   if (profile.variant === 'debug') conf.push('debug=true');
   conf.push(`runmode=${profile.netboot.runmode}`);
   if (profile.netboot.farmId) conf.push(`farmer_id=${profile.netboot.farmId}`);
   return [
     { path: 'etc/os-release', data: osRelease, mode: 0o644 },
-    // 0600: the file may hold the Redis password.
+    // Public material only (operator public keys, settings); 0600 all the same: only core0 reads it.
     { path: 'etc/zos/core0.conf', data: `${conf.join('\n')}\n`, mode: 0o600 },
   ];
 }

@@ -28,9 +28,13 @@ export interface ProfileSpec {
   /** release strips binaries and leaves docs/headers out; debug keeps symbols and debug logging. */
   variant: 'release' | 'debug';
   agent: {
-    /** Redis password baked into the image's agent config; the kernel command line overrides it. */
-    password?: string;
-    /** Explicitly allow a node without a Redis password (development only; announced at boot). */
+    /**
+     * Operator public keys (`ed25519:<base64url>`, see build/agent-client/operator-key.ts) baked into the
+     * agent's config: tokens signed by their private halves open the management port. Public material
+     * only; `zos.keys=` on the kernel command line overrides them.
+     */
+    operatorKeys?: string[];
+    /** Explicitly allow a node without operator keys and TLS (development only; announced at boot). */
     insecureDev?: boolean;
   };
   netboot: {

@@ -2,6 +2,7 @@ import { ARCHES, DEFAULT_ARCH } from '../arch.js';
 import { join } from 'node:path';
 import { repoDir } from '../paths.js';
 import type { Recipe } from '../recipe/types.js';
+import { publicKeyProblem } from '../agent-client/operator-key.js';
 import { DefinitionError } from '../util/errors.js';
 import { rejectUnknownFields, requireObject } from '../util/fields.js';
 import { exists } from '../util/fs.js';
@@ -29,7 +30,7 @@ const PROFILE_FIELDS: Record<keyof ProfileSpec, true> = {
   artifacts: true,
 };
 const KERNEL_FIELDS: Record<keyof ProfileSpec['kernel'], true> = { base: true, fragments: true, modules: true };
-const AGENT_FIELDS: Record<keyof ProfileSpec['agent'], true> = { password: true, insecureDev: true };
+const AGENT_FIELDS: Record<keyof ProfileSpec['agent'], true> = { operatorKeys: true, insecureDev: true };
 const NETBOOT_FIELDS: Record<keyof ProfileSpec['netboot'], true> = {
   baseUrl: true,
   runmode: true,
@@ -49,8 +50,8 @@ export async function validateProfile(
     throw new DefinitionError(file, 'default export', 'must be defineProfile({...})');
   const s = spec as Record<string, unknown>;
   rejectUnknownFields(file, '', s, PROFILE_FIELDS);
-  const bad = (field: string, problem: string): never => {
-    throw new DefinitionError(file, field, problem);
+  const bad = (field: string, problem: string, hint?: string): never => {
+    throw new DefinitionError(file, field, problem, hint);
   };
   const str = (field: string, v: unknown, opts: { empty?: boolean } = {}): string => {
     if (typeof v !== 'string' || (!opts.empty && v.trim() === ''))
@@ -98,9 +99,17 @@ export async function validateProfile(
 
   requireObject(file, 'agent', s.agent);
   rejectUnknownFields(file, 'agent', s.agent, AGENT_FIELDS);
-  const password = s.agent.password === undefined ? undefined : str('agent.password', s.agent.password);
-  if (password !== undefined && /\s/.test(password))
-    bad('agent.password', 'must not contain whitespace (it can be passed on the kernel command line)');
+  const operatorKeys =
+    s.agent.operatorKeys === undefined ? undefined : strings('agent.operatorKeys', s.agent.operatorKeys);
+  for (const [i, k] of (operatorKeys ?? []).entries()) {
+    const problem = publicKeyProblem(k);
+    if (problem)
+      bad(
+        `agent.operatorKeys[${i}]`,
+        `"${k.slice(0, 24)}": ${problem}`,
+        'An operator PUBLIC key, as printed by `zos-build agent keygen --out FILE`; never a private key.',
+      );
+  }
   const insecureDev = bool('agent.insecureDev', s.agent.insecureDev);
 
   requireObject(file, 'netboot', s.netboot);
@@ -126,7 +135,10 @@ export async function validateProfile(
     compression,
     cmdline,
     variant,
-    agent: { ...(password === undefined ? {} : { password }), ...(insecureDev === undefined ? {} : { insecureDev }) },
+    agent: {
+      ...(operatorKeys === undefined ? {} : { operatorKeys }),
+      ...(insecureDev === undefined ? {} : { insecureDev }),
+    },
     netboot: { baseUrl, runmode, farmId, extraArgs },
     artifacts,
     file,

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -18,10 +18,14 @@ import { createClient } from 'redis';
 import yargs from 'yargs';
 import agentCommand from '../../build/cli/commands/agent.js';
 import { AgentClient, type StreamLine } from '../../build/agent-client/client.js';
+import { mintToken } from '../../build/agent-client/token.js';
+import { pinTls } from '../../build/agent-client/tls-pin.js';
 import { ZosError } from '../../build/util/errors.js';
+import { FINGERPRINT_RE, TEST_KEY_FILE, TEST_PUBLIC_KEY, testAuth, testKey } from '../helpers/operator.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const PASSWORD = `test-${randomUUID()}`;
+/** The agent's host name: the audience its tokens must name. */
+const NODE = 'core0-test';
 const VERSION = '0.0.0-test';
 
 function which(cmd: string): string | undefined {
@@ -83,7 +87,18 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
   let agent: AgentClient | undefined;
   let log = '';
   const redisPids = new Set<number>();
-  const opts = () => ({ host: '127.0.0.1', port, password: PASSWORD });
+  let pin = '';
+  const opts = () => ({ host: '127.0.0.1', port, ...testAuth(pin) });
+  /** A plain node-redis client, as upstream 0-core clients connect: TLS pinned, the token as password. */
+  const rawClient = async () => {
+    const tls = await pinTls('127.0.0.1', port, pin, 5000);
+    const c = createClient({
+      socket: { host: '127.0.0.1', port, tls: true, ...tls.options, reconnectStrategy: false },
+      password: mintToken(testKey, { aud: NODE, ttlS: 600 }),
+    });
+    c.on('error', () => {});
+    return c;
+  };
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'core0-test-'));
@@ -100,7 +115,10 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
     );
     assert.equal(build.status, 0, `go build failed:\n${build.stderr}${build.error ?? ''}`);
     port = await freePort();
-    await writeFile(join(dir, 'cmdline'), `console=ttyS0 zos.password=${PASSWORD} runmode=dev\n`);
+    await writeFile(
+      join(dir, 'cmdline'),
+      `console=ttyS0 zos.keys=${TEST_PUBLIC_KEY} runmode=test hostname=${NODE} farmer_id=7\n`,
+    );
     agentProc = spawn(
       bin,
       [
@@ -122,6 +140,9 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
     agentProc.stdout!.on('data', (b: Buffer) => (log += b.toString()));
     agentProc.stderr!.on('data', (b: Buffer) => (log += b.toString()));
     try {
+      for (let i = 0; i < 300 && !FINGERPRINT_RE.test(log); i++) await sleep(100);
+      pin = FINGERPRINT_RE.exec(log)?.[1] ?? '';
+      assert.ok(pin, 'core0 printed no TLS fingerprint');
       agent = await AgentClient.waitForAgent(opts(), 30_000);
     } catch (err) {
       throw new Error(`${String(err)}\nagent log:\n${log}`);
@@ -190,8 +211,7 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
 
   it("keeps a stream list for a late reader, in 0-core's message format", async () => {
     const r = await agent!.system('sh', ['-c', 'echo a; echo b >&2; exit 2'], { stream: true });
-    const raw = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false }, password: PASSWORD });
-    raw.on('error', () => {});
+    const raw = await rawClient();
     await raw.connect();
     try {
       assert.equal(await raw.type(`stream:${r.id}`), 'list');
@@ -275,8 +295,7 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
     const orig = await agent!.waitResult(id, 10_000);
     assert.equal(orig.state, 'SUCCESS');
     await sleep(500);
-    const raw = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false }, password: PASSWORD });
-    raw.on('error', () => {});
+    const raw = await rawClient();
     await raw.connect();
     try {
       assert.equal(await raw.lLen(`result:${id}`), 1, 'the duplicate must not add a result');
@@ -369,10 +388,16 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
 
   it('reports listening ports with their process', async () => {
     const ports = await agent!.callOk<{ network: string; port: number; pid: number }[]>('info.port');
-    const redisPort = ports.find((p) => p.network === 'tcp' && p.port === port);
-    assert.ok(redisPort, `port ${port} not listed`);
+    const mgmt = ports.find((p) => p.network === 'tcp' && p.port === port);
+    assert.ok(mgmt, `port ${port} not listed`);
+    // The management port is core0's own; redis listens on no TCP port at all, only on its unix socket.
+    assert.equal(mgmt.pid, agentProc!.pid);
     const st = await agent!.state<{ redis_pid: number }>();
-    assert.equal(redisPort.pid, st.redis_pid);
+    assert.deepEqual(
+      ports.filter((p) => p.pid === st.redis_pid && p.network.startsWith('tcp')),
+      [],
+      'redis-server listens on TCP',
+    );
     const dmi = await agent!.call('info.dmi', { types: ['bios', 1] });
     assert.equal(dmi.state, 'SUCCESS');
     const badDmi = await agent!.call('info.dmi', { types: ['memory'] });
@@ -420,18 +445,102 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
     }
   });
 
-  it('refuses a wrong password', async () => {
-    await assert.rejects(AgentClient.connect({ ...opts(), password: 'wrong' }), (err: unknown) => {
-      assert.ok(err instanceof ZosError);
-      assert.match(err.message, new RegExp(`agent at 127\\.0\\.0\\.1:${port} refused the password`));
+  it('refuses tokens that are unsigned, wrongly signed, expired or for another node, and says why', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const unsigned = `${b64({ alg: 'none' })}.${b64({ aud: NODE, exp: now + 600 })}.`;
+    const { privateKey: otherKey } = generateKeyPairSync('ed25519');
+    const cases: [string, string, RegExp][] = [
+      ['alg none', unsigned, /only EdDSA is accepted/],
+      ['other key', mintToken(otherKey, { aud: NODE, ttlS: 600 }), /matches none of the 1 operator key/],
+      ['expired', mintToken(testKey, { aud: NODE, ttlS: 60, now: now - 120 }), /expired at/],
+      ['other node', mintToken(testKey, { aud: 'zos-other', ttlS: 600 }), /names neither this node/],
+      ['other farm', mintToken(testKey, { aud: 'farm:8', ttlS: 600 }), /names neither this node/],
+      ['old password', 'zos-qemu-test', /not a JWT/],
+    ];
+    for (const [name, token, why] of cases) {
+      const before = log.length;
+      await assert.rejects(AgentClient.connect({ ...opts(), token }), (err: unknown) => {
+        assert.ok(err instanceof ZosError, name);
+        assert.match(err.message, new RegExp(`agent at 127\\.0\\.0\\.1:${port} refused the token`), name);
+        return true;
+      });
+      for (let i = 0; i < 50 && !why.test(log.slice(before)); i++) await sleep(100);
+      assert.match(log.slice(before), why, `${name}: the console says why`);
+    }
+    await assert.rejects(AgentClient.connect({ ...opts(), token: undefined }), /requires a token/);
+    // The farm is an audience too.
+    const farm = await AgentClient.connect({ ...opts(), token: mintToken(testKey, { aud: 'farm:7', ttlS: 60 }) });
+    assert.equal(await farm.ping(), `PONG ${VERSION}`);
+    await farm.close();
+  });
+
+  it('refuses a wrong TLS pin before sending anything, and reports the node on first use', async () => {
+    const wrong = `sha256:${'AB:'.repeat(31)}AB`;
+    const before = log.length;
+    let minted = 0;
+    const token = () => {
+      minted++;
+      return mintToken(testKey, { aud: NODE, ttlS: 60 });
+    };
+    await assert.rejects(AgentClient.connect({ host: '127.0.0.1', port, token, tls: { pin: wrong } }), (err) => {
+      assert.match(String(err), /presented TLS certificate sha256:\S+, not the pinned sha256:AB:AB/);
       return true;
     });
-    await assert.rejects(AgentClient.connect({ ...opts(), password: undefined }), /requires a password/);
+    assert.equal(minted, 0, 'no token was even minted for a wrongly pinned node');
+    await sleep(500);
+    assert.doesNotMatch(log.slice(before), /gate: .*(authenticated|refused token)/, 'the node received no AUTH');
+    let seen: [string, string] | undefined;
+    const tofu = await AgentClient.connect({
+      host: '127.0.0.1',
+      port,
+      token,
+      tls: { onFirstUse: (fp, node) => (seen = [fp, node]) },
+    });
+    try {
+      assert.deepEqual(seen, [pin, NODE]);
+      assert.equal(tofu.tlsFingerprint, pin);
+      const t = await tofu.callOk<{ tls: boolean; fingerprint: string; audiences: string[] }>('core.tls');
+      assert.deepEqual([t.tls, t.fingerprint, t.audiences], [true, pin, [NODE, 'farm:7']]);
+    } finally {
+      await tofu.close();
+    }
+    // Plain RESP on the TLS port is not answered.
+    await assert.rejects(
+      AgentClient.connect({ host: '127.0.0.1', port, token, tls: false, connectTimeoutMs: 2000 }),
+      /agent at/,
+    );
+  });
+
+  it('zos-build agent keygen and token mint keys and tokens a node accepts', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'core0-keys-'));
+    const { out, restore } = captureStdout();
+    const cli = (...a: string[]) =>
+      yargs([])
+        .command(agentCommand)
+        .strict()
+        .fail(false)
+        .parseAsync(['agent', ...a]);
+    try {
+      await cli('keygen', '--out', join(base, 'op.pem'));
+      await cli('token', '--key', TEST_KEY_FILE, '--node', NODE, '--ttl', '2m');
+      await assert.rejects(cli('keygen', '--out', join(base, 'op.pem')), /already exists/);
+      await assert.rejects(cli('token', '--key', TEST_KEY_FILE), /--node HOSTNAME or --farm ID is required/);
+      await assert.rejects(cli('token', '--key', TEST_KEY_FILE, '--node', 'x', '--ttl', '2d'), /--ttl 2d/);
+    } finally {
+      restore();
+    }
+    assert.match(out[0]!, /^ed25519:[A-Za-z0-9_-]{43}\n$/);
+    assert.equal(statSync(join(base, 'op.pem')).mode & 0o777, 0o600);
+    const token = out[1]!.trim();
+    const c = await AgentClient.connect({ host: '127.0.0.1', port, token, tls: { pin } });
+    assert.equal(await c.ping(), `PONG ${VERSION}`);
+    await c.close();
+    await rm(base, { recursive: true, force: true });
   });
 
   it('survives 1000 malformed commands', async () => {
-    const raw = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false }, password: PASSWORD });
-    raw.on('error', () => {});
+    const raw = await rawClient();
     await raw.connect();
     try {
       const bad: string[] = [];
@@ -526,8 +635,10 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
           'exec',
           '--port',
           String(port),
-          '--password',
-          PASSWORD,
+          '--key',
+          TEST_KEY_FILE,
+          '--pin',
+          pin,
           '--',
           'sh',
           '-c',
@@ -536,7 +647,7 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
       code = process.exitCode;
       await yargs([])
         .command(agentCommand)
-        .parseAsync(['agent', 'info', 'mem', '--port', String(port), '--password', PASSWORD]);
+        .parseAsync(['agent', 'info', 'mem', '--port', String(port), '--key', TEST_KEY_FILE, '--pin', pin]);
     } finally {
       restore();
       process.exitCode = savedExit;
@@ -556,7 +667,7 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
         .command(agentCommand)
         .strict()
         .fail(false)
-        .parseAsync(['agent', ...a, '--port', String(port), '--password', PASSWORD]);
+        .parseAsync(['agent', ...a, '--port', String(port), '--key', TEST_KEY_FILE, '--pin', pin]);
     let code: typeof process.exitCode;
     try {
       await cli('bash', 'echo $((6*7)); exit 5');
@@ -630,16 +741,36 @@ describe('core0 agent on the host', { skip, timeout: 600_000 }, () => {
     }
   });
 
-  it('refuses to start redis without a password', async () => {
-    const o = await startOther('console=ttyS0 runmode=dev');
-    assert.ok(await waitExit(o.proc, 15_000), 'agent kept running without a password');
+  it('refuses to serve without an operator key, and says the old password is gone', async () => {
+    const o = await startOther('console=ttyS0 runmode=dev zos.password=secret');
+    assert.ok(await waitExit(o.proc, 15_000), 'agent kept running without an operator key');
     assert.equal(o.proc.exitCode, 2);
-    assert.match(o.out(), /NO PASSWORD CONFIGURED/);
+    assert.match(o.out(), /NO OPERATOR KEY CONFIGURED/);
+    assert.match(o.out(), /zos\.password is no longer used/);
+    assert.doesNotMatch(o.out(), /secret/);
   });
 
-  it('serves without a password in insecure mode, with a warning', async () => {
+  it('serves plain RESP in runmode=dev, still with tokens', async () => {
+    const o = await startOther(`runmode=dev zos.keys=${TEST_PUBLIC_KEY} hostname=devnode`);
+    const token = mintToken(testKey, { aud: 'devnode', ttlS: 60 });
+    const c = await AgentClient.waitForAgent({ host: '127.0.0.1', port: o.port, token, tls: false }, 30_000);
+    try {
+      assert.equal(await c.ping(), `PONG ${VERSION}`);
+      assert.equal((await c.callOk<{ tls: boolean }>('core.tls')).tls, false);
+      const st = await c.state<{ redis_pid: number }>();
+      redisPids.add(st.redis_pid);
+    } finally {
+      await c.close();
+    }
+    await assert.rejects(AgentClient.connect({ host: '127.0.0.1', port: o.port, tls: false }), /requires a token/);
+    assert.match(o.out(), /PLAIN RESP/);
+    o.proc.kill('SIGTERM');
+    assert.ok(await waitExit(o.proc, 15_000));
+  });
+
+  it('serves without authentication in insecure mode, with a warning', async () => {
     const o = await startOther('zos.insecure');
-    const c = await AgentClient.waitForAgent({ host: '127.0.0.1', port: o.port }, 30_000);
+    const c = await AgentClient.waitForAgent({ host: '127.0.0.1', port: o.port, tls: false }, 30_000);
     try {
       assert.equal(await c.ping(), `PONG ${VERSION}`);
       const st = await c.state<{ redis_pid: number }>();

@@ -7,6 +7,7 @@ import { AgentClient } from '../../build/agent-client/client.js';
 import { bootVm, freePort, type Vm } from '../../build/qemu/index.js';
 import { readManifest, type Manifest } from '../../build/publish/out-dir.js';
 import qemuProfile from '../../config/qemu.js';
+import { FINGERPRINT_RE, testAuth } from '../helpers/operator.js';
 import { OUT, artifact, initramfsPath } from './helpers.js';
 
 // The qemu profile's image, booted straight from vmlinuz + initramfs (TCG), driven from the host
@@ -16,7 +17,7 @@ describe('qemu profile: the agent in a booted node', { timeout: 20 * 60_000 }, (
   let agent: AgentClient;
   let manifest: Manifest;
   let port: number;
-  const password = qemuProfile.agent.password!;
+  let pin: string;
 
   before(async () => {
     const m = await readManifest(OUT);
@@ -39,9 +40,12 @@ describe('qemu profile: the agent in a booted node', { timeout: 20 * 60_000 }, (
     const banner = await vm.waitFor(/ZOS-BOOT: zos-build (\S+) \(build (\w+)\)/, 180_000);
     assert.equal(banner[1], manifest.version, 'banner shows the built version');
     const bannerAt = Date.now();
-    agent = await AgentClient.waitForAgent({ host: '127.0.0.1', port, password }, 180_000).catch((err: Error) => {
-      throw new Error(`${err.message}\n--- console tail ---\n${vm.tail(40)}`);
-    });
+    pin = (await vm.waitFor(FINGERPRINT_RE, 180_000))[1]!;
+    agent = await AgentClient.waitForAgent({ host: '127.0.0.1', port, ...testAuth(pin) }, 180_000).catch(
+      (err: Error) => {
+        throw new Error(`${err.message}\n--- console tail ---\n${vm.tail(40)}`);
+      },
+    );
     const pong = Date.now();
     console.log(
       `# qemu start -> banner ${((bannerAt - started) / 1000).toFixed(1)} s, -> first PONG ${((pong - started) / 1000).toFixed(1)} s`,
@@ -103,8 +107,11 @@ describe('qemu profile: the agent in a booted node', { timeout: 20 * 60_000 }, (
     assert.ok(Date.now() - t0 < 30_000);
   });
 
-  it('refuses a wrong password', async () => {
-    await assert.rejects(AgentClient.connect({ host: '127.0.0.1', port, password: 'wrong' }), /password/);
+  it('refuses the old shared password', async () => {
+    await assert.rejects(
+      AgentClient.connect({ host: '127.0.0.1', port, token: 'zos-qemu-test', tls: { pin } }),
+      /refused the token/,
+    );
   });
 
   it('keeps answering after 1000 malformed commands', async () => {
@@ -132,7 +139,7 @@ describe('qemu profile: the agent in a booted node', { timeout: 20 * 60_000 }, (
     await agent.system('sh', ['-c', '(sleep 1; kill -9 $(pidof redis-server)) >/dev/null 2>&1 &']);
     await new Promise((r) => setTimeout(r, 3000));
     await agent.close();
-    agent = await AgentClient.waitForAgent({ host: '127.0.0.1', port, password }, 120_000);
+    agent = await AgentClient.waitForAgent({ host: '127.0.0.1', port, ...testAuth(pin) }, 120_000);
     const afterPid = await pid();
     assert.match(afterPid, /^\d+$/);
     assert.notEqual(afterPid, before, 'a new redis-server runs');

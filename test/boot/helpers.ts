@@ -17,6 +17,7 @@ import type { ArtifactKind } from '../../build/profile/types.js';
 import { bootVm, freePort, type BootOptions } from '../../build/qemu/index.js';
 import { StepLog } from '../../build/util/exec.js';
 import { decompress, sniff } from '../../build/release/compare.js';
+import { FINGERPRINT_RE, testAuth } from '../helpers/operator.js';
 
 export const execFileP = promisify(execFile);
 
@@ -86,17 +87,20 @@ export interface NodeBootOptions {
 export async function bootNode(o: NodeBootOptions): Promise<{
   vm: Awaited<ReturnType<typeof bootVm>>;
   agent: AgentClient;
+  /** The host port forwarded to the node's management port. */
+  port: number;
 }> {
   const { vm, port } = await bootNodeVm(o);
-  const password = qemuProfile.agent.password!;
-  const agent = await AgentClient.waitForAgent({ host: '127.0.0.1', port, password }, 240_000).catch(
-    async (err: Error) => {
+  // The operator's way in: the pin from the node's console, a token from the test operator key.
+  const agent = await vm
+    .waitFor(FINGERPRINT_RE, 240_000)
+    .then((m) => AgentClient.waitForAgent({ host: '127.0.0.1', port, ...testAuth(m[1]) }, 240_000))
+    .catch(async (err: Error) => {
       const tail = vm.tail(40);
       await vm.kill();
       throw new Error(`${err.message}\n--- console tail ---\n${tail}`);
-    },
-  );
-  return { vm, agent };
+    });
+  return { vm, agent, port };
 }
 
 /** The VM of bootNode, without waiting for the agent; `port` is the host end of the agent's port 6379. */
@@ -169,7 +173,7 @@ export async function bootExpectBanner(
     t.diagnostic(`${name}: banner "zos-build ${version}" after ${secs.toFixed(1)} s (console: ${consoleLog})`);
     if (manifest().recipes?.some((r) => r.name === 'core0')) {
       const agent = await AgentClient.waitForAgent(
-        { host: '127.0.0.1', port: agentPort, password: qemuProfile.agent.password },
+        { host: '127.0.0.1', port: agentPort, ...testAuth() },
         BOOT_TIMEOUT_MS,
       );
       try {

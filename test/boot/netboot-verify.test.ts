@@ -11,10 +11,10 @@ import { open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentClient } from '../../build/agent-client/client.js';
+import { testAuth } from '../helpers/operator.js';
 import { readNetbootVerifyKey } from '../../build/artifacts/netboot-verify.js';
 import { bootVm, freePort } from '../../build/qemu/index.js';
 import { signNetboot } from '../../build/release/sign.js';
-import qemuProfile from '../../config/qemu.js';
 import { makeTestKey } from '../helpers/gpg.js';
 import {
   bannerRe,
@@ -111,7 +111,7 @@ describe('verified network boot (GRUB, signed kernel and initramfs)', () => {
       await vm.waitFor(/bad signature\.[\s\S]*could not load the kernel or the initramfs/, BOOT_TIMEOUT_MS);
       assert.doesNotMatch(vm.console(), bannerRe(expectedVersion()), 'the node booted a tampered initramfs');
       const answered = await AgentClient.waitForAgent(
-        { host: '127.0.0.1', port: agentPort, password: qemuProfile.agent.password },
+        { host: '127.0.0.1', port: agentPort, ...testAuth() },
         15_000,
       ).then(
         async (a) => {

@@ -12,8 +12,8 @@ import { existsSync } from 'node:fs';
 import { copyFile, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import qemuProfile from '../../config/qemu.js';
 import { AgentClient } from '../../build/agent-client/client.js';
+import { testAuth } from '../helpers/operator.js';
 import { makeFat } from '../../build/artifacts/common.js';
 import { PART_START_SECTOR } from '../../build/artifacts/disk.js';
 import { OVMF_VARS_SNAKEOIL, bootVm, freePort, type BootOptions } from '../../build/qemu/index.js';
@@ -98,10 +98,7 @@ async function bootExpectRefused(t: TestContext, name: string, opts: Omit<BootOp
   try {
     const [line] = await vm.waitFor(REFUSED, BOOT_TIMEOUT_MS);
     t.diagnostic(`${name}: firmware said "${line}"`);
-    const answered = await AgentClient.waitForAgent(
-      { host: '127.0.0.1', port, password: qemuProfile.agent.password },
-      15_000,
-    ).then(
+    const answered = await AgentClient.waitForAgent({ host: '127.0.0.1', port, ...testAuth() }, 15_000).then(
       async (a) => {
         await a.close();
         return true;

@@ -5,8 +5,8 @@ import { describe, it } from 'node:test';
 import { AgentClient } from '../../build/agent-client/client.js';
 import { repoDir } from '../../build/paths.js';
 import { freePort } from '../../build/qemu/index.js';
-import qemuProfile from '../../config/qemu.js';
 import { zosBuild } from '../helpers/cli.js';
+import { TEST_KEY_FILE, testAuth } from '../helpers/operator.js';
 
 // The operator's loop from README: `zos-build run` boots the built image, `zos-build agent` talks to
 // it, and powering the node off ends `run`.
@@ -26,23 +26,25 @@ describe('zos-build run + zos-build agent', { timeout: 10 * 60_000 }, () => {
     run.stderr.resume();
     const exited = new Promise<number | null>((res) => run.on('close', res));
     try {
-      const password = qemuProfile.agent.password!;
-      const agent = await AgentClient.waitForAgent({ host: '127.0.0.1', port, password }, 240_000);
+      const agent = await AgentClient.waitForAgent({ host: '127.0.0.1', port, ...testAuth() }, 240_000);
+      const pin = agent.tlsFingerprint!;
       await agent.close();
       const exec = await zosBuild([
         'agent',
         'exec',
         '--port',
         String(port),
-        '--password',
-        password,
+        '--key',
+        TEST_KEY_FILE,
+        '--pin',
+        pin,
         '--',
         'cat',
         '/etc/os-release',
       ]);
       assert.equal(exec.code, 0, exec.stderr);
       assert.match(exec.stdout, /^ID=zos$/m);
-      const off = await zosBuild(['agent', 'poweroff', '--port', String(port), '--password', password]);
+      const off = await zosBuild(['agent', 'poweroff', '--port', String(port), '--key', TEST_KEY_FILE, '--pin', pin]);
       assert.equal(off.code, 0, off.stderr);
       assert.equal(await exited, 0);
       assert.match(stdout, /ZOS-BOOT: zos-build \S+ \(build \w+\)/, 'run relays the serial console');

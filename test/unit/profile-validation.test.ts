@@ -14,7 +14,7 @@ const good = (): Record<string, unknown> => ({
   compression: 'xz',
   cmdline: 'console=ttyS0',
   variant: 'release',
-  agent: { password: 'secret' },
+  agent: { operatorKeys: ['ed25519:6lerb0hUmgAEOGO3ElAPgtEej-d_zTEv2Pf_YIDViS0'] },
   netboot: { baseUrl: '', runmode: 'test', farmId: '0', extraArgs: '' },
   artifacts: ['efi'],
 });
@@ -81,5 +81,19 @@ describe('profile validation', () => {
       /unknown field/,
     );
     await rejects({ ...good(), agent: { pasword: 'x' } }, 'agent.pasword', /unknown field/);
+    // The shared password is gone: a profile still carrying one is told so, not silently ignored.
+    await rejects({ ...good(), agent: { password: 'x' } }, 'agent.password', /unknown field/);
+  });
+
+  it('accepts only operator PUBLIC keys in their text form', async () => {
+    const key = (k: unknown) => ({
+      ...good(),
+      agent: { operatorKeys: ['ed25519:6lerb0hUmgAEOGO3ElAPgtEej-d_zTEv2Pf_YIDViS0', k] },
+    });
+    await rejects(key('ssh-ed25519 AAAAC3Nza'), 'agent.operatorKeys[1]', /must start with "ed25519:"/);
+    await rejects(key('ed25519:tooshort'), 'agent.operatorKeys[1]', /43 base64url characters/);
+    await rejects(key('-----BEGIN PRIVATE KEY-----'), 'agent.operatorKeys[1]', /must start with/);
+    await rejects(key(42), 'agent.operatorKeys[1]', /must be a string/);
+    await rejects({ ...good(), agent: { operatorKeys: 'ed25519:x' } }, 'agent.operatorKeys', /array of strings/);
   });
 });

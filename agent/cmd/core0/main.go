@@ -42,8 +42,9 @@ func parseFlags(pid1 bool) flags {
 	}
 	fs := flag.NewFlagSet("core0", flag.ContinueOnError)
 	fs.StringVar(&f.redisServer, "redis-server", "/usr/bin/redis-server", "redis-server binary")
-	fs.IntVar(&f.redisPort, "redis-port", 6379, "TCP port redis listens on")
-	fs.StringVar(&f.redisBind, "redis-bind", bind, "addresses redis binds (space or comma separated)")
+	// The management port is core0's own (package gate); redis listens only on its unix socket.
+	fs.IntVar(&f.redisPort, "redis-port", 6379, "management port (TLS, token AUTH, then spliced to redis)")
+	fs.StringVar(&f.redisBind, "redis-bind", bind, "addresses the management port binds (space or comma separated)")
 	fs.StringVar(&f.runDir, "run-dir", "/run/core0", "runtime directory (redis config and socket)")
 	fs.StringVar(&f.config, "config", settings.ConfigPath, "agent config file (key=value)")
 	fs.StringVar(&f.cmdline, "cmdline", settings.CmdlinePath, "file holding the kernel command line")
@@ -107,8 +108,8 @@ func run(pid1 bool, f flags) {
 	for _, w := range warns {
 		clog.Warnf("settings: %s", w)
 	}
-	clog.Infof("settings: runmode=%s farmer_id=%q debug=%v insecure=%v password=%s hostname=%q",
-		st.RunMode, st.FarmerID, st.Debug, st.Insecure, describeSecret(st.Password, st.Sources["password"]), st.Hostname)
+	clog.Infof("settings: runmode=%s farmer_id=%q debug=%v insecure=%v hostname=%q",
+		st.RunMode, st.FarmerID, st.Debug, st.Insecure, st.Hostname)
 
 	r := reaper.New()
 
@@ -139,29 +140,21 @@ func run(pid1 bool, f flags) {
 		return
 	}
 
-	if st.Password == "" {
-		if !st.Insecure {
-			clog.Banner(
-				"NO PASSWORD CONFIGURED: core0 refuses to start redis without one.",
-				"Set zos.password=... on the kernel command line (or password= in "+f.config+"),",
-				"or zos.insecure / insecure_dev=true for a development node.",
-				"This node accepts no commands.")
-			if !pid1 {
-				os.Exit(2)
-			}
-			waitHalt(pid1, sigs, halt, nil, nil, network)
-			return
+	if host == "" {
+		host, _ = os.Hostname()
+	}
+	mgmt := planMgmt(st, host, f.redisPort, f.config)
+	if mgmt.refuse {
+		if !pid1 {
+			os.Exit(2)
 		}
-		clog.Banner(
-			"INSECURE MODE: redis accepts commands WITHOUT A PASSWORD.",
-			"Anyone who can reach port "+fmt.Sprint(f.redisPort)+" can run any program as root on this node.",
-			"Never use zos.insecure / insecure_dev=true outside development.")
+		waitHalt(pid1, sigs, halt, nil, nil, network)
+		return
 	}
 
 	absRun, _ := filepath.Abs(f.runDir)
 	sup := redisd.New(redisd.Config{
-		Binary: f.redisServer, Port: f.redisPort, Bind: f.redisBind, Password: st.Password,
-		Insecure: st.Insecure, RunDir: absRun, Debug: st.Debug, MaxMemory: "256mb",
+		Binary: f.redisServer, RunDir: absRun, Debug: st.Debug, MaxMemory: "256mb",
 	}, r)
 	if err := sup.Prepare(); err != nil {
 		clog.Errorf("redis: %v", err)
@@ -185,12 +178,23 @@ func run(pid1 bool, f flags) {
 		default:
 		}
 	}
+	front, err := startMgmt(mgmt, f.redisBind, f.redisPort, sup.DialOptions().Addr)
+	if err != nil {
+		clog.Errorf("management port: %v", err)
+		if !pid1 {
+			os.Exit(1)
+		}
+		waitHalt(pid1, sigs, halt, nil, sup, network)
+		return
+	}
+	defer front.Close()
 	clog.Infof("redis is ready; serving commands on port %d", f.redisPort)
 
 	pool := resp.NewPool(sup.DialOptions(), 16)
 	srv := agent.New(version, pool, r, jobs.DefaultConfig)
 	srv.Shutdown = func(poweroff bool) { halt <- poweroff }
 	srv.ContainerDir = filepath.Join(f.runDir, "containers")
+	handleCoreTLS(srv, mgmt)
 	srv.State = func() map[string]interface{} {
 		return map[string]interface{}{"redis_pid": sup.Pid(), "redis_restarts": sup.Restarts(), "pid1": pid1}
 	}
@@ -198,13 +202,6 @@ func run(pid1 bool, f flags) {
 		clog.Forever("command loop", time.Second, srv.Serve)
 	})
 	waitHalt(pid1, sigs, halt, srv, sup, network)
-}
-
-func describeSecret(v, src string) string {
-	if v == "" {
-		return "(none)"
-	}
-	return "set (from " + src + ")"
 }
 
 // waitHalt blocks until a signal or a reboot/poweroff command, then shuts

@@ -45,8 +45,9 @@ func runOutbound(pid1 bool, f flags, st settings.Settings, host string, r *reape
 			"or zos.insecure on a development node to accept any certificate.")
 		return
 	}
-	if st.Password != "" {
-		clog.Warnf("outbound mode: the node password (%s) is ignored: nothing listens for it", st.Sources["password"])
+	if st.OperatorKeys != "" {
+		clog.Warnf("outbound mode: operator keys (%s) are not used: nothing listens for tokens; "+
+			"the management redis' ACLs decide who drives this node", st.Sources["operator_keys"])
 	}
 	if host == "" {
 		host, _ = os.Hostname()

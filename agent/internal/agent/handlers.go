@@ -14,6 +14,11 @@ import (
 	"zos-build/agent/internal/protocol"
 )
 
+// haltGrace is how long core.reboot/core.poweroff wait after storing their
+// result before the node goes down: a slow client (an emulated node, a far
+// network) still needs a few round trips to collect it.
+const haltGrace = 2 * time.Second
+
 func badArgs(err error) jobs.Outcome { return jobs.Fail(protocol.CodeBadRequest, err) }
 
 func (s *Server) register() {
@@ -122,9 +127,12 @@ func (s *Server) register() {
 				return jobs.Fail(protocol.CodeInternal, errors.New("shutdown is not available"))
 			}
 			// Act only after the result has been pushed (Done closes after
-			// the result is stored).
+			// the result is stored), and give the client haltGrace to read the
+			// flag and the result through the management port (TLS, then the
+			// splice to redis) before redis stops.
 			go func() {
 				<-j.Done()
+				time.Sleep(haltGrace)
 				s.haltOnce.Do(func() { s.Shutdown(poweroff) })
 			}()
 			if poweroff {

@@ -91,3 +91,24 @@ func TestSupervisorRestartsRedis(t *testing.T) {
 		t.Fatal("still running after Stop")
 	}
 }
+
+// A node's redis: no TCP port, no password, only the 0700 unix socket the management port splices to.
+func TestRenderSocketOnly(t *testing.T) {
+	s, err := Render(Config{RunDir: "/run/core0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"port 0\n", "protected-mode yes\n", `unixsocket "/run/core0/redis.sock"`,
+		"unixsocketperm 700\n"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("missing %q in\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "bind ") || strings.Contains(s, "requirepass") {
+		t.Errorf("socket-only config binds or has a password:\n%s", s)
+	}
+	_, err = Render(Config{RunDir: "/" + strings.Repeat("x", 100)})
+	if err == nil || !strings.Contains(err.Error(), "too long") {
+		t.Errorf("a socket path too long for a unix socket: %v", err)
+	}
+}

@@ -25,12 +25,14 @@ var RunModes = []string{"prod", "test", "dev", "qa"}
 
 // Settings is the resolved configuration.
 type Settings struct {
-	Password string
-	Debug    bool
-	RunMode  string
-	FarmerID string
-	Hostname string
-	Insecure bool
+	// OperatorKeys lists the operator public keys whose signed tokens open
+	// the management port (text form, see package gate); public material only.
+	OperatorKeys string
+	Debug        bool
+	RunMode      string
+	FarmerID     string
+	Hostname     string
+	Insecure     bool
 	// Outbound, when its URL is set, makes the node dial out to a
 	// management redis instead of listening (outbound.go).
 	Outbound Outbound
@@ -83,7 +85,7 @@ func ParseCmdline(s string) Cmdline {
 // ParseConfig reads key=value lines. Blank lines and lines starting with '#'
 // are ignored; values may be wrapped in single or double quotes. Malformed
 // lines are reported but do not stop parsing: a typo in one line must not
-// cost the node its password.
+// cost the node its operator keys.
 func ParseConfig(r io.Reader) (map[string]string, []string) {
 	out := map[string]string{}
 	var warns []string
@@ -124,19 +126,19 @@ func parseBool(v string) (bool, bool) {
 }
 
 var fileKeys = map[string]bool{
-	"password": true, "debug": true, "runmode": true,
+	"operator_keys": true, "debug": true, "runmode": true,
 	"farmer_id": true, "hostname": true, "insecure_dev": true,
 }
 
 // sourceKeys names each setting in one source of settings.
 type sourceKeys struct {
-	origin                                                 string
-	password, debug, runmode, farmerID, hostname, insecure string
+	origin                                             string
+	keys, debug, runmode, farmerID, hostname, insecure string
 }
 
 var (
-	fileSourceKeys    = sourceKeys{"file", "password", "debug", "runmode", "farmer_id", "hostname", "insecure_dev"}
-	cmdlineSourceKeys = sourceKeys{"cmdline", "zos.password", "zos.debug", "runmode", "farmer_id", "hostname", "zos.insecure"}
+	fileSourceKeys    = sourceKeys{"file", "operator_keys", "debug", "runmode", "farmer_id", "hostname", "insecure_dev"}
+	cmdlineSourceKeys = sourceKeys{"cmdline", "zos.keys", "zos.debug", "runmode", "farmer_id", "hostname", "zos.insecure"}
 )
 
 // Resolve applies defaults, then the config file, then the command line.
@@ -165,16 +167,23 @@ func Resolve(file map[string]string, cmd Cmdline, debugDefault bool) (Settings, 
 		warns = append(warns, fmt.Sprintf("%s: runmode %q is not one of %v; keeping %q", src, v, RunModes, s.RunMode))
 	}
 
+	// The shared password is gone (docs/protocol.md, threat model): say so instead of ignoring it.
+	if _, ok := cmd["zos.password"]; ok {
+		warns = append(warns, "cmdline: zos.password is no longer used; clients authenticate with tokens "+
+			"signed by an operator key (zos.keys=)")
+	}
 	for k := range file {
-		if !fileKeys[k] {
+		if k == "password" {
+			warns = append(warns, "file: password is no longer used; set operator_keys= instead")
+		} else if !fileKeys[k] {
 			warns = append(warns, fmt.Sprintf("file: unknown key %q ignored", k))
 		}
 	}
 	// Both sources set the same settings under their own key names; the file comes first so the
 	// command line (what an operator changes per boot) wins.
 	apply := func(src map[string]string, k sourceKeys) {
-		if v, ok := src[k.password]; ok {
-			s.Password, s.Sources["password"] = v, k.origin
+		if v, ok := src[k.keys]; ok {
+			s.OperatorKeys, s.Sources["operator_keys"] = v, k.origin
 		}
 		if v, ok := src[k.debug]; ok {
 			setBool(&s.Debug, "debug", v, k.origin)

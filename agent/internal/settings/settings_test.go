@@ -29,27 +29,27 @@ func TestParseConfig(t *testing.T) {
 }
 
 func TestCmdlineWinsOverFile(t *testing.T) {
-	file := map[string]string{"password": "file", "debug": "false", "runmode": "test", "farmer_id": "1", "hostname": "filehost", "insecure_dev": "true"}
-	cmd := ParseCmdline("zos.password=cmd zos.debug runmode=dev farmer_id=42 hostname=node1 zos.insecure=false")
+	file := map[string]string{"operator_keys": "ed25519:file", "debug": "false", "runmode": "test", "farmer_id": "1", "hostname": "filehost", "insecure_dev": "true"}
+	cmd := ParseCmdline("zos.keys=ed25519:a,ed25519:b zos.debug runmode=dev farmer_id=42 hostname=node1 zos.insecure=false")
 	s, warns := Resolve(file, cmd, false)
 	if len(warns) != 0 {
 		t.Fatalf("warnings %v", warns)
 	}
-	if s.Password != "cmd" || !s.Debug || s.RunMode != "dev" || s.FarmerID != "42" || s.Hostname != "node1" || s.Insecure {
+	if s.OperatorKeys != "ed25519:a,ed25519:b" || !s.Debug || s.RunMode != "dev" || s.FarmerID != "42" || s.Hostname != "node1" || s.Insecure {
 		t.Fatalf("%+v", s)
 	}
-	if s.Sources["password"] != "cmdline" {
+	if s.Sources["operator_keys"] != "cmdline" {
 		t.Fatalf("sources %v", s.Sources)
 	}
 }
 
 func TestFileOnlyAndDefaults(t *testing.T) {
 	s, _ := Resolve(map[string]string{}, Cmdline{}, false)
-	if s.RunMode != "prod" || s.Debug || s.Insecure || s.Password != "" {
+	if s.RunMode != "prod" || s.Debug || s.Insecure || s.OperatorKeys != "" {
 		t.Fatalf("%+v", s)
 	}
-	s, _ = Resolve(map[string]string{"insecure_dev": "true", "password": "p"}, Cmdline{}, false)
-	if !s.Insecure || s.Password != "p" {
+	s, _ = Resolve(map[string]string{"insecure_dev": "true", "operator_keys": "ed25519:k"}, Cmdline{}, false)
+	if !s.Insecure || s.OperatorKeys != "ed25519:k" {
 		t.Fatalf("%+v", s)
 	}
 }
@@ -89,14 +89,14 @@ func TestLoad(t *testing.T) {
 	dir := t.TempDir()
 	cl := filepath.Join(dir, "cmdline")
 	cf := filepath.Join(dir, "core0.conf")
-	os.WriteFile(cl, []byte("zos.password=pw\n"), 0o600)
+	os.WriteFile(cl, []byte("zos.keys=ed25519:k\n"), 0o600)
 	os.WriteFile(cf, []byte("runmode=test\n"), 0o600)
 	s, warns := Load(cl, cf, false)
-	if s.Password != "pw" || s.RunMode != "test" || len(warns) != 0 {
+	if s.OperatorKeys != "ed25519:k" || s.RunMode != "test" || len(warns) != 0 {
 		t.Fatalf("%+v %v", s, warns)
 	}
 	s, warns = Load(filepath.Join(dir, "none"), filepath.Join(dir, "none.conf"), false)
-	if len(warns) != 1 || s.Password != "" {
+	if len(warns) != 1 || s.OperatorKeys != "" {
 		t.Fatalf("%+v %v", s, warns)
 	}
 }
@@ -116,5 +116,14 @@ func TestOutboundSettings(t *testing.T) {
 	s, _ = Resolve(nil, ParseCmdline("runmode=prod"), false)
 	if s.Outbound.URL != "" {
 		t.Fatalf("outbound without zos.mgmt: %+v", s.Outbound)
+	}
+}
+
+// The shared password is gone: a node booted with the old setting says so instead of silently ignoring it.
+func TestPasswordIsRefusedLoudly(t *testing.T) {
+	s, warns := Resolve(map[string]string{"password": "p"}, ParseCmdline("zos.password=q"), false)
+	if s.OperatorKeys != "" || len(warns) != 2 || !strings.Contains(warns[0], "zos.password is no longer used") ||
+		!strings.Contains(warns[1], "operator_keys") {
+		t.Fatalf("%+v %q", s, warns)
 	}
 }

@@ -11,6 +11,12 @@
  *   zos-build agent upload ./file /var/tmp/file | download /var/tmp/file ./file
  *   zos-build agent call disk.list | call btrfs.subvol_list '{"path":"/mnt/pool"}'
  *   zos-build agent reboot | poweroff
+ *   zos-build agent keygen --out op.pem     (prints the public key for zos.keys= / agent.operatorKeys)
+ *   zos-build agent token --key op.pem --node zos-525400123456 [--ttl 10m]
+ *
+ * Every action that talks to a node authenticates with --key (mints a short-lived token for the node
+ * named in its TLS certificate) or --token, over TLS pinned with --pin (else trusted on first use, said
+ * loudly); --plain only for runmode=dev / insecure nodes.
  *
  * Outbound mode (a node with zos.mgmt=, driven through the management Redis; docs/protocol.md):
  *   zos-build agent admit --mgmt rediss://mgmt:6380 --pin sha256:... --node zos-5254... --sha256 <hex>
@@ -18,7 +24,9 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { INFO_KINDS, type InfoKind } from '../../agent-client/types.js';
+import { generateKeyFile, loadPrivateKey } from '../../agent-client/operator-key.js';
+import { audienceOf, mintToken, parseTtl } from '../../agent-client/token.js';
+import { type ConnectOptions, INFO_KINDS, type InfoKind } from '../../agent-client/types.js';
 import type { MgmtOptions } from '../../agent-client/mgmt.js';
 import { ZosError } from '../../util/errors.js';
 
@@ -36,6 +44,8 @@ const ACTIONS = [
   'reboot',
   'poweroff',
   'admit',
+  'token',
+  'keygen',
 ] as const;
 type Action = (typeof ACTIONS)[number];
 
@@ -44,7 +54,14 @@ export interface AgentArgs {
   args: string[];
   host: string;
   port: number;
-  password?: string;
+  key?: string;
+  token?: string;
+  ttl: string;
+  node?: string;
+  farm?: string;
+  pin?: string;
+  plain: boolean;
+  out?: string;
   wait: number;
   timeout: number;
   'max-time'?: number;
@@ -53,8 +70,6 @@ export interface AgentArgs {
   '--'?: string[];
   // outbound mode
   mgmt?: string;
-  node?: string;
-  pin?: string;
   sha256?: string;
   'mgmt-user'?: string;
   'mgmt-password'?: string;
@@ -103,16 +118,68 @@ async function admit(argv: ArgumentsCamelCase<AgentArgs>): Promise<void> {
   );
 }
 
+/** How to reach and authenticate to the node, from --key/--token/--pin/--plain and their variables. */
+async function connectOptions(argv: ArgumentsCamelCase<AgentArgs>): Promise<ConnectOptions> {
+  const keyFile = argv.key ?? process.env.ZOS_KEY;
+  let token: ConnectOptions['token'] = argv.token ?? process.env.ZOS_TOKEN;
+  if (token === undefined && keyFile) {
+    const key = await loadPrivateKey(keyFile);
+    const ttlS = parseTtl(argv.ttl);
+    const fixed = audienceOf(argv);
+    token = (node: string) => {
+      const aud = fixed.length > 0 ? fixed : [node];
+      if (aud[0] === '') {
+        throw new ZosError('--key over --plain: which node is the token for?', 'Pass --node HOSTNAME or --farm ID.');
+      }
+      return mintToken(key, { aud, ttlS, sub: 'zos-build' });
+    };
+  }
+  const pin = argv.pin ?? process.env.ZOS_PIN;
+  const tls: ConnectOptions['tls'] = argv.plain
+    ? false
+    : {
+        pin,
+        onFirstUse: (fp, node) =>
+          process.stderr.write(
+            `!!! TRUST ON FIRST USE: node ${node || '?'} at ${argv.host}:${argv.port} presented ${fp}\n` +
+              "!!! Compare it with the 'TLS fingerprint' line on the node's console, then pass --pin " +
+              `${fp}\n`,
+          ),
+      };
+  return { host: argv.host, port: argv.port, token, tls };
+}
+
+/** keygen and token: local actions, no node involved. */
+async function runLocal(argv: ArgumentsCamelCase<AgentArgs>): Promise<void> {
+  if (argv.action === 'keygen') {
+    if (!argv.out) throw new ZosError('agent keygen: --out FILE is required (the private key is written there)');
+    const pub = await generateKeyFile(argv.out);
+    process.stderr.write(`private key written to ${argv.out} (keep it secret); public key:\n`);
+    process.stdout.write(`${pub}\n`);
+    return;
+  }
+  const keyFile = argv.key ?? process.env.ZOS_KEY;
+  if (!keyFile) throw new ZosError('agent token: --key FILE is required (an operator private key)');
+  const aud = audienceOf(argv);
+  if (aud.length === 0) {
+    throw new ZosError(
+      'agent token: --node HOSTNAME or --farm ID is required (the audience)',
+      'A node accepts tokens naming its host name (zos-<mac>) or farm:<farmer_id>.',
+    );
+  }
+  const token = mintToken(await loadPrivateKey(keyFile), { aud, ttlS: parseTtl(argv.ttl), sub: 'zos-build' });
+  process.stdout.write(`${token}\n`);
+}
+
 async function run(argv: ArgumentsCamelCase<AgentArgs>): Promise<void> {
+  if (argv.action === 'token' || argv.action === 'keygen') return runLocal(argv);
   if (argv.action === 'admit') return admit(argv);
   if (argv.mgmt && !argv.node) {
     throw new ZosError('agent: --mgmt needs --node <id> (the node to drive through the management Redis)');
   }
-  const password = argv.password ?? process.env.ZOS_PASSWORD;
-  const { mgmtConnectOptions } = await import('../../agent-client/mgmt.js');
   const opts = argv.mgmt
-    ? await mgmtConnectOptions(mgmtOptions(argv), argv.node)
-    : { host: argv.host, port: argv.port, password };
+    ? await (await import('../../agent-client/mgmt.js')).mgmtConnectOptions(mgmtOptions(argv), argv.node)
+    : await connectOptions(argv);
   const { AgentClient: Client, AgentCommandError } = await import('../../agent-client/client.js');
   const agent = argv.wait > 0 ? await Client.waitForAgent(opts, argv.wait * 1000) : await Client.connect(opts);
   const timeoutMs = argv.timeout * 1000;
@@ -260,8 +327,27 @@ const command: CommandModule<object, AgentArgs> = {
       .positional('action', { choices: ACTIONS, describe: 'what to do', demandOption: true })
       .positional('args', { type: 'string', array: true, default: [] as string[], describe: 'arguments of the action' })
       .option('host', { type: 'string', default: '127.0.0.1', describe: "the node's address" })
-      .option('port', { type: 'number', default: 6379, describe: "the node's redis port" })
-      .option('password', { type: 'string', describe: 'agent password (default: $ZOS_PASSWORD)' })
+      .option('port', { type: 'number', default: 6379, describe: "the node's management port" })
+      .option('key', {
+        type: 'string',
+        describe: 'operator private key (PEM): mint a short-lived token per use (default: $ZOS_KEY)',
+      })
+      .option('token', { type: 'string', describe: 'a token from `agent token` (default: $ZOS_TOKEN)' })
+      .option('ttl', { type: 'string', default: '10m', describe: 'lifetime of minted tokens (90s, 10m, 2h; max 24h)' })
+      .option('node', {
+        type: 'string',
+        describe:
+          "the node's host name (zos-<mac>): token audience (default: from its TLS cert); with --mgmt, the node to drive",
+      })
+      .option('farm', { type: 'string', describe: 'token audience: every node with this farmer_id' })
+      .option('pin', {
+        type: 'string',
+        describe:
+          "the node's TLS fingerprint sha256:... from its console (default: $ZOS_PIN; else trust on first use); " +
+          "with --mgmt, the management Redis certificate's",
+      })
+      .option('plain', { type: 'boolean', default: false, describe: 'no TLS (nodes in runmode=dev or insecure mode)' })
+      .option('out', { type: 'string', describe: 'keygen: file to write the private key to' })
       .option('wait', { type: 'number', default: 0, describe: 'retry for this many seconds while the node boots' })
       .option('timeout', { type: 'number', default: 60, describe: 'seconds to wait for a result' })
       .option('max-time', { type: 'number', describe: 'exec/bash: kill the program after this many seconds' })
@@ -271,8 +357,6 @@ const command: CommandModule<object, AgentArgs> = {
         type: 'string',
         describe: 'outbound mode: the management Redis (rediss://HOST:PORT) a node with zos.mgmt= dials',
       })
-      .option('node', { type: 'string', describe: 'outbound mode: the node id (its host name, e.g. zos-525400123456)' })
-      .option('pin', { type: 'string', describe: 'outbound mode: sha256:<hex> of the management Redis certificate' })
       .option('mgmt-user', { type: 'string', describe: 'operator ACL user on the management Redis (default: default)' })
       .option('mgmt-password', {
         type: 'string',
@@ -280,7 +364,8 @@ const command: CommandModule<object, AgentArgs> = {
       })
       .option('sha256', { type: 'string', describe: "admit: the node's identity hash from its console" })
       .example('$0 agent exec -- uname -r', 'run a program on the node')
-      .example('$0 agent info mem', 'print memory information as JSON')
+      .example('$0 agent info mem --key op.pem --pin sha256:AB:...', 'print memory information as JSON')
+      .example('$0 agent keygen --out op.pem', 'make an operator key; prints the public key')
       .example(
         '$0 agent admit --mgmt rediss://mgmt:6380 --pin sha256:<hex> --node zos-525400123456 --sha256 <hex>',
         'admit an outbound node on the management Redis',

@@ -47,10 +47,14 @@ const command: CommandModule<object, RunArgs> = {
           'UEFI Secure Boot on, with this OVMF variable store template (keys enrolled), e.g. ' +
           `${OVMF_VARS_SNAKEOIL} for a build signed with Debian's snakeoil key (docs/secure-boot.md)`,
       })
-      .option('port', { type: 'number', default: 16379, describe: "host port forwarded to the node's Redis (6379)" })
+      .option('port', {
+        type: 'number',
+        default: 16379,
+        describe: "host port forwarded to the node's management port (6379)",
+      })
       .option('append', {
         type: 'string',
-        describe: "kernel arguments added to the image's command line (kernel only), e.g. zos.password=...",
+        describe: "kernel arguments added to the image's command line (kernel only), e.g. zos.keys=ed25519:...",
       })
       .option('memory', { type: 'number', default: 1024, describe: 'guest memory, MiB' })
       .option('minutes', { type: 'number', default: 60, describe: 'stop the VM after this long' }) as never,
@@ -102,7 +106,7 @@ const command: CommandModule<object, RunArgs> = {
       lifetimeMs: argv.minutes * 60_000,
     });
     console.error(
-      `zos ${manifest.version} (${argv.profile}) booting from ${argv.from}; agent at 127.0.0.1:${argv.port}, e.g. zos-build agent ping --port ${argv.port} --wait 120; console log ${consoleLog}`,
+      `zos ${manifest.version} (${argv.profile}) booting from ${argv.from}; agent at 127.0.0.1:${argv.port}, e.g. zos-build agent ping --port ${argv.port} --wait 120 --key <operator key> --pin <the console's TLS fingerprint>; console log ${consoleLog}`,
     );
     buildAbort.signal.addEventListener('abort', () => void vm.kill());
     // Relay the serial console as it grows.
