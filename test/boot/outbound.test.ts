@@ -15,6 +15,7 @@ import { AgentClient, type StreamLine } from '../../build/agent-client/client.js
 import { mgmtConnectOptions, mgmtRedis, nodeNamespace, type MgmtOptions } from '../../build/agent-client/mgmt.js';
 import { freePort, type Vm } from '../../build/qemu/index.js';
 import { BOOT_TIMEOUT_MS, REPO, bootNodeVm, execFileP, expectedVersion, tempDir } from './helpers.js';
+import { selfSignedCert } from '../helpers/tls-cert.js';
 
 const OPERATOR_PASSWORD = 'operator-test-password';
 
@@ -68,27 +69,8 @@ describe('qemu profile: outbound mode (no listening port, driven through a manag
   before(async () => {
     dir = await tempDir('outbound');
     // The operator's throwaway management certificate and its pin, as the docs tell an operator to make them.
-    await execFileP('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=zos-test-mgmt',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-    ]);
-    const fp = (
-      await execFileP('openssl', ['x509', '-in', join(dir, 'cert.pem'), '-noout', '-fingerprint', '-sha256'])
-    ).stdout.trim();
-    const pin = `sha256:${fp.replace(/^.*=/, '').replace(/:/g, '').toLowerCase()}`;
+    const cert = await selfSignedCert(dir, 'zos-test-mgmt');
+    const pin = cert.pin;
     const port = await freePort();
     await writeFile(
       join(dir, 'redis.conf'),
@@ -96,8 +78,8 @@ describe('qemu profile: outbound mode (no listening port, driven through a manag
         'port 0',
         `tls-port ${port}`,
         'bind 127.0.0.1',
-        `tls-cert-file ${join(dir, 'cert.pem')}`,
-        `tls-key-file ${join(dir, 'key.pem')}`,
+        `tls-cert-file ${cert.certFile}`,
+        `tls-key-file ${cert.keyFile}`,
         'tls-auth-clients no',
         'save ""',
         'appendonly no',

@@ -4,20 +4,18 @@
  * certificates.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { connect, createServer, type ConnectionOptions } from 'node:tls';
-import { promisify } from 'node:util';
 import { mkdtemp } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { aclSetUser, checkNodeId, parseMgmtUrl } from '../../build/agent-client/mgmt.js';
 import { parsePin, pinTls } from '../../build/agent-client/tls-pin.js';
 import { ZosError } from '../../build/util/errors.js';
+import { selfSignedCert } from '../helpers/tls-cert.js';
 
-const run = promisify(execFile);
 
 describe('outbound mode: management URL, node id, admission ACL', () => {
   it('accepts rediss://HOST[:PORT] only', () => {
@@ -53,27 +51,8 @@ describe('outbound mode: management URL, node id, admission ACL', () => {
 });
 
 async function selfSigned(dir: string, name: string): Promise<{ key: Buffer; cert: Buffer; pin: string }> {
-  const key = join(dir, `${name}.key`);
-  const cert = join(dir, `${name}.pem`);
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    `/CN=${name}`,
-    '-keyout',
-    key,
-    '-out',
-    cert,
-  ]);
-  const fp = (await run('openssl', ['x509', '-in', cert, '-noout', '-fingerprint', '-sha256'])).stdout;
-  return { key: await readFile(key), cert: await readFile(cert), pin: `sha256:${fp.replace(/^.*=/, '').trim()}` };
+  const c = await selfSignedCert(dir, name);
+  return { key: await readFile(c.keyFile), cert: await readFile(c.certFile), pin: c.pin };
 }
 
 /** A TLS server on 127.0.0.1 that answers "hello" to whoever completes the handshake. */
