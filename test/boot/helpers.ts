@@ -252,7 +252,7 @@ export async function writeArtifact(
   outDir: string,
   netboot: Partial<NetbootSettings> = {},
   epoch = 1_700_000_000,
-  extra: Pick<ArtifactInput, 'netbootVerify'> = {},
+  extra: Pick<ArtifactInput, 'netbootVerify' | 'signer'> = {},
 ): Promise<string[]> {
   const workDir = await tempDir(`work-${kind}`);
   const log = await StepLog.create(join(outDir, 'logs', `${kind}.log`));

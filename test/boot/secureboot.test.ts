@@ -16,7 +16,8 @@ import { AgentClient } from '../../build/agent-client/client.js';
 import { testAuth } from '../helpers/operator.js';
 import { makeFat } from '../../build/artifacts/common.js';
 import { PART_START_SECTOR } from '../../build/artifacts/disk.js';
-import { OVMF_VARS_SNAKEOIL, bootVm, freePort, type BootOptions } from '../../build/qemu/index.js';
+import { bootVm, freePort, type BootOptions } from '../../build/qemu/index.js';
+import { SECURE, SNAKEOIL_CERT, decryptedSnakeoilKey } from '../helpers/snakeoil.js';
 import { StepLog } from '../../build/util/exec.js';
 import {
   BOOT_TIMEOUT_MS,
@@ -32,11 +33,6 @@ import {
   need,
   tempDir,
 } from './helpers.js';
-
-/** Debian's ovmf package: the snakeoil key (passphrase "snakeoil") and certificate enrolled in the VARS. */
-const SNAKEOIL_KEY = '/usr/share/ovmf/PkKek-1-snakeoil.key';
-const SNAKEOIL_CERT = '/usr/share/ovmf/PkKek-1-snakeoil.pem';
-const SECURE = { vars: OVMF_VARS_SNAKEOIL };
 
 /** The firmware's refusal of an image whose signature is missing, unknown or broken. */
 const REFUSED = /BdsDxe: failed to (load|start) Boot\d+ .*: (Access Denied|Security Violation)/;
@@ -125,12 +121,7 @@ describe('Secure Boot (OVMF secboot firmware, snakeoil key enrolled)', () => {
   before(async () => {
     scratch = await tempDir('secureboot');
     // The build refuses passphrase-protected keys (it cannot answer a prompt): decrypt a copy.
-    key = join(scratch, 'snakeoil.key');
-    const pem = createPrivateKey({ key: await readFile(SNAKEOIL_KEY), passphrase: 'snakeoil' }).export({
-      type: 'pkcs8',
-      format: 'pem',
-    });
-    await writeFile(key, pem, { mode: 0o600 });
+    key = await decryptedSnakeoilKey(scratch);
     const profile = (manifest() as { profile?: string }).profile ?? 'qemu';
     const out = join(scratch, 'out');
     await execFileP(

@@ -16,7 +16,6 @@ import { parsePin, pinTls } from '../../build/agent-client/tls-pin.js';
 import { ZosError } from '../../build/util/errors.js';
 import { selfSignedCert } from '../helpers/tls-cert.js';
 
-
 describe('outbound mode: management URL, node id, admission ACL', () => {
   it('accepts rediss://HOST[:PORT] only', () => {
     assert.deepEqual(parseMgmtUrl('rediss://10.0.2.2:6380'), { host: '10.0.2.2', port: 6380, tls: true });
