@@ -2,12 +2,13 @@
  * Verified network boot: netboot/ written with a throwaway OpenPGP key embedded in zos-net.efi
  * (GRUB, check_signatures=enforce), signed by `signNetboot` with that key's secret half, served over
  * HTTP on 127.0.0.1. A signed node boots to its agent; once one byte of the initramfs changes on the
- * server, GRUB says so on the console and the node does not boot it. Three UEFI boots under TCG
- * (zos-net.efi signed, usb-netboot.img signed, zos-net.efi tampered).
+ * server, GRUB says so on the console and the node does not boot it. Four UEFI boots under TCG
+ * (zos-net.efi signed, usb-netboot.img signed, zos-net.efi Secure-Boot-signed under Secure Boot,
+ * zos-net.efi tampered).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { open, readdir, rm } from 'node:fs/promises';
+import { open, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentClient } from '../../build/agent-client/client.js';
@@ -15,11 +16,14 @@ import { testAuth } from '../helpers/operator.js';
 import { readNetbootVerifyKey } from '../../build/artifacts/netboot-verify.js';
 import { bootVm, freePort } from '../../build/qemu/index.js';
 import { signNetboot } from '../../build/release/sign.js';
+import { loadEfiSigner } from '../../build/sign/efi-signer.js';
+import { SECURE, SNAKEOIL_CERT, decryptedSnakeoilKey } from '../helpers/snakeoil.js';
 import { makeTestKey } from '../helpers/gpg.js';
 import {
   bannerRe,
   BOOT_TIMEOUT_MS,
   bootExpectBanner,
+  consoleLogPath,
   expectedVersion,
   need,
   serveDir,
@@ -32,11 +36,14 @@ describe('verified network boot (GRUB, signed kernel and initramfs)', () => {
   let http: FileServer | undefined;
   let scratch = '';
   let dir = ''; // the served netboot/: written for this server, with the key, then signed
+  let verify: Awaited<ReturnType<typeof readNetbootVerifyKey>>;
+  let gpgKey: Awaited<ReturnType<typeof makeTestKey>>;
 
   before(async () => {
     scratch = await tempDir('netverify');
     const key = await makeTestKey(scratch);
-    const verify = await readNetbootVerifyKey(key.publicKey);
+    gpgKey = key;
+    verify = await readNetbootVerifyKey(key.publicKey);
     assert.equal(verify.fingerprint, key.fingerprint);
     // The port goes into zos-net.efi's config, so the server starts first, on the folder to come.
     dir = join(scratch, 'out', 'netboot');
@@ -78,6 +85,30 @@ describe('verified network boot (GRUB, signed kernel and initramfs)', () => {
       network: true,
     });
     assert.ok(http!.requests.slice(from).includes('/vmlinuz.sig'), 'GRUB on the stick did not check vmlinuz.sig');
+  });
+
+  test('under Secure Boot, a signed verifying zos-net.efi boots the signed kernel and initramfs', async (t) => {
+    if (!need(t, 'netboot/vmlinuz')) return;
+    // GRUB without shim: its own OpenPGP check (the embedded key) is what verifies the kernel there.
+    const sbOut = join(scratch, 'sb');
+    const sbDir = join(sbOut, 'netboot');
+    const sbHttp = await serveDir(sbDir);
+    try {
+      const signer = await loadEfiSigner({ key: await decryptedSnakeoilKey(scratch), cert: SNAKEOIL_CERT });
+      const base = `http://10.0.2.2:${sbHttp.port}/`;
+      await writeArtifact('netboot', sbOut, { baseUrl: base }, undefined, { netbootVerify: verify, signer });
+      await signNetboot(sbDir, { key: gpgKey.fingerprint, gnupgHome: gpgKey.home });
+      await bootExpectBanner(t, 'netverify-secureboot', {
+        firmware: 'uefi',
+        secureBoot: SECURE,
+        netboot: { tftpDir: sbDir, bootfile: 'zos-net.efi' },
+      });
+      assert.ok(sbHttp.requests.includes('/vmlinuz.sig'), 'GRUB under Secure Boot did not check vmlinuz.sig');
+      const console = await readFile(consoleLogPath('netverify-secureboot'), 'latin1');
+      assert.match(console, /Secure boot enabled/, 'the kernel did not run under Secure Boot');
+    } finally {
+      await sbHttp.close();
+    }
   });
 
   test('one flipped byte of the initramfs on the server: GRUB refuses it and the node does not boot', async (t) => {
