@@ -260,8 +260,17 @@ describe('qemu profile: node management through the agent', { timeout: 30 * 60_0
     const [hostname, , marker] = who.streams[0].split('\n');
     assert.equal(hostname, 'ca');
     assert.equal(marker, 'pristine');
-    const ping = await inside(a, 'ping -c 2 -W 5 10.20.0.3 && ping -c 1 -W 5 10.20.0.1');
-    assert.equal(ping.state, 'SUCCESS', `container a reaches b and the node over zbr0: ${ping.streams.join('\n')}`);
+    const ping = await inside(a, 'ping -c 3 -W 5 10.20.0.3 && ping -c 3 -W 5 10.20.0.1');
+    if (ping.state !== 'SUCCESS') {
+      // What the node saw, for the failure message: addresses, neighbours, the bridge's ports and fdb, nft.
+      const diag = await agent.bash(
+        'ip addr show zbr0; ip neigh; bridge link; bridge fdb show br zbr0; nft list ruleset; ' +
+          'cat /proc/sys/net/ipv4/conf/zbr0/rp_filter /proc/sys/net/ipv4/conf/zbr0/arp_ignore',
+      );
+      assert.fail(
+        `container a reaches b and the node over zbr0: ${ping.streams.join('\n')}\n${diag.streams.join('\n')}`,
+      );
+    }
     // The image stays pristine: b does not see what a wrote.
     const other = await inside(b, 'ls /etc');
     assert.doesNotMatch(other.streams[0], /written/);

@@ -113,6 +113,8 @@ describe('qemu profile: the node userland on real disks and NICs', { timeout: 20
           '--dhcp-range=10.78.0.50,10.78.0.60,1h --dhcp-leasefile=/tmp/leases --pid-file=/tmp/dnsmasq.pid ' +
           '--dhcp-authoritative --log-dhcp --log-facility=/tmp/dnsmasq.log',
         '(ip netns exec client udhcpc -i v1 -n -q -f -t 8 -T 4 -s /bin/true 2>&1 || { cat /tmp/dnsmasq.log; false; })',
+        // dnsmasq writes its lease file in its main loop, after the ACK went out: wait for the line.
+        'for i in $(seq 1 40); do grep -q " 10.78.0." /tmp/leases 2>/dev/null && break; sleep 0.5; done',
         'cat /tmp/leases',
       ].join(' && '),
       180_000,
