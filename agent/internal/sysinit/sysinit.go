@@ -77,12 +77,23 @@ func IsMountPoint(path string) bool {
 	return st.Dev != pst.Dev
 }
 
-// NICs returns physical-looking interfaces (not lo), sorted by name.
+// sysClassNet is where the kernel lists network interfaces (a test points it elsewhere).
+var sysClassNet = "/sys/class/net"
+
+// physical reports whether an interface is backed by a device (a NIC on a bus). Bridges, veths,
+// bonds, VLANs and tunnels that commands create have no device link: DHCP on them would flush the
+// static addresses their creator gave them.
+func physical(name string) bool {
+	_, err := os.Stat(filepath.Join(sysClassNet, name, "device"))
+	return err == nil
+}
+
+// NICs returns the physical interfaces (not lo, not software interfaces), sorted by name.
 func NICs() []net.Interface {
 	ifs, _ := net.Interfaces()
 	var out []net.Interface
 	for _, i := range ifs {
-		if i.Flags&net.FlagLoopback != 0 || len(i.HardwareAddr) == 0 {
+		if i.Flags&net.FlagLoopback != 0 || len(i.HardwareAddr) == 0 || !physical(i.Name) {
 			continue
 		}
 		out = append(out, i)

@@ -38,3 +38,21 @@ func TestIsMountPoint(t *testing.T) {
 		t.Fatal("temp dir reported as mount point")
 	}
 }
+
+// Only interfaces with a device behind them get DHCP: a bridge or veth made by bridge.create or a
+// container has none, and udhcpc's deconfig would flush the static address it was given.
+func TestPhysicalNeedsADevice(t *testing.T) {
+	old := sysClassNet
+	defer func() { sysClassNet = old }()
+	sysClassNet = t.TempDir()
+	for _, dir := range []string{"eth0/device", "zbr0/bridge", "vc1n0"} {
+		if err := os.MkdirAll(filepath.Join(sysClassNet, dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, want := range map[string]bool{"eth0": true, "zbr0": false, "vc1n0": false, "gone": false} {
+		if got := physical(name); got != want {
+			t.Errorf("physical(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
