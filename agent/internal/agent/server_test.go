@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,29 +14,18 @@ import (
 	"zos-build/agent/internal/protocol"
 	"zos-build/agent/internal/reaper"
 	"zos-build/agent/internal/redisd"
+	"zos-build/agent/internal/redisd/redistest"
 	"zos-build/agent/internal/resp"
 )
 
 func init() { clog.SetOutput(io.Discard) }
 
 func setup(t *testing.T) (*Server, *resp.Pool) {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server not installed")
-	}
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	r := reaper.New()
-	sup := redisd.New(redisd.Config{Binary: bin, Port: port, Bind: "127.0.0.1", Password: "pw", RunDir: t.TempDir()}, r)
-	if err := sup.Prepare(); err != nil {
-		t.Fatal(err)
-	}
-	go sup.Run()
-	t.Cleanup(func() { sup.Stop(5 * time.Second) })
-	if err := sup.WaitReady(10 * time.Second); err != nil {
-		t.Fatal(err)
-	}
+	sup, _ := redistest.Start(t, redisd.Config{Port: port, Bind: "127.0.0.1", Password: "pw", RunDir: t.TempDir()}, r)
 	pool := resp.NewPool(sup.DialOptions(), 4)
 	s := New("test", pool, r, jobs.DefaultConfig)
 	go s.Serve()

@@ -6,9 +6,6 @@ import (
 	"crypto/tls"
 	"io"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,31 +13,15 @@ import (
 	"zos-build/agent/internal/clog"
 	"zos-build/agent/internal/reaper"
 	"zos-build/agent/internal/redisd"
+	"zos-build/agent/internal/redisd/redistest"
 )
 
 func init() { clog.SetOutput(io.Discard) }
 
 // startRedis runs a real redis-server on a unix socket only, as on a node.
 func startRedis(t *testing.T) string {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server not installed")
-	}
-	dir, err := os.MkdirTemp("", "gate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	sup := redisd.New(redisd.Config{Binary: bin, RunDir: dir}, reaper.New())
-	if err := sup.Prepare(); err != nil {
-		t.Fatal(err)
-	}
-	go sup.Run()
-	t.Cleanup(func() { sup.Stop(5 * time.Second) })
-	if err := sup.WaitReady(10 * time.Second); err != nil {
-		t.Fatal(err)
-	}
-	return filepath.Join(dir, "redis.sock")
+	_, cfg := redistest.Start(t, redisd.Config{}, reaper.New())
+	return cfg.SocketPath()
 }
 
 type session struct {
