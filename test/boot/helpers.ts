@@ -15,6 +15,7 @@ import { archFacts } from '../../build/arch.js';
 import { writers, type ArtifactInput, type NetbootSettings } from '../../build/artifacts/index.js';
 import type { ArtifactKind } from '../../build/profile/types.js';
 import { bootVm, freePort, type BootOptions } from '../../build/qemu/index.js';
+import { makeFat } from '../../build/artifacts/common.js';
 import { StepLog } from '../../build/util/exec.js';
 import { decompress, sniff } from '../../build/release/compare.js';
 import { FINGERPRINT_RE, testAuth } from '../helpers/operator.js';
@@ -275,4 +276,25 @@ export async function writeArtifact(
     log.close();
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/** A FAT disk with `efi` at the firmware's removable-media path (EFI/BOOT/BOOTX64.EFI). */
+export async function espWith(efi: string, scratch: string, name: string): Promise<string> {
+  const esp = join(scratch, `${name}.img`);
+  const log = await StepLog.create(join(scratch, `${name}.log`));
+  try {
+    await makeFat({
+      image: esp,
+      label: 'ESP',
+      serial: '12345678',
+      files: [{ src: efi, dest: 'EFI/BOOT/BOOTX64.EFI' }],
+      slackBytes: 1 << 20,
+      epoch: 0,
+      workDir: scratch,
+      log,
+    });
+  } finally {
+    log.close();
+  }
+  return esp;
 }

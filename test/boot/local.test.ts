@@ -1,10 +1,7 @@
 /** Boots from local media: kernel + initramfs directly, zos.efi, usb.img, zos.iso (BIOS and UEFI). */
 import { after, before, describe, test } from 'node:test';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { makeFat } from '../../build/artifacts/common.js';
-import { StepLog } from '../../build/util/exec.js';
-import { artifact, bootExpectBanner, directCmdline, initramfsPath, need, tempDir } from './helpers.js';
+import { artifact, bootExpectBanner, directCmdline, espWith, initramfsPath, need, tempDir } from './helpers.js';
 
 describe('local boot', () => {
   let scratch = '';
@@ -28,22 +25,7 @@ describe('local boot', () => {
   test('zos.efi (UKI) started by OVMF from an ESP', async (t) => {
     if (!need(t, 'zos.efi')) return;
     // The firmware's removable-media path: a FAT disk with the UKI as EFI/BOOT/BOOTX64.EFI.
-    const esp = join(scratch, 'esp.img');
-    const log = await StepLog.create(join(scratch, 'esp.log'));
-    try {
-      await makeFat({
-        image: esp,
-        label: 'ESP',
-        serial: '12345678',
-        files: [{ src: artifact('zos.efi'), dest: 'EFI/BOOT/BOOTX64.EFI' }],
-        slackBytes: 1 << 20,
-        epoch: 0,
-        workDir: scratch,
-        log,
-      });
-    } finally {
-      log.close();
-    }
+    const esp = await espWith(artifact('zos.efi'), scratch, 'esp');
     await bootExpectBanner(t, 'efi-uefi', { firmware: 'uefi', disk: { file: esp, as: 'virtio' } });
   });
 

@@ -14,11 +14,9 @@ import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { AgentClient } from '../../build/agent-client/client.js';
 import { testAuth } from '../helpers/operator.js';
-import { makeFat } from '../../build/artifacts/common.js';
 import { PART_START_SECTOR } from '../../build/artifacts/disk.js';
 import { bootVm, freePort, type BootOptions } from '../../build/qemu/index.js';
 import { SECURE, SNAKEOIL_CERT, decryptedSnakeoilKey } from '../helpers/snakeoil.js';
-import { StepLog } from '../../build/util/exec.js';
 import {
   BOOT_TIMEOUT_MS,
   OUT,
@@ -27,6 +25,7 @@ import {
   bannerRe,
   bootExpectBanner,
   consoleLogPath,
+  espWith,
   execFileP,
   expectedVersion,
   manifest,
@@ -45,27 +44,6 @@ async function walk(dir: string): Promise<string[]> {
     else if (e.isFile()) out.push(p);
   }
   return out;
-}
-
-/** A FAT disk with `efi` at the firmware's removable-media path (EFI/BOOT/BOOTX64.EFI). */
-async function espWith(efi: string, scratch: string, name: string): Promise<string> {
-  const esp = join(scratch, `${name}.img`);
-  const log = await StepLog.create(join(scratch, `${name}.log`));
-  try {
-    await makeFat({
-      image: esp,
-      label: 'ESP',
-      serial: '12345678',
-      files: [{ src: efi, dest: 'EFI/BOOT/BOOTX64.EFI' }],
-      slackBytes: 1 << 20,
-      epoch: 0,
-      workDir: scratch,
-      log,
-    });
-  } finally {
-    log.close();
-  }
-  return esp;
 }
 
 /**
