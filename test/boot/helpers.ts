@@ -36,8 +36,8 @@ interface Manifest {
   recipes?: Array<{ name: string }>;
 }
 
-export function manifest(): Manifest {
-  const f = join(OUT, 'manifest.json');
+export function manifest(dir = OUT): Manifest {
+  const f = join(dir, 'manifest.json');
   return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as Manifest) : {};
 }
 
@@ -78,6 +78,8 @@ export interface NodeBootOptions {
   nic?: BootOptions['nic'];
   /** Only that NIC: no second NIC, no extra disks. */
   bare?: boolean;
+  /** The output dir to boot (default OUT, the qemu profile's), with its manifest's command line. */
+  out?: string;
 }
 
 /**
@@ -110,11 +112,13 @@ export async function bootNodeVm(o: NodeBootOptions): Promise<{
   port: number;
 }> {
   const port = await freePort();
+  const out = o.out ?? OUT;
+  const cmdline = o.out ? manifest(o.out).cmdline : `${qemuProfile.cmdline} rdinit=/init`;
   const vm = await bootVm({
     firmware: 'bios',
-    kernel: artifact('vmlinuz'),
-    initrd: initramfsPath(),
-    append: `${qemuProfile.cmdline} rdinit=/init ${o.append ?? ''}`.trim(),
+    kernel: join(out, 'vmlinuz'),
+    initrd: initramfsPath(out),
+    append: `${cmdline ?? ''} ${o.append ?? ''}`.trim(),
     network: true,
     nic: o.nic ?? 'virtio-net-pci',
     secondNic: !o.bare,
