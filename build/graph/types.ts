@@ -35,3 +35,6 @@ export interface Graph {
   /** Dependencies before dependents; ties broken by id so the order is stable. */
   order: string[];
 }
+
+/** A step output's folder for facts about the output that are not published (see the initramfs step). */
+export const STEP_META_DIR = 'meta';

@@ -1,18 +1,22 @@
-import { chmod, mkdir, symlink } from 'node:fs/promises';
+import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { repoFileHash } from '../graph/inputs.js';
-import type { Step } from '../graph/types.js';
+import { STEP_META_DIR, type Step } from '../graph/types.js';
 import { repoDir } from '../paths.js';
 import type { Profile } from '../profile/types.js';
 import { recipeStepId } from '../recipe/step.js';
-import { buildInitramfs, initramfsFileName } from './compress.js';
+import { initramfsFileName } from './compress.js';
+import type { CpioEntry } from './cpio.js';
 import { archFacts } from '../arch.js';
-import { checkImageElves } from './elf.js';
 import { generatedFiles } from './generated.js';
-import { collectRootfs } from './rootfs.js';
+import { layerSegment, packImage, type PackLayer } from './pack.js';
+import { exists } from '../util/fs.js';
 
 export const INITRAMFS_STEP = 'initramfs';
 export const OVERLAY_DIR = 'rootfs-overlay';
+/** Components of the image that are not recipes (the report names them so). */
+export const OVERLAY_COMPONENT = 'rootfs-overlay';
+export { GENERATED_COMPONENT } from './pack.js';
 
 /** Paths a release image leaves out: headers and docs are for building, not for running. */
 const RELEASE_EXCLUDES = [/^usr\/include(\/|$)/, /^usr\/share\/(doc|man|info)(\/|$)/];
@@ -55,15 +59,57 @@ export interface InitramfsStepOptions {
   layers: string[];
 }
 
+/** The step that packs one layer recipe's rootfs into its own compressed archive (see pack.ts). */
+export const layerStepId = (recipe: string): string => `layer:${recipe}`;
+
+/** A layer step's archive, and the initramfs step's record of its pieces (for the report). */
+const SEGMENT_FILE = (c: Profile['compression']): string => initramfsFileName(c).replace(/^initramfs/, 'layer');
+export const SEGMENTS_INFO = `${STEP_META_DIR}/segments.json`;
+
+/** A release image leaves headers and docs out, in every piece. */
+function imageEntries(profile: Profile): (entries: CpioEntry[]) => CpioEntry[] {
+  return (entries) =>
+    profile.variant === 'release' ? entries.filter((e) => !RELEASE_EXCLUDES.some((re) => re.test(e.path))) : entries;
+}
+
 /**
- * Packs the image's root filesystem: the staged rootfs of each layer recipe (see `layers`), then rootfs-overlay/, then generated files, into one compressed newc cpio.
+ * One recipe's rootfs as a compressed archive of its own, cached with the recipe: an edit elsewhere
+ * (overlay, another recipe, the version) reuses it as is.
+ */
+export function layerStep(recipe: string, profile: Profile, epoch: number): Step {
+  return {
+    id: layerStepId(recipe),
+    deps: [recipeStepId(recipe)],
+    async inputs() {
+      return {
+        compression: profile.compression,
+        // Only for RELEASE_EXCLUDES: a release image drops headers and docs.
+        release: profile.variant === 'release',
+        epoch,
+        // The cpio writer and the compressors' flags shape the bytes.
+        builder: await repoFileHash('build/image'),
+      };
+    },
+    async run(ctx) {
+      const rootfs = join(ctx.depOutputs.get(recipeStepId(recipe))!, 'rootfs');
+      const file = join(ctx.outDir, SEGMENT_FILE(profile.compression));
+      const written = await layerSegment(rootfs, imageEntries(profile), epoch, profile.compression, file);
+      ctx.log.note(written ? 'packed' : 'no files: no archive');
+    },
+  };
+}
+
+/**
+ * Packs the image (see pack.ts): checks the merged root filesystem (skeleton, layers in order,
+ * rootfs-overlay/, generated files) for conflicts and missing libraries, then concatenates each
+ * layer's cached archive, the overlay's, and a last one with the generated files.
  */
 export function initramfsStep(opts: InitramfsStepOptions): Step {
   const { profile } = opts;
   const layerRecipes = opts.layers;
   return {
     id: INITRAMFS_STEP,
-    deps: layerRecipes.map(recipeStepId),
+    deps: [...layerRecipes.map(recipeStepId), ...layerRecipes.map(layerStepId)],
     async inputs() {
       return {
         overlay: await repoFileHash(OVERLAY_DIR),
@@ -80,21 +126,30 @@ export function initramfsStep(opts: InitramfsStepOptions): Step {
       };
     },
     async run(ctx) {
-      const skeleton = await makeSkeleton(join(ctx.workDir, 'skeleton'));
-      const layers = [
-        skeleton,
-        ...layerRecipes.map((r) => join(ctx.depOutputs.get(recipeStepId(r))!, 'rootfs')),
-        { dir: join(repoDir, OVERLAY_DIR), modes: 'git' as const },
-      ];
-      const generated = generatedFiles({ profile, version: opts.version, buildId: ctx.fingerprint.slice(0, 12) });
-      let entries = await collectRootfs(layers, generated);
-      if (profile.variant === 'release')
-        entries = entries.filter((e) => !RELEASE_EXCLUDES.some((re) => re.test(e.path)));
-      // Every ELF must find its interpreter and libraries inside the image, or the node fails at run time.
-      await checkImageElves(entries, archFacts(profile.arch).gnuTriplet);
-      const file = join(ctx.outDir, initramfsFileName(profile.compression));
-      const res = await buildInitramfs({ entries, epoch: opts.epoch, compression: profile.compression, outFile: file });
-      ctx.log.note(`${entries.length} entries, ${res.bytes} bytes compressed (${profile.compression})`);
+      const layers: PackLayer[] = [];
+      for (const r of layerRecipes) {
+        const segment = join(ctx.depOutputs.get(layerStepId(r))!, SEGMENT_FILE(profile.compression));
+        const rootfs = join(ctx.depOutputs.get(recipeStepId(r))!, 'rootfs');
+        layers.push({ component: r, rootfs, segment: (await exists(segment)) ? segment : null });
+      }
+      layers.push({ component: OVERLAY_COMPONENT, rootfs: { dir: join(repoDir, OVERLAY_DIR), modes: 'git' } });
+      const res = await packImage({
+        base: [await makeSkeleton(join(ctx.workDir, 'skeleton'))],
+        layers,
+        generated: generatedFiles({ profile, version: opts.version, buildId: ctx.fingerprint.slice(0, 12) }),
+        select: imageEntries(profile),
+        epoch: opts.epoch,
+        compression: profile.compression,
+        elfTriplet: archFacts(profile.arch).gnuTriplet,
+        outFile: join(ctx.outDir, initramfsFileName(profile.compression)),
+        workDir: join(ctx.workDir, 'pack'),
+      });
+      await mkdir(join(ctx.outDir, STEP_META_DIR), { recursive: true });
+      await writeFile(join(ctx.outDir, SEGMENTS_INFO), `${JSON.stringify(res.segments, null, 2)}\n`);
+      const bytes = res.segments.reduce((n, i) => n + i.bytes, 0);
+      ctx.log.note(
+        `${res.entries} entries in ${res.segments.length} archives, ${bytes} bytes (${profile.compression})`,
+      );
     },
   };
 }

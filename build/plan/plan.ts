@@ -1,9 +1,9 @@
 import { makeGraph } from '../graph/graph.js';
 import type { Graph, Step } from '../graph/types.js';
-import { INITRAMFS_STEP, initramfsStep } from '../image/step.js';
+import { INITRAMFS_STEP, initramfsStep, layerStep } from '../image/step.js';
 import type { Profile } from '../profile/types.js';
 import { providerOf } from '../recipe/roles.js';
-import { recipeStep, recipeStepId, type BuildEnv } from '../recipe/step.js';
+import { recipeStep, recipeStepId, stampOf, type BuildEnv } from '../recipe/step.js';
 import type { Recipe } from '../recipe/types.js';
 
 /** The recipes that fill the roles a profile needs (see build/recipe/roles.ts). */
@@ -81,8 +81,9 @@ export function recipeClosure(
 }
 
 /**
- * One declarative profile in, one graph of steps out (LinuxKit style): a step per recipe, the
- * initramfs, then one step per boot artifact the profile asks for.
+ * One declarative profile in, one graph of steps out (LinuxKit style): a step per recipe, a step per
+ * image layer (its compressed piece of the initramfs), the initramfs, then one step per boot artifact
+ * the profile asks for.
  */
 export function planBuild(
   env: BuildEnv,
@@ -93,6 +94,8 @@ export function planBuild(
   const used = recipeClosure(env.profile, recipes, [roles.kernel, ...(roles.bootloader ? [roles.bootloader] : [])]);
   const steps: Step[] = [...used.values()].map((r) => recipeStep(r, env, dependencyClosure(r.name, recipes)));
   const layers = imageLayers(env.profile, recipes, roles.kernel);
+  // A layer's files keep their recipe's timestamp: a new commit repacks only what carries the version.
+  steps.push(...layers.map((r) => layerStep(r, env.profile, stampOf(recipes.get(r)!, env).epoch)));
   steps.push(initramfsStep({ profile: env.profile, version: env.version, epoch: env.epoch, layers }));
   const artifacts = artifactSteps(env, roles);
   steps.push(...artifacts);

@@ -1,6 +1,7 @@
 import { copyFile, mkdir, readFile, rename, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { join } from 'node:path';
+import { STEP_META_DIR } from '../graph/types.js';
 import type { Plan } from '../plan/plan.js';
 import type { Profile } from '../profile/types.js';
 import { recipeStepId } from '../recipe/step.js';
@@ -77,22 +78,27 @@ export async function publish(input: PublishInput): Promise<Manifest> {
     ];
     for (const id of input.plan.finals.filter((f) => f !== kernelStep)) {
       const dir = input.outputs.get(id)!;
-      for (const f of await listFiles(dir)) copies.push([join(dir, f), f]);
+      // meta/: what a step records about its output for the build itself (e.g. the report), not an artifact.
+      for (const f of await listFiles(dir)) if (!f.startsWith(`${STEP_META_DIR}/`)) copies.push([join(dir, f), f]);
     }
     // License texts of every component, gathered by each recipe step (see collectLicenses).
     for (const name of [...input.plan.recipes.keys()].sort()) {
       const legal = join(input.outputs.get(recipeStepId(name))!, 'legal');
       if (await exists(legal)) for (const f of await listFiles(legal)) copies.push([join(legal, f), join('legal', f)]);
     }
-    const artifacts: Manifest['artifacts'] = [];
-    for (const [src, rel] of copies) {
-      const dest = join(tmp, rel);
-      await mkdir(join(dest, '..'), { recursive: true });
-      await copyFile(src, dest, constants.COPYFILE_FICLONE);
-      // License texts ship with the image but are not boot artifacts (they go to legal-info in releases).
-      if (!rel.startsWith('legal/'))
-        artifacts.push({ file: rel, size: (await stat(dest)).size, sha256: await sha256File(dest) });
-    }
+    // Copied and hashed side by side: the hashing of one file overlaps the copying of the next.
+    const artifacts: Manifest['artifacts'] = (
+      await Promise.all(
+        copies.map(async ([src, rel]) => {
+          const dest = join(tmp, rel);
+          await mkdir(join(dest, '..'), { recursive: true });
+          await copyFile(src, dest, constants.COPYFILE_FICLONE);
+          // License texts ship with the image but are not boot artifacts (they go to legal-info in releases).
+          if (rel.startsWith('legal/')) return undefined;
+          return { file: rel, size: (await stat(dest)).size, sha256: await sha256File(dest) };
+        }),
+      )
+    ).filter((a) => a !== undefined);
     artifacts.sort((a, b) => (a.file < b.file ? -1 : 1));
     const kernel = input.plan.recipes.get(input.plan.roles.kernel)!;
     const manifest: Manifest = {

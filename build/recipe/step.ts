@@ -78,7 +78,8 @@ const BUILDER_CODE = [
 /** 1980-01-01, the epoch of components that do not carry the project's version (as Nix does). */
 export const FIXED_EPOCH = 315532800;
 
-function stampOf(recipe: Recipe, env: BuildEnv): { version: string; epoch: number } {
+/** The version and SOURCE_DATE_EPOCH a recipe's build (and its files' timestamps in the image) carry. */
+export function stampOf(recipe: Recipe, env: BuildEnv): { version: string; epoch: number } {
   return recipe.stampsProjectVersion ? { version: env.version, epoch: env.epoch } : { version: '', epoch: FIXED_EPOCH };
 }
 

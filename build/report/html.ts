@@ -123,9 +123,9 @@ function componentsTable(d: ReportData): string {
   const empty = (n: number) => '<td></td>'.repeat(n);
   const foot =
     `<tr id="image-total"><td>all files</td>${num(img.files.length)}${bytesCell(img.bytes)}${empty(3)}</tr>` +
-    `<tr id="archive-total"><td>cpio archive</td><td></td>${bytesCell(img.archiveBytes)}${empty(3)}</tr>` +
+    `<tr id="archive-total"><td>cpio archives</td><td></td>${bytesCell(img.archiveBytes)}${empty(3)}</tr>` +
     `<tr id="initramfs-total"><td>initramfs (real, ${esc(img.compression)})</td>${empty(3)}${compressedCells(img.compressedBytes)}<td></td></tr>`;
-  const head = `<th>component</th><th>files</th><th colspan="2">uncompressed</th><th colspan="2">${esc(img.compression)}, alone (estimate)</th><th></th>`;
+  const head = `<th>component</th><th>files</th><th colspan="2">uncompressed</th><th colspan="2">in the image (${esc(img.compression)})</th><th></th>`;
   return table('components', head, rows, foot);
 }
 

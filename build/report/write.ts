@@ -10,9 +10,9 @@ import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../util/fs.js';
 import { criticalPath } from './critical-path.js';
 import { renderReport } from './html.js';
-import { OVERLAY_COMPONENT, imageSizes, type ComponentLayer } from './image-sizes.js';
-import { INITRAMFS_STEP, OVERLAY_DIR } from '../image/step.js';
-import { repoDir } from '../paths.js';
+import { imageSizes } from './image-sizes.js';
+import { INITRAMFS_STEP, SEGMENTS_INFO } from '../image/step.js';
+import type { SegmentInfo } from '../image/segments.js';
 
 export const REPORT_FILE = 'report.html';
 
@@ -51,15 +51,11 @@ export async function writeReport(dir: string, manifest: Manifest, input: Report
     })),
   );
   const critical = criticalPath(steps.map((s) => ({ id: s.id, deps: s.deps, duration: s.end - s.start })));
-  // The layers the initramfs step stacks, in its order: packages, the kernel's modules, the overlay.
-  // (the initramfs step's dependencies are exactly those recipe steps).
-  const layerSteps = graph.steps.get(INITRAMFS_STEP)?.deps ?? [];
-  const layers: ComponentLayer[] = layerSteps
-    .filter((id) => input.outputs.has(id))
-    .map((id) => ({ component: id.replace(/^recipe:/, ''), dir: join(input.outputs.get(id)!, 'rootfs') }));
-  layers.push({ component: OVERLAY_COMPONENT, dir: join(repoDir, OVERLAY_DIR) });
   const initramfs = join(dir, initramfsFileName(profile.compression));
-  const image = await imageSizes(initramfs, profile.compression, layers, manifest.sourceDateEpoch);
+  const segments = JSON.parse(
+    await readFile(join(input.outputs.get(INITRAMFS_STEP)!, SEGMENTS_INFO), 'utf8'),
+  ) as SegmentInfo[];
+  const image = await imageSizes(initramfs, profile.compression, segments);
   const finished = Math.max(Date.now(), ...steps.map((s) => s.end));
   const html = renderReport({
     profile: manifest.profile,

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AgentClient, StreamLine } from '../../build/agent-client/client.js';
 import type { Vm } from '../../build/qemu/index.js';
-import { readNewc } from '../helpers/newc-read.js';
+import { readNewcImage } from '../helpers/newc-read.js';
 import { rawTar, type RawTarEntry } from '../helpers/tar-raw.js';
 import { bootNode, initramfsCpio, serveDir, type FileServer } from './helpers.js';
 
@@ -30,7 +30,7 @@ interface BlockDevice {
 
 /** A container root filesystem: the image's own static busybox and a few applet links. */
 async function busyboxRootfs(): Promise<Buffer> {
-  const bb = readNewc(await initramfsCpio()).records.find((r) => r.name === 'bin/busybox');
+  const bb = readNewcImage(await initramfsCpio()).files.get('bin/busybox');
   assert.ok(bb, 'bin/busybox is in the initramfs');
   const entries: RawTarEntry[] = [
     { path: 'bin/', type: '5' },

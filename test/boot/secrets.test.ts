@@ -16,7 +16,7 @@ import { generatedFiles } from '../../build/image/generated.js';
 import type { Profile } from '../../build/profile/types.js';
 import generic from '../../config/generic.js';
 import qemu from '../../config/qemu.js';
-import { readNewc } from '../helpers/newc-read.js';
+import { readNewcImage } from '../helpers/newc-read.js';
 import { TEST_KEY_FILE } from '../helpers/operator.js';
 import { OUT, initramfsCpio } from './helpers.js';
 
@@ -55,7 +55,8 @@ describe('no secret in any artifact', () => {
     assert.ok(files.length > 5, `${OUT} holds ${files.length} files: build the qemu profile first`);
     const found = files.flatMap((f) => findSecrets(relative(OUT, f), readFileSync(f)));
     const cpio = await initramfsCpio();
-    for (const rec of readNewc(cpio).records) found.push(...findSecrets(`initramfs:${rec.name}`, rec.data));
+    for (const rec of readNewcImage(cpio).archives.flat())
+      found.push(...findSecrets(`initramfs:${rec.name}`, rec.data));
     assert.deepEqual(found, []);
     // And the positive side: the image does carry the operator's public key, so the search looked.
     assert.ok(cpio.includes(Buffer.from(`operator_keys=${qemu.agent.operatorKeys![0]}`)), 'core0.conf has the key');

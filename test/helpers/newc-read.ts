@@ -22,11 +22,40 @@ export interface NewcRecord {
   data: Buffer;
 }
 
+/** One archive that is the whole buffer (zero padding may follow its trailer). */
 export function readNewc(buf: Buffer): { records: NewcRecord[]; end: number } {
-  const records: NewcRecord[] = [];
+  const r = readArchiveAt(buf, 0);
+  for (let i = r.end; i < buf.length; i++) if (buf[i] !== 0) throw new Error(`garbage after trailer at ${i}`);
+  return r;
+}
+
+/**
+ * A concatenation of archives, as an initramfs made of pieces decompresses to (each piece read
+ * strictly, zero padding allowed between them): the archives' records in order, and the image as
+ * the kernel leaves it, each path's last record winning.
+ */
+export function readNewcImage(buf: Buffer): { archives: NewcRecord[][]; files: Map<string, NewcRecord> } {
+  const archives: NewcRecord[][] = [];
+  const files = new Map<string, NewcRecord>();
   let off = 0;
+  while (off < buf.length) {
+    if (buf[off] === 0) {
+      off++;
+      continue;
+    }
+    const r = readArchiveAt(buf, off);
+    archives.push(r.records);
+    for (const rec of r.records) files.set(rec.name, rec);
+    off = r.end;
+  }
+  return { archives, files };
+}
+
+function readArchiveAt(buf: Buffer, start: number): { records: NewcRecord[]; end: number } {
+  const records: NewcRecord[] = [];
+  let off = start;
   for (;;) {
-    if (off % 4 !== 0) throw new Error(`header at ${off} is not 4-aligned`);
+    if ((off - start) % 4 !== 0) throw new Error(`header at ${off} is not 4-aligned`);
     const magic = buf.toString('latin1', off, off + 6);
     if (magic !== '070701') throw new Error(`bad magic ${JSON.stringify(magic)} at ${off}`);
     const field = (i: number) => {
@@ -39,7 +68,7 @@ export function readNewc(buf: Buffer): { records: NewcRecord[]; end: number } {
     if (buf[nameEnd - 1] !== 0) throw new Error(`name at ${off} is not NUL-terminated`);
     const name = buf.toString('utf8', off + 110, nameEnd - 1);
     let dataStart = nameEnd;
-    while (dataStart % 4) {
+    while ((dataStart - start) % 4) {
       if (buf[dataStart] !== 0) throw new Error(`non-zero name padding at ${dataStart}`);
       dataStart++;
     }
@@ -62,14 +91,11 @@ export function readNewc(buf: Buffer): { records: NewcRecord[]; end: number } {
       data: buf.subarray(dataStart, dataStart + filesize),
     };
     off = dataStart + filesize;
-    while (off % 4) {
+    while ((off - start) % 4) {
       if (buf[off] !== 0) throw new Error(`non-zero data padding at ${off}`);
       off++;
     }
-    if (name === 'TRAILER!!!') {
-      for (let i = off; i < buf.length; i++) if (buf[i] !== 0) throw new Error(`garbage after trailer at ${i}`);
-      return { records, end: off };
-    }
+    if (name === 'TRAILER!!!') return { records, end: off };
     records.push(rec);
   }
 }

@@ -3,8 +3,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { buildInitramfs } from '../../build/image/compress.js';
-import { collectRootfs } from '../../build/image/rootfs.js';
+import { packImage } from '../../build/image/pack.js';
 import { renderReport } from '../../build/report/html.js';
 import { imageSizes } from '../../build/report/image-sizes.js';
 import { chromiumSkipReason, NetworkTrap, renderedDom } from '../helpers/chromium.js';
@@ -22,22 +21,21 @@ describe('build report', () => {
       await symlink('redis-server', join(redis, 'usr/bin/redis-check-rdb'));
       await writeFile(join(overlay, 'init'), '#!/bin/sh\nexec /sbin/core0\n');
       await writeFile(join(overlay, 'usr/bin/replaced'), 'the overlay wins');
-      const entries = await collectRootfs(
-        [redis, overlay],
-        [{ path: 'etc/os-release', data: 'NAME=zos\n', mode: 0o644 }],
-      );
       const file = join(dir, 'initramfs.cpio.gz');
-      await buildInitramfs({ entries, epoch: 1700000000, compression: 'gzip', outFile: file });
-
-      const sizes = await imageSizes(
-        file,
-        'gzip',
-        [
-          { component: 'redis', dir: redis },
-          { component: 'rootfs-overlay', dir: overlay },
+      const packed = await packImage({
+        base: [],
+        layers: [
+          { component: 'redis', rootfs: redis },
+          { component: 'rootfs-overlay', rootfs: overlay },
         ],
-        1700000000,
-      );
+        generated: [{ path: 'etc/os-release', data: 'NAME=zos\n', mode: 0o644 }],
+        select: (e) => e,
+        epoch: 1700000000,
+        compression: 'gzip',
+        outFile: file,
+        workDir: join(dir, 'work'),
+      });
+      const sizes = await imageSizes(file, 'gzip', packed.segments);
       const byPath = Object.fromEntries(sizes.files.map((f) => [f.path, f]));
       assert.deepEqual(byPath['usr/bin/redis-server'], {
         path: 'usr/bin/redis-server',
@@ -64,6 +62,11 @@ describe('build report', () => {
       assert.equal(redisC.files, 2);
       // 5000 identical bytes compress to far less than they take.
       assert.ok(redisC.compressed > 0 && redisC.compressed < 1000, String(redisC.compressed));
+      // Exact, not estimated: the image is the components' archives end to end.
+      assert.equal(
+        sizes.components.reduce((n, c) => n + c.compressed, 0),
+        sizes.compressedBytes,
+      );
 
       const html = renderReport({
         profile: 'qemu',
