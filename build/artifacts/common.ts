@@ -95,14 +95,17 @@ export async function makeFat(spec: FatSpec): Promise<number> {
   await mkdir(stage, { recursive: true });
   const files = [...spec.files].sort((a, b) => (a.dest < b.dest ? -1 : a.dest > b.dest ? 1 : 0));
   let total = 0;
-  const staged: { path: string; dest: string }[] = [];
-  for (const [i, f] of files.entries()) {
-    const path = join(stage, `${i}`);
+  // Staged under their names on the FAT, one folder per destination directory: one mcopy per directory.
+  const byDir = new Map<string, string[]>();
+  for (const f of files) {
+    const dir = dirname(f.dest) === '.' ? '' : dirname(f.dest);
+    if (!byDir.has(dir)) byDir.set(dir, []);
+    const path = join(stage, String(byDir.size - 1), basename(f.dest));
+    await mkdir(dirname(path), { recursive: true });
     if (typeof f.src === 'string') await copyStamped(f.src, path, spec.epoch);
     else await writeStamped(path, f.src.content, spec.epoch);
-    const size = await fileSize(path);
-    total += alignUp(size, 4096) + 4096;
-    staged.push({ path, dest: f.dest });
+    total += alignUp(await fileSize(path), 4096) + 4096;
+    byDir.get(dir)!.push(path);
   }
   const size = alignUp(total + (spec.slackBytes ?? 4 * MiB) + 2 * MiB, MiB);
   if (size > 4096 * MiB) throw new ZosError(`FAT image ${spec.image} would be ${size} bytes: too large`);
@@ -132,12 +135,14 @@ export async function makeFat(spec: FatSpec): Promise<number> {
   args.push('::');
   await spec.log.run('mformat', args, { env });
   const dirs = new Set<string>();
-  for (const f of staged) {
-    const parts = f.dest.split('/').slice(0, -1);
+  for (const dir of byDir.keys()) {
+    const parts = dir ? dir.split('/') : [];
     for (let i = 1; i <= parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
   }
-  for (const d of [...dirs].sort()) await spec.log.run('mmd', ['-i', spec.image, `::/${d}`], { env });
-  for (const f of staged) await spec.log.run('mcopy', ['-m', '-i', spec.image, f.path, `::/${f.dest}`], { env });
+  // Parents before children; each directory's files in sorted order: the same bytes on every run.
+  if (dirs.size) await spec.log.run('mmd', ['-i', spec.image, ...[...dirs].sort().map((d) => `::/${d}`)], { env });
+  for (const [dir, paths] of byDir)
+    await spec.log.run('mcopy', ['-m', '-i', spec.image, ...paths, `::/${dir}`], { env });
   return size;
 }
 

@@ -77,6 +77,7 @@ export async function writeZosEfi(input: ArtifactInput, out: string): Promise<vo
 export const efiWriter: ArtifactWriter = {
   kind: 'efi',
   hostTools: ['objcopy'],
+  reads: { kernel: true, initramfs: true, bootloader: false },
   async write(input) {
     await writeZosEfi(input, join(input.outDir, 'zos.efi'));
     return ['zos.efi'];

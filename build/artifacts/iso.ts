@@ -37,6 +37,7 @@ export function isoMarker(input: Pick<ArtifactInput, 'version' | 'epoch'>): stri
 export const isoWriter: ArtifactWriter = {
   kind: 'iso',
   hostTools: ['xorriso', 'mformat', 'grub-mkimage'],
+  reads: { kernel: true, initramfs: true, bootloader: false },
   async write(input) {
     const tree = join(input.workDir, 'iso-tree');
     const marker = isoMarker(input);

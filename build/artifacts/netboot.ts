@@ -72,6 +72,7 @@ async function signedIfEfi(input: ArtifactInput, src: string, name: string): Pro
 export const netbootWriter: ArtifactWriter = {
   kind: 'netboot',
   hostTools: ['grub-mkimage', 'tar'],
+  reads: { kernel: true, initramfs: true, bootloader: true },
   async write(input) {
     await checkIpxeDir(input.ipxeDir);
     const dir = join(input.outDir, 'netboot');

@@ -13,11 +13,14 @@ export interface NetbootSettings {
 }
 
 export interface ArtifactInput {
-  /** The kernel image with an EFI stub (CONFIG_EFI_STUB=y), e.g. x86's bzImage. */
+  /** The kernel image with an EFI stub (CONFIG_EFI_STUB=y), e.g. x86's bzImage; '' unless `reads.kernel`. */
   vmlinuz: string;
   /** The target architecture (EFI file names, GRUB platform). */
   arch: ArchFacts;
-  /** Compressed newc cpio, e.g. initramfs.cpio.xz; its extension is kept in netboot/. */
+  /**
+   * Compressed newc cpio, e.g. initramfs.cpio.xz; its extension is kept in netboot/. A writer that
+   * does not read it (`reads.initramfs` false) gets its file name only, for the scripts it writes.
+   */
   initramfs: string;
   /** Full kernel command line, e.g. "console=ttyS0 rdinit=/init zos.keys=ed25519:...". */
   cmdline: string;
@@ -26,7 +29,7 @@ export interface ArtifactInput {
   netboot: NetbootSettings;
   /** Verified network boot: GRUB's network images embed this key and enforce signatures. */
   netbootVerify?: NetbootVerifyKey;
-  /** Holds ipxe.efi, ipxe.lkrn, undionly.kpxe, snponly.efi (output of the ipxe recipe). */
+  /** Holds ipxe.efi, ipxe.lkrn, undionly.kpxe, snponly.efi (the bootloader recipe's); '' unless `reads.bootloader`. */
   ipxeDir: string;
   /** Files are written here. */
   outDir: string;
@@ -46,6 +49,11 @@ export interface ArtifactWriter {
   kind: ArtifactKind;
   /** Host commands the writer runs (their versions enter the fingerprint). */
   hostTools: string[];
+  /**
+   * The build outputs the writer reads: its step depends on exactly these, so an overlay edit (a new
+   * initramfs) does not rewrite an artifact that only names the initramfs in a script.
+   */
+  reads: { kernel: boolean; initramfs: boolean; bootloader: boolean };
   /** Writes the artifact; returns the files written, relative to outDir, sorted. */
   write(input: ArtifactInput): Promise<string[]>;
 }

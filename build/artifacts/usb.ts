@@ -14,6 +14,7 @@ import type { ArtifactWriter } from './types.js';
 export const usbWriter: ArtifactWriter = {
   kind: 'usb',
   hostTools: ['mformat', 'sgdisk', 'syslinux', 'grub-mkimage'],
+  reads: { kernel: true, initramfs: true, bootloader: false },
   async write(input) {
     const loader = await localUefiLoader(input, 'usb');
     const files: FatFile[] = [

@@ -12,9 +12,6 @@ import { recipeStepId, type BuildEnv } from '../recipe/step.js';
 import type { EfiSigner } from '../sign/efi-signer.js';
 import type { PlanRoles } from './plan.js';
 
-/** Artifacts that boot iPXE need the iPXE binaries (the `bootloader` recipe); the others do not. */
-const NEEDS_IPXE: ReadonlySet<ArtifactKind> = new Set(['netboot', 'usb-netboot']);
-
 export const artifactStepId = (kind: ArtifactKind): string => `artifact:${kind}`;
 
 /** The kernel command line every artifact boots with: the profile's, plus the initramfs entry point. */
@@ -40,13 +37,17 @@ export function artifactSteps(env: BuildEnv, roles: PlanRoles, opts: ArtifactOpt
   const arch = archFacts(env.profile.arch);
   return env.profile.artifacts.map((kind) => {
     const writer = writers[kind];
-    const ipxe = NEEDS_IPXE.has(kind) && roles.bootloader ? recipeStepId(roles.bootloader) : undefined;
+    const ipxe = writer.reads.bootloader && roles.bootloader ? recipeStepId(roles.bootloader) : undefined;
     // Only the network artifacts embed the netboot key; an unsigned build keeps its fingerprints.
-    const verify = NEEDS_IPXE.has(kind) ? opts.netbootVerify : undefined;
+    const verify = writer.reads.bootloader ? opts.netbootVerify : undefined;
     const signer = opts.signer;
     return {
       id: artifactStepId(kind),
-      deps: [kernel, INITRAMFS_STEP, ...(ipxe ? [ipxe] : [])],
+      deps: [
+        ...(writer.reads.kernel ? [kernel] : []),
+        ...(writer.reads.initramfs ? [INITRAMFS_STEP] : []),
+        ...(ipxe ? [ipxe] : []),
+      ],
       async inputs() {
         return {
           kind,
@@ -63,9 +64,10 @@ export function artifactSteps(env: BuildEnv, roles: PlanRoles, opts: ArtifactOpt
         };
       },
       async run(ctx) {
-        const initramfs = join(ctx.depOutputs.get(INITRAMFS_STEP)!, initramfsFileName(env.profile.compression));
+        const name = initramfsFileName(env.profile.compression);
+        const initramfs = writer.reads.initramfs ? join(ctx.depOutputs.get(INITRAMFS_STEP)!, name) : name;
         await writer.write({
-          vmlinuz: join(ctx.depOutputs.get(kernel)!, 'boot/vmlinuz'),
+          vmlinuz: writer.reads.kernel ? join(ctx.depOutputs.get(kernel)!, 'boot/vmlinuz') : '',
           arch,
           initramfs,
           cmdline: kernelCmdline(env),

@@ -1,3 +1,4 @@
+import { writers } from '../artifacts/index.js';
 import { makeGraph } from '../graph/graph.js';
 import type { Graph, Step } from '../graph/types.js';
 import { INITRAMFS_STEP, initramfsStep, layerStep } from '../image/step.js';
@@ -24,7 +25,7 @@ export interface Plan {
 
 /** Whether the profile writes an artifact that boots iPXE, and so needs a `bootloader` recipe. */
 export function needsBootloader(profile: Pick<Profile, 'artifacts'>): boolean {
-  return profile.artifacts.some((a) => a === 'netboot' || a === 'usb-netboot');
+  return profile.artifacts.some((a) => writers[a].reads.bootloader);
 }
 
 /** Finds the recipes of every role the profile needs; an error names the profile when one is missing or ambiguous. */
