@@ -1,6 +1,6 @@
 import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { repoFileHash } from '../graph/inputs.js';
+import { importClosure, repoFileHash, repoFilesHashes } from '../graph/inputs.js';
 import { STEP_META_DIR, type Step } from '../graph/types.js';
 import { repoDir } from '../paths.js';
 import type { Profile } from '../profile/types.js';
@@ -86,8 +86,9 @@ export function layerStep(recipe: string, profile: Profile, epoch: number): Step
         // Only for RELEASE_EXCLUDES: a release image drops headers and docs.
         release: profile.variant === 'release',
         epoch,
-        // The cpio writer and the compressors' flags shape the bytes.
-        builder: await repoFileHash('build/image'),
+        // The code that packs it (cpio writer, compressors' flags, rootfs walk) and only that: editing
+        // the generated files or this step's planning does not repack every layer.
+        builder: await repoFilesHashes(await importClosure('build/image/pack.ts')),
       };
     },
     async run(ctx) {
