@@ -164,6 +164,8 @@ export async function bootExpectBanner(
   t: TestContext,
   name: string,
   opts: Omit<BootOptions, 'consoleLog'>,
+  /** Asked of the node once its agent answered, before the VM is killed. */
+  whileUp?: (agent: AgentClient) => Promise<void>,
 ): Promise<number> {
   const version = expectedVersion();
   const consoleLog = consoleLogPath(name);
@@ -183,17 +185,28 @@ export async function bootExpectBanner(
       );
       try {
         assert.equal(await agent.ping(), `PONG ${version}`);
+        t.diagnostic(`${name}: agent answered after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        await whileUp?.(agent);
       } finally {
         await agent.close();
       }
-      t.diagnostic(`${name}: agent answered after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    }
+    } else if (whileUp) throw new Error(`${OUT} has no agent (core0) to ask`);
     return secs;
   } catch (err) {
     throw new Error(`${name}: ${(err as Error).message}\n(full console: ${consoleLog})`);
   } finally {
     await vm.kill();
   }
+}
+
+/**
+ * The kernel's own word that it runs under Secure Boot, read from its log through the agent (the
+ * serial console can lose characters on a loaded host: "Securboot enabled" was seen).
+ */
+export async function assertSecureBootOn(agent: AgentClient, name: string): Promise<void> {
+  const r = await agent.system('dmesg', []);
+  assert.equal(r.state, 'SUCCESS', r.streams[1]);
+  assert.match(r.streams[0]!, /Secure boot enabled/, `${name}: the kernel did not run under Secure Boot`);
 }
 
 export interface FileServer {

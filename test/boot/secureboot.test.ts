@@ -22,6 +22,7 @@ import {
   OUT,
   REPO,
   artifact,
+  assertSecureBootOn,
   bannerRe,
   bootExpectBanner,
   consoleLogPath,
@@ -51,8 +52,9 @@ async function walk(dir: string): Promise<string[]> {
  * silently ran with it off could not make the signed boots pass).
  */
 async function bootSigned(t: TestContext, name: string, opts: Omit<BootOptions, 'consoleLog' | 'firmware'>) {
-  await bootExpectBanner(t, name, { firmware: 'uefi', secureBoot: SECURE, ...opts });
-  assert.match(await readFile(consoleLogPath(name), 'latin1'), /Secure boot enabled/, `${name}: Secure Boot was off`);
+  await bootExpectBanner(t, name, { firmware: 'uefi', secureBoot: SECURE, ...opts }, (agent) =>
+    assertSecureBootOn(agent, name),
+  );
 }
 
 /**
