@@ -1,4 +1,4 @@
-import { lstat, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { unpackGuarded } from '../steps/extract.js';
 
@@ -36,7 +36,7 @@ async function treeEntries(root: string): Promise<string[]> {
 export async function packTree(root: string, dest: string): Promise<void> {
   const entries = await treeEntries(root);
   if (entries.length === 0) {
-    await writeFile(dest, Buffer.alloc(1024)); // an empty archive: two zero blocks
+    await writeFile(dest, Buffer.alloc(EMPTY_ARCHIVE_BYTES)); // an empty archive: two zero blocks
     return;
   }
   const { create } = await tar();
@@ -46,12 +46,22 @@ export async function packTree(root: string, dest: string): Promise<void> {
   );
 }
 
+const EMPTY_ARCHIVE_BYTES = 1024;
+
+async function isEmptyArchive(file: string): Promise<boolean> {
+  const { size } = await stat(file);
+  return size === EMPTY_ARCHIVE_BYTES && (await readFile(file)).every((b) => b === 0);
+}
+
 /**
  * Extracts an archive written by `packTree` into `dir` (created if needed), exactly as stored, or
  * throws UnsafeArchiveError.
  */
 export async function unpackTree(file: string, dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
+  // packTree's empty archive (an empty step output, e.g. a layer with no files): tar readers call
+  // a file of zero blocks alone "unrecognized", so it is recognised here.
+  if (await isEmptyArchive(file)) return;
   // The same guard as source archives: a remote entry is as untrusted as an upstream tarball (links
   // out of the tree, links to links, writes through symlinks are all refused, with the entry named).
   // Absolute symlink targets (`sbin/init -> /bin/busybox`) are kept verbatim. Archived mtimes are 0

@@ -147,6 +147,18 @@ describe('RemoteStepCache against nginx', { skip: nginxSkipReason() }, () => {
     assert.deepEqual(warnings(), []);
   });
 
+  it('an empty step output (a layer with no files) round-trips as a hit, not a rebuild', async () => {
+    const fp = newFingerprint();
+    logs.length = 0;
+    const empty = fresh('empty-output');
+    await mkdir(empty, { recursive: true });
+    await cache().put(fp, empty);
+    const dest = join(fresh('dest-empty'), 'out');
+    assert.equal(await cache().get(fp, dest), true);
+    assert.deepEqual(await readdir(dest), []);
+    assert.deepEqual(warnings(), []);
+  });
+
   it('a second upload of the same tree stores identical bytes', async () => {
     const fp = await uploaded();
     const first = await readFile(onServer(`${fp}.tar`));
