@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -157,6 +157,44 @@ describe('interrupted and concurrent builds', { timeout: 20 * 60_000 }, () => {
     } finally {
       // Orphans of the killed build (kill -9 cannot take its children with it).
       for (const p of await processesIn(cache)) spawnSync('kill', ['-9', p.split(' ')[0]!]);
+    }
+  });
+
+  it('SIGTERM to verify-repro (the trap of ci/test after failed tests) stops its clean rebuild too', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'zos-int-repro-'));
+    const against = join(work, 'against');
+    await mkdir(against);
+    await writeFile(join(against, 'manifest.json'), '{}\n');
+    const args = ['verify-repro', '--profile', 'qemu', '--against', against, '--work-dir', join(work, 'w')];
+    const child = spawn(process.execPath, [join(repoDir, 'dist/build/cli/main.js'), ...args, '--cache-dir', cache], {
+      cwd: repoDir,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exit = new Promise<number | null>((res) => child.on('close', res));
+    try {
+      // Build B runs in the work dir's checkout: wait until it does, then stop verify-repro alone.
+      let running: string[] = [];
+      for (let i = 0; i < 600 && !running.some((p) => p.includes(' build --profile qemu')); i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        running = await processesIn(work);
+      }
+      assert.ok(running.length > 0, `build B did not start: ${stderr}`);
+      child.kill('SIGTERM');
+      // Bounded: without the forwarding, verify-repro would wait for a whole clean build.
+      const code = await Promise.race([exit, new Promise<string>((r) => setTimeout(() => r('still running'), 60_000))]);
+      assert.ok(code !== 0 && code !== 'still running', `verify-repro after SIGTERM: ${code}\n${stderr}`);
+      let left = await processesIn(work);
+      for (let i = 0; i < 150 && left.length; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        left = await processesIn(work);
+      }
+      assert.deepEqual(left, [], 'the clean rebuild kept running after verify-repro was stopped');
+    } finally {
+      child.kill('SIGKILL');
+      for (const p of await processesIn(work)) spawnSync('kill', ['-9', p.split(' ')[0]!]);
+      await rm(work, { recursive: true, force: true });
     }
   });
 });

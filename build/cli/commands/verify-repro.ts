@@ -7,6 +7,7 @@ import { defaultCacheDir, repoDir } from '../../paths.js';
 import { compareDirs, formatDifference } from '../../release/compare.js';
 import { REPORT_FILE } from '../../report/write.js';
 import { ZosError } from '../../util/errors.js';
+import { buildAbort } from '../../util/exec.js';
 import { exists, rmrf } from '../../util/fs.js';
 import { copyRepo, seedSources } from '../../util/repo-copy.js';
 import { withCommonOptions } from '../options.js';
@@ -43,8 +44,15 @@ function runBuild(repo: string, args: string[], env: Record<string, string>, uma
         stdio: ['ignore', 'inherit', 'inherit'],
       },
     );
+    // A SIGTERM or SIGINT to verify-repro (CI's trap when the tests fail) stops the build it runs too,
+    // instead of leaving it compiling a kernel with nobody waiting for it.
+    const stop = () => child.kill('SIGTERM');
+    buildAbort.signal.addEventListener('abort', stop, { once: true });
     child.on('error', rej);
-    child.on('close', (code) => res(code));
+    child.on('close', (code) => {
+      buildAbort.signal.removeEventListener('abort', stop);
+      res(code);
+    });
   });
 }
 
