@@ -43,13 +43,24 @@ export async function importClosure(relFile: string): Promise<string[]> {
   const visit = async (rel: string): Promise<void> => {
     if (seen.has(rel)) return;
     seen.add(rel);
-    const text = await readFile(join(repoDir, rel), 'utf8');
-    for (const m of text.matchAll(IMPORT_RE)) {
-      await visit(relative(repoDir, resolve(dirname(join(repoDir, rel)), `${m[1]!}.ts`)));
-    }
+    await Promise.all((await importsOf(rel)).map(visit));
   };
   await visit(relFile);
   return [...seen].sort();
+}
+
+/** Each module's direct imports, read once per process: the recipes share most of their build code. */
+const directImports = new Map<string, Promise<string[]>>();
+
+function importsOf(rel: string): Promise<string[]> {
+  let found = directImports.get(rel);
+  if (!found) {
+    found = readFile(join(repoDir, rel), 'utf8').then((text) =>
+      [...text.matchAll(IMPORT_RE)].map((m) => relative(repoDir, resolve(dirname(join(repoDir, rel)), `${m[1]!}.ts`))),
+    );
+    directImports.set(rel, found);
+  }
+  return found;
 }
 
 /**
