@@ -314,7 +314,8 @@ func (s *Supervisor) WaitReady(timeout time.Duration) error {
 			err = err2
 		}
 		last = err
-		time.Sleep(100 * time.Millisecond)
+		// The node answers nothing until redis does: poll often (a refused unix-socket dial is cheap).
+		time.Sleep(20 * time.Millisecond)
 	}
 	return fmt.Errorf("redis did not answer PING within %s: %v", timeout, last)
 }
