@@ -1,6 +1,18 @@
 import { createHash } from 'node:crypto';
-import { chmod, copyFile, mkdir, open, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import {
+  chmod,
+  copyFile,
+  mkdir,
+  open,
+  readdir,
+  rm,
+  stat,
+  symlink,
+  truncate,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { StepLog } from '../util/exec.js';
 import { ZosError } from '../util/errors.js';
 import type { ArtifactInput } from './types.js';
@@ -71,6 +83,7 @@ export interface FatFile {
 }
 
 export interface FatSpec {
+  /** The FAT image file, or the disk image that holds it at `offset`. */
   image: string;
   label: string;
   /** 8 hex digits. */
@@ -85,51 +98,60 @@ export interface FatSpec {
   log: StepLog;
 }
 
+/** A FAT ready to be written: its files staged under their names on it, and its size. */
+export interface FatPlan {
+  spec: FatSpec;
+  size: number;
+  /** Destination directory on the FAT -> staged paths, in sorted order. */
+  byDir: Map<string, string[]>;
+}
+
 /**
- * Makes a FAT image with mtools only (no root, no mounts). Size = files + slack, rounded to 1 MiB;
- * FAT12/16/32 is chosen by mformat from the size. Directories and files are added in sorted order and
- * every date comes from the epoch, so the image is byte-for-byte reproducible. Returns its size.
+ * Stages the files under their names on the FAT (symbolic links to the sources, one folder per
+ * destination directory: one mcopy per directory, no copy of the kernel or initramfs) and sizes it:
+ * files + slack, rounded to 1 MiB.
  */
-export async function makeFat(spec: FatSpec): Promise<number> {
+export async function planFat(spec: FatSpec): Promise<FatPlan> {
   const stage = join(spec.workDir, `fat-stage-${basename(spec.image)}`);
-  await mkdir(stage, { recursive: true });
+  await rm(stage, { recursive: true, force: true });
   const files = [...spec.files].sort((a, b) => (a.dest < b.dest ? -1 : a.dest > b.dest ? 1 : 0));
   let total = 0;
-  // Staged under their names on the FAT, one folder per destination directory: one mcopy per directory.
   const byDir = new Map<string, string[]>();
   for (const f of files) {
     const dir = dirname(f.dest) === '.' ? '' : dirname(f.dest);
     if (!byDir.has(dir)) byDir.set(dir, []);
     const path = join(stage, String(byDir.size - 1), basename(f.dest));
     await mkdir(dirname(path), { recursive: true });
-    if (typeof f.src === 'string') await copyStamped(f.src, path, spec.epoch);
-    else await writeStamped(path, f.src.content, spec.epoch);
+    if (typeof f.src === 'string') await symlink(resolve(f.src), path);
+    else await writeFile(path, f.src.content);
     total += alignUp(await fileSize(path), 4096) + 4096;
     byDir.get(dir)!.push(path);
   }
   const size = alignUp(total + (spec.slackBytes ?? 4 * MiB) + 2 * MiB, MiB);
   if (size > 4096 * MiB) throw new ZosError(`FAT image ${spec.image} would be ${size} bytes: too large`);
-  await rm(spec.image, { force: true });
-  await mkdir(dirname(spec.image), { recursive: true });
+  return { spec, size, byDir };
+}
+
+/**
+ * Writes a planned FAT with mtools only (no root, no mounts): into its own file, or into an existing
+ * disk image at byte `offset` (mtools' `image@@offset`), so a disk's partition is written once, in
+ * place. FAT12/16/32 is chosen by mformat from the size. Directories and files are added in sorted
+ * order and every date comes from the epoch (mtools reads SOURCE_DATE_EPOCH), so the bytes are the
+ * same on every run.
+ */
+export async function writeFat(plan: FatPlan, offset?: number): Promise<void> {
+  const { spec, size, byDir } = plan;
+  const target = offset === undefined ? spec.image : `${spec.image}@@${offset}`;
+  if (offset === undefined) {
+    await rm(spec.image, { force: true });
+    await mkdir(dirname(spec.image), { recursive: true });
+    await (await open(spec.image, 'w')).close();
+    await truncate(spec.image, size);
+  }
   const env = reproEnv(spec.epoch);
-  const sectors = size / 512;
   // -T total sectors, -h/-s geometry consistent with the size, -H hidden sectors (partition offset).
   // mformat chooses FAT12/16 for small sizes; FAT32 (-F) from 260 MiB up, where FAT16 clusters get large.
-  const args = [
-    '-i',
-    spec.image,
-    '-C',
-    '-T',
-    String(sectors),
-    '-h',
-    '64',
-    '-s',
-    '32',
-    '-N',
-    spec.serial,
-    '-v',
-    spec.label,
-  ];
+  const args = ['-i', target, '-T', String(size / 512), '-h', '64', '-s', '32', '-N', spec.serial, '-v', spec.label];
   if (spec.hiddenSectors) args.push('-H', String(spec.hiddenSectors));
   if (size >= 260 * MiB) args.push('-F');
   args.push('::');
@@ -140,10 +162,15 @@ export async function makeFat(spec: FatSpec): Promise<number> {
     for (let i = 1; i <= parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
   }
   // Parents before children; each directory's files in sorted order: the same bytes on every run.
-  if (dirs.size) await spec.log.run('mmd', ['-i', spec.image, ...[...dirs].sort().map((d) => `::/${d}`)], { env });
-  for (const [dir, paths] of byDir)
-    await spec.log.run('mcopy', ['-m', '-i', spec.image, ...paths, `::/${dir}`], { env });
-  return size;
+  if (dirs.size) await spec.log.run('mmd', ['-i', target, ...[...dirs].sort().map((d) => `::/${d}`)], { env });
+  for (const [dir, paths] of byDir) await spec.log.run('mcopy', ['-i', target, ...paths, `::/${dir}`], { env });
+}
+
+/** A FAT image file holding `spec.files` (see planFat and writeFat). Returns its size. */
+export async function makeFat(spec: FatSpec): Promise<number> {
+  const plan = await planFat(spec);
+  await writeFat(plan);
+  return plan.size;
 }
 
 /** Stamps every file and directory under `dir` (and `dir` itself) with the epoch. */

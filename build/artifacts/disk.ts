@@ -1,7 +1,16 @@
 import { open, rm, truncate } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { StepLog } from '../util/exec.js';
-import { MiB, alignUp, fileSize, makeFat, reproEnv, stableGuid, stableSerial, type FatFile } from './common.js';
+import {
+  MiB,
+  alignUp,
+  fileSize,
+  planFat,
+  reproEnv,
+  stableGuid,
+  stableSerial,
+  writeFat,
+  type FatFile,
+} from './common.js';
 import type { ArtifactInput } from './types.js';
 
 /** syslinux's MBR boot code for GPT disks: boots the partition with the "legacy BIOS bootable" attribute. */
@@ -26,9 +35,8 @@ export async function makeBootDisk(opts: {
 }): Promise<void> {
   const { input, log } = opts;
   const env = reproEnv(input.epoch);
-  const fat = join(input.workDir, `${opts.purpose}.fat`);
-  const fatSize = await makeFat({
-    image: fat,
+  const fat = await planFat({
+    image: opts.image,
     label: opts.label,
     serial: stableSerial(input, `${opts.purpose}:fat`),
     files: opts.files,
@@ -39,11 +47,11 @@ export async function makeBootDisk(opts: {
     log,
   });
   const start = PART_START_SECTOR * 512;
-  const diskSize = alignUp(start + fatSize + MiB, MiB);
+  const diskSize = alignUp(start + fat.size + MiB, MiB);
   await rm(opts.image, { force: true });
   await (await open(opts.image, 'w')).close();
   await truncate(opts.image, diskSize);
-  const last = PART_START_SECTOR + fatSize / 512 - 1;
+  const last = PART_START_SECTOR + fat.size / 512 - 1;
   await log.run(
     'sgdisk',
     [
@@ -64,19 +72,10 @@ export async function makeBootDisk(opts: {
     ],
     { env },
   );
-  // Copy the FAT into the partition and syslinux's GPT-aware boot code into the MBR (first 440 bytes).
+  // The FAT straight into the partition, then syslinux's GPT-aware boot code into the MBR (first 440 bytes).
+  await writeFat(fat, start);
   const img = await open(opts.image, 'r+');
   try {
-    const src = await open(fat, 'r');
-    try {
-      const buf = Buffer.alloc(4 * MiB);
-      for (let off = 0; off < fatSize; off += buf.length) {
-        const { bytesRead } = await src.read(buf, 0, buf.length, off);
-        await img.write(buf, 0, bytesRead, start + off);
-      }
-    } finally {
-      await src.close();
-    }
     const mbr = await open(GPT_MBR, 'r');
     try {
       const code = Buffer.alloc(440);
@@ -88,7 +87,6 @@ export async function makeBootDisk(opts: {
   } finally {
     await img.close();
   }
-  await rm(fat, { force: true });
   await log.run('syslinux', ['--offset', String(start), '--directory', opts.syslinuxDir, '--install', opts.image], {
     env,
   });
