@@ -17,7 +17,7 @@ import type { ArtifactWriter } from './types.js';
  */
 export const usbNetbootWriter: ArtifactWriter = {
   kind: 'usb-netboot',
-  hostTools: ['mformat', 'sgdisk', 'syslinux', 'grub-mkimage'],
+  hostTools: ['mformat', 'sfdisk', 'syslinux', 'grub-mkimage'],
   reads: { kernel: false, initramfs: false, bootloader: true },
   async write(input) {
     await checkIpxeDir(input.ipxeDir);

@@ -13,7 +13,7 @@ import type { ArtifactWriter } from './types.js';
  */
 export const usbWriter: ArtifactWriter = {
   kind: 'usb',
-  hostTools: ['mformat', 'sgdisk', 'syslinux', 'grub-mkimage'],
+  hostTools: ['mformat', 'sfdisk', 'syslinux', 'grub-mkimage'],
   reads: { kernel: true, initramfs: true, bootloader: false },
   async write(input) {
     const loader = await localUefiLoader(input, 'usb');
