@@ -50,6 +50,10 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+// yargs renders the command's help after every handler starts, in case it must print it later; our
+// failures never do. Wrapping it to the terminal is half of that work: only when help is asked for.
+const wantsHelp = process.argv.some((a) => a === '--help' || a === '-h');
+
 try {
   await yargs(hideBin(process.argv))
     .scriptName('zos-build')
@@ -72,7 +76,7 @@ try {
     })
     .help()
     .alias('help', 'h')
-    .wrap(Math.min(110, process.stdout.columns || 110))
+    .wrap(wantsHelp ? Math.min(110, process.stdout.columns || 110) : null)
     .parseAsync();
 } catch (err) {
   await report(err);

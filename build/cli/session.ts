@@ -75,9 +75,13 @@ function applyOverrides(profile: Profile, args: CommonArgs): Profile {
 export async function openSession(args: CommonArgs): Promise<Session> {
   const cacheDir = resolve(args.cacheDir ?? defaultCacheDir());
   const outRoot = resolve(args.out);
-  const recipes = await loadRecipes();
+  // Independent: recipes (module imports), git (child processes), apt's sources. Started together.
+  const [recipes, identity, debianArchive] = await Promise.all([
+    loadRecipes(),
+    buildIdentity(),
+    args.debianMirror ?? hostDebianArchive(),
+  ]);
   const profile = applyOverrides(await loadProfile(args.profile, recipes), args);
-  const identity = await buildIdentity();
   const hostTools = new HostToolVersions(join(cacheDir, 'host-tools.json'));
   const env: BuildEnv = {
     profile,
@@ -88,7 +92,7 @@ export async function openSession(args: CommonArgs): Promise<Session> {
       ...defaultFetchOptions,
       offline: args.offline,
       mirrors: args.mirror,
-      debianArchive: args.debianMirror ?? (await hostDebianArchive()),
+      debianArchive,
     },
     hostTools,
   };
