@@ -25,7 +25,7 @@ export const HOST_TOOLS: ReadonlyArray<{ cmd: string; pkg: string; why: string }
   { cmd: 'ninja', pkg: 'ninja-build', why: 'cmake and meson recipes' },
   { cmd: 'xz', pkg: 'xz-utils', why: 'kernel source, xz initramfs' },
   { cmd: 'bzip2', pkg: 'bzip2', why: 'busybox source' },
-  { cmd: 'zstd', pkg: 'zstd', why: 'zstd initramfs' },
+  { cmd: 'zstd', pkg: 'zstd', why: "zstd initramfs, the qemu profile's kernel" },
   { cmd: 'lz4', pkg: 'lz4', why: 'lz4 initramfs' },
   { cmd: 'gzip', pkg: 'gzip', why: 'gzip initramfs, sources' },
   { cmd: 'dpkg-deb', pkg: 'dpkg', why: 'unpacking Debian packages (ipxe, firmware)' },
