@@ -57,21 +57,46 @@ function kernelTimes(dmesg: string): Map<string, number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Seconds from `t0` until the agent answers PING; polls every 50 ms (the client's wait polls slower). */
-async function pong(port: number, t0: number, deadline: number): Promise<number | undefined> {
-  while (Date.now() < deadline) {
-    let agent: AgentClient | undefined;
-    try {
-      agent = await AgentClient.connect({ host: '127.0.0.1', port, ...testAuth(), connectTimeoutMs: 1000 });
-      await agent.ping({ timeoutMs: 2000 });
-      return (Date.now() - t0) / 1000;
-    } catch {
-      await sleep(50);
-    } finally {
-      await agent?.close();
-    }
+/** One connect + PING; true if the agent answered. */
+async function tryPing(port: number, connectTimeoutMs: number): Promise<boolean> {
+  let agent: AgentClient | undefined;
+  try {
+    agent = await AgentClient.connect({ host: '127.0.0.1', port, ...testAuth(), connectTimeoutMs });
+    await agent.ping({ timeoutMs: 2000 });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await agent?.close();
   }
-  return undefined;
+}
+
+/**
+ * Seconds from `t0` until the agent answers PING. Polls every 50 ms; a poll made before the node has
+ * its address hangs until its timeout, so a second client also starts the moment the console says
+ * the agent listens: the first answer counts.
+ */
+async function pong(
+  port: number,
+  t0: number,
+  deadline: number,
+  listening: Promise<unknown>,
+): Promise<number | undefined> {
+  let answered: number | undefined;
+  const poll = async (connectTimeoutMs: number) => {
+    while (answered === undefined && Date.now() < deadline) {
+      if (await tryPing(port, connectTimeoutMs)) answered ??= (Date.now() - t0) / 1000;
+      else await sleep(50);
+    }
+  };
+  await Promise.race([
+    poll(1000),
+    listening.then(
+      () => poll(5000),
+      () => poll(1000),
+    ),
+  ]);
+  return answered;
 }
 
 async function bootOnce(kernel: string, initrd: string, cmdline: string): Promise<Map<string, number | undefined>> {
@@ -99,7 +124,8 @@ async function bootOnce(kernel: string, initrd: string, cmdline: string): Promis
         () => seen.set(name, undefined),
       ),
     );
-    seen.set('agent PONG', await pong(port, t0, t0 + 120_000));
+    const listening = vm.waitFor(/serving commands on port/, 120_000);
+    seen.set('agent PONG', await pong(port, t0, t0 + 120_000, listening));
     // Markers still missing once the agent answered are not coming.
     await Promise.race([Promise.all(waits), sleep(500)]);
     const initAt = seen.get('/init banner');
