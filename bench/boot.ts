@@ -28,11 +28,12 @@ const rng = !args.includes('--no-rng');
  * Markers on the serial console, seen from the host. The kernel's own messages are not among them:
  * the qemu profile boots `quiet` (they cost time on the emulated UART), so they come from its log.
  */
+const AGENT_LISTENING = /serving commands on port/;
 const CONSOLE_PHASES: ReadonlyArray<[string, RegExp]> = [
   ['firmware output', /\S/],
   ['/init banner', /ZOS-BOOT: zos-build/],
   ['redis-server started', /Redis is starting|Redis version=/],
-  ['agent listening', /serving commands on port/],
+  ['agent listening', AGENT_LISTENING],
 ];
 
 /** Kernel log markers (dmesg, read through the agent), placed on the host's clock through /init. */
@@ -124,7 +125,7 @@ async function bootOnce(kernel: string, initrd: string, cmdline: string): Promis
         () => seen.set(name, undefined),
       ),
     );
-    const listening = vm.waitFor(/serving commands on port/, 120_000);
+    const listening = vm.waitFor(AGENT_LISTENING, 120_000);
     seen.set('agent PONG', await pong(port, t0, t0 + 120_000, listening));
     // Markers still missing once the agent answered are not coming.
     await Promise.race([Promise.all(waits), sleep(500)]);

@@ -59,6 +59,14 @@ export async function writeStamped(dest: string, data: string | Buffer, epoch: n
   await utimes(dest, epoch, epoch);
 }
 
+/** A new, sparse, all-zero image file of `size` bytes at `path` (replacing any file there). */
+export async function emptyImage(path: string, size: number): Promise<void> {
+  await rm(path, { force: true });
+  await mkdir(dirname(path), { recursive: true });
+  await (await open(path, 'w')).close();
+  await truncate(path, size);
+}
+
 /** Extension of a compressed cpio, e.g. `cpio.xz` for initramfs.cpio.xz (kept so loaders and humans can tell). */
 export function initramfsName(initramfs: string): string {
   const m = /\.cpio(\.[a-z0-9]+)?$/.exec(basename(initramfs));
@@ -142,12 +150,7 @@ export async function planFat(spec: FatSpec): Promise<FatPlan> {
 export async function writeFat(plan: FatPlan, offset?: number): Promise<void> {
   const { spec, size, byDir } = plan;
   const target = offset === undefined ? spec.image : `${spec.image}@@${offset}`;
-  if (offset === undefined) {
-    await rm(spec.image, { force: true });
-    await mkdir(dirname(spec.image), { recursive: true });
-    await (await open(spec.image, 'w')).close();
-    await truncate(spec.image, size);
-  }
+  if (offset === undefined) await emptyImage(spec.image, size);
   const env = reproEnv(spec.epoch);
   // -T total sectors, -h/-s geometry consistent with the size, -H hidden sectors (partition offset).
   // mformat chooses FAT12/16 for small sizes; FAT32 (-F) from 260 MiB up, where FAT16 clusters get large.

@@ -1,8 +1,9 @@
-import { open, rm, truncate } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import type { StepLog } from '../util/exec.js';
 import {
   MiB,
   alignUp,
+  emptyImage,
   fileSize,
   planFat,
   reproEnv,
@@ -50,9 +51,7 @@ export async function makeBootDisk(opts: {
   });
   const start = PART_START_SECTOR * 512;
   const diskSize = alignUp(start + fat.size + MiB, MiB);
-  await rm(opts.image, { force: true });
-  await (await open(opts.image, 'w')).close();
-  await truncate(opts.image, diskSize);
+  await emptyImage(opts.image, diskSize);
   // sfdisk, not sgdisk: sgdisk ends with a system-wide sync(), 1 s of every image written on a busy
   // build host; sfdisk syncs only the image. Attribute LegacyBIOSBootable is what gptmbr.bin boots.
   const table = [
