@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -6,7 +7,10 @@ import { repoCopy, zosBuild } from '../helpers/cli.js';
 
 // The cmake kind on a real package: expat's CMake build (the expat recipe uses autotools on the same
 // tarball), static, installed through the toolchain file and split into sysroot and image.
-const RECIPE = `import { defineRecipe } from '../../build/recipe/define.js';
+// A fresh UUID per run: the test reads the build's log, which a cache hit (warm from an earlier
+// run) would not write.
+const RECIPE = `// cmake-kind test run ${randomUUID()}
+import { defineRecipe } from '../../build/recipe/define.js';
 import { cmake } from '../../build/steps/cmake.js';
 import expat from '../expat/recipe.js';
 export default defineRecipe({

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -7,7 +8,10 @@ import { repoCopy, zosBuild } from '../helpers/cli.js';
 // A recipe builds against the sysroot of its dependencies and nothing of the host: a program that
 // includes <zlib.h> and links `pkg-config --libs zlib` builds (statically, and runs) when the recipe
 // depends on zlib, and fails to find zlib.h when it does not, although the host has zlib's headers.
-const recipe = (name: string, deps: string[]) => `import { mkdir, writeFile } from 'node:fs/promises';
+// Each run writes a new recipe (a comment with a fresh UUID): the test reads the build's log, and a
+// cache warm from an earlier run would turn the build into a cache hit that writes none.
+const recipe = (name: string, deps: string[]) => `// sysroot test run ${randomUUID()}
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defineRecipe } from '../../build/recipe/define.js';
 import { muslToolchain } from '../../build/steps/toolchain.js';
