@@ -4,11 +4,12 @@
  * -> agent PONG <= 3.5 s): console markers as the host saw them, the kernel's own from its log (read
  * through the agent, placed on the host's clock at /init). Not a test: it prints numbers.
  *
- *   node dist/bench/boot.js [--out out] [--runs 3] [--no-rng]
+ *   node dist/bench/boot.js [--out out] [--runs 3] [--no-rng] [--append ARGS] [--dmesg FILE]
  *
  * --no-rng leaves the virtio-rng device out, to see what the kernel's random pool costs without it.
+ * --append adds kernel arguments (e.g. initcall_debug); --dmesg saves the last boot's kernel log.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AgentClient } from '../build/agent-client/client.js';
@@ -23,6 +24,8 @@ const opt = (name: string, def: string) => (args.includes(name) ? args[args.inde
 const outDir = join(resolve(opt('--out', 'out')), 'qemu');
 const runs = Number(opt('--runs', '1'));
 const rng = !args.includes('--no-rng');
+const extraAppend = opt('--append', '');
+const dmesgFile = opt('--dmesg', '');
 
 /**
  * Markers on the serial console, seen from the host. The kernel's own messages are not among them:
@@ -108,7 +111,7 @@ async function bootOnce(kernel: string, initrd: string, cmdline: string): Promis
     firmware: 'bios',
     kernel,
     initrd,
-    append: `${cmdline} printk.time=1`,
+    append: `${cmdline} printk.time=1 ${extraAppend}`.trim(),
     network: true,
     nic: 'virtio-net-pci',
     hostfwd: [{ hostPort: port, guestPort: 6379 }],
@@ -133,7 +136,9 @@ async function bootOnce(kernel: string, initrd: string, cmdline: string): Promis
     if (seen.get('agent PONG') !== undefined && initAt !== undefined) {
       const agent = await AgentClient.connect({ host: '127.0.0.1', port, ...testAuth() });
       try {
-        const kernel = kernelTimes((await agent.system('dmesg', [])).streams[0]);
+        const dmesg = (await agent.system('dmesg', [])).streams[0];
+        if (dmesgFile) await writeFile(dmesgFile, dmesg);
+        const kernel = kernelTimes(dmesg);
         // /init prints its banner first thing: the kernel's "Run /init" is that moment on its clock.
         const runInit = kernel.get('kernel runs /init');
         if (runInit !== undefined) for (const [name, at] of kernel) seen.set(name, initAt - runInit + at);

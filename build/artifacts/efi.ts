@@ -3,15 +3,11 @@ import { join } from 'node:path';
 import { capture } from '../util/exec.js';
 import { ZosError } from '../util/errors.js';
 import { exists } from '../util/fs.js';
+import { osRelease } from '../image/os-release.js';
 import { alignUp, fileSize, fixPeTimestamp, writeStamped } from './common.js';
 import { bootArgs } from './scripts.js';
 import { signIfSigning } from './sign-efi.js';
 import type { ArtifactInput, ArtifactWriter } from './types.js';
-
-/** The os-release embedded in the UKI's .osrel section (boot menus show it). */
-export function osRelease(version: string): string {
-  return `NAME="Zero-OS (zos-build)"\nID=zos\nVERSION_ID=${version}\nPRETTY_NAME="zos-build ${version}"\n`;
-}
 
 /**
  * Builds a unified kernel image: systemd's EFI stub with .osrel, .cmdline, .linux and .initrd sections
@@ -44,7 +40,7 @@ export async function buildUki(opts: {
   if (end === 0) throw new ZosError(`could not read the section table of ${stub}`);
   const osrel = join(opts.workDir, 'uki-osrel');
   const cmdline = join(opts.workDir, 'uki-cmdline');
-  await writeStamped(osrel, osRelease(opts.version), opts.epoch);
+  await writeStamped(osrel, osRelease({ version: opts.version }), opts.epoch);
   await writeStamped(cmdline, `${opts.cmdline}\0`, opts.epoch);
   const sections: [string, string][] = [
     ['.osrel', osrel],

@@ -106,13 +106,19 @@ export class HostToolVersions {
         'Run `zos-build doctor` for the apt-get line that installs it.',
       );
     const st = await stat(path);
-    const key = `${path}:${st.size}:${st.mtimeMs}`;
+    // "2:": answers remembered before the first non-empty line was taken (perl's '') are asked again.
+    const key = `2:${path}:${st.size}:${st.mtimeMs}`;
     const hit = this.memo[tool];
     if (hit?.key === key) return hit.version;
     const flag = tool === 'go' ? ['version'] : ['--version'];
     const { $ } = await import('zx');
     const res = await $({ quiet: true, nothrow: true, verbose: false })`${path} ${flag}`;
-    const version = `${res.stdout}${res.stderr}`.split('\n')[0]!.trim();
+    // The first non-empty line: perl's --version starts with an empty one.
+    const version =
+      `${res.stdout}${res.stderr}`
+        .split('\n')
+        .map((l) => l.trim())
+        .find((l) => l !== '') ?? '';
     this.memo[tool] = { key, version };
     this.dirty = true;
     return version;

@@ -119,9 +119,8 @@ export function initramfsStep(opts: InitramfsStepOptions): Step {
         variant: profile.variant,
         version: opts.version,
         epoch: opts.epoch,
-        agent: profile.agent,
-        // runmode and farm id go into the agent's config file.
-        node: { runmode: profile.netboot.runmode, farmId: profile.netboot.farmId },
+        // VARIANT_ID of /etc/os-release.
+        profileName: profile.name,
         // The image code (cpio writer, compressors, generated files) shapes the bytes it writes.
         builder: await repoFileHash('build/image'),
       };
@@ -137,7 +136,11 @@ export function initramfsStep(opts: InitramfsStepOptions): Step {
       const res = await packImage({
         base: [await makeSkeleton(join(ctx.workDir, 'skeleton'))],
         layers,
-        generated: generatedFiles({ profile, version: opts.version, buildId: ctx.fingerprint.slice(0, 12) }),
+        generated: generatedFiles({
+          profileName: profile.name,
+          version: opts.version,
+          buildId: ctx.fingerprint.slice(0, 12),
+        }),
         select: imageEntries(profile),
         epoch: opts.epoch,
         compression: profile.compression,

@@ -31,6 +31,11 @@ export interface KindOptions {
   ldflags?: string;
   /** Subdirectory of the source tree to build in (default: its top). */
   subdir?: string;
+  /**
+   * Runs after the install, before the split (Buildroot's POST_INSTALL hooks): e.g. a config file
+   * written into `stage` from the recipe's settings.
+   */
+  postInstall?: (k: KindRun) => Promise<void>;
 }
 
 /** A build function made by a kind; the recipe step adds its host tools to the fingerprint. */
@@ -85,13 +90,15 @@ export function defineKind(
     const stage = join(ctx.workDir, 'stage');
     const dir = opts.subdir ? join(ctx.srcDir, opts.subdir) : ctx.srcDir;
     const env = { ...tc.env, ...opts.env };
-    await body({
+    const k: KindRun = {
       ctx,
       tc,
       stage,
       dir,
       run: (cmd, args, o = {}) => ctx.run(cmd, args, { cwd: o.cwd ?? dir, env: { ...env, ...o.env } }),
-    });
+    };
+    await body(k);
+    await opts.postInstall?.(k);
     const split = { keep: opts.keep, drop: opts.drop, recipe: ctx.recipe.name };
     const kept = await splitStage(stage, join(ctx.out.export, 'sysroot'), ctx.out.rootfs, split);
     await unrootPkgConfig(join(ctx.out.export, 'sysroot'), ctx.sysroot);

@@ -1,5 +1,8 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { defineRecipe } from '../../build/recipe/define.js';
 import { goBuild } from '../../build/steps/go-build.js';
+import { CORE0_CONF, core0Conf } from './conf.js';
 
 export default defineRecipe({
   name: 'core0',
@@ -10,8 +13,18 @@ export default defineRecipe({
   provides: ['init'],
   // Built from this repository's agent/ folder: no download.
   stampsProjectVersion: true,
-  // Release strips symbols (-s -w).
+  // Release strips symbols (-s -w); debug turns on the agent's debug log (conf.ts).
   usesVariant: true,
-  settings: () => ({ files: ['agent'] }),
-  build: goBuild({ repoDir: 'agent', binaries: { './cmd/core0': 'sbin/core0' }, versionVar: 'main.version' }),
+  // The agent's defaults (operator keys, run mode, farm) come from the profile: they are this recipe's inputs.
+  settings: (profile) => ({ files: ['agent'], values: { conf: core0Conf(profile) } }),
+  build: goBuild({
+    repoDir: 'agent',
+    binaries: { './cmd/core0': 'sbin/core0' },
+    versionVar: 'main.version',
+    async postInstall({ ctx, stage }) {
+      const file = join(stage, CORE0_CONF);
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, String(ctx.values.conf), { mode: 0o600 });
+    },
+  }),
 });

@@ -16,6 +16,7 @@ import { generatedFiles } from '../../build/image/generated.js';
 import type { Profile } from '../../build/profile/types.js';
 import generic from '../../config/generic.js';
 import qemu from '../../config/qemu.js';
+import { CORE0_CONF, core0Conf } from '../../recipes/core0/conf.js';
 import { readNewcImage } from '../helpers/newc-read.js';
 import { TEST_KEY_FILE } from '../helpers/operator.js';
 import { OUT, initramfsCpio } from './helpers.js';
@@ -62,9 +63,10 @@ describe('no secret in any artifact', () => {
     assert.ok(cpio.includes(Buffer.from(`operator_keys=${qemu.agent.operatorKeys![0]}`)), 'core0.conf has the key');
   });
 
-  it('the generic profile generates no secret (config file and boot command line)', () => {
-    const files = generatedFiles({ profile: generic as Profile, version: '1.0.0', buildId: 'x' });
+  it("the generic profile generates no secret (os-release, the agent's config and boot command line)", () => {
+    const files = generatedFiles({ profileName: generic.name, version: '1.0.0', buildId: 'x' });
     const found = files.flatMap((f) => findSecrets(f.path, Buffer.from(f.data)));
+    found.push(...findSecrets(CORE0_CONF, Buffer.from(core0Conf(generic as Profile))));
     found.push(...findSecrets('kernel command line', Buffer.from(bootArgs(generic.cmdline, generic.netboot))));
     assert.deepEqual(found, []);
   });

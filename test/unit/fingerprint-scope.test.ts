@@ -37,11 +37,13 @@ describe('what the version and the variant reach (real recipes, qemu profile)', 
     version?: string;
     epoch?: number;
     variant?: 'release' | 'debug';
+    /** Other profile fields to change. */
+    profile?: Partial<Profile>;
     /** Plan the artifact steps too, with this netboot verification key (null: without one). */
     netbootKey?: Buffer | null;
   }) => {
     const env: BuildEnv = {
-      profile: { ...qemu, variant: over.variant ?? qemu.variant },
+      profile: { ...qemu, ...over.profile, variant: over.variant ?? qemu.variant },
       version: over.version ?? '1.0.0',
       epoch: over.epoch ?? 1_700_000_000,
       sources: new SourceStore(join(dir, 'sources')),
@@ -99,5 +101,27 @@ describe('what the version and the variant reach (real recipes, qemu profile)', 
     assert.equal(seen.kernel, qemu.kernel);
     assert.throws(() => seen.variant, /recipe linux reads the build variant but does not declare it/);
     assert.equal(profileForRecipe(recipes.get('redis')!, qemu).variant, qemu.variant);
+  });
+
+  it("the agent's settings (operator keys, farm) rebuild the agent, not the kernel or other recipes", async () => {
+    const base = await fps({});
+    const farm = await fps({ profile: { netboot: { ...qemu.netboot, farmId: '4242' } } });
+    const keys = await fps({ profile: { agent: { ...qemu.agent, operatorKeys: [`ed25519:${'A'.repeat(43)}`] } } });
+    for (const other of [farm, keys]) {
+      const recipesChanged = changed(base, other).filter((id) => id.startsWith('recipe:'));
+      assert.deepEqual(recipesChanged, ['recipe:core0']);
+      assert.ok(changed(base, other).includes('initramfs'));
+    }
+  });
+
+  it('every host tool the recipes name reports a version (perl prints an empty line first)', async () => {
+    const tools = [...new Set([...recipes.values()].flatMap((r) => [...r.hostTools]))];
+    assert.ok(tools.includes('perl'));
+    const versions = await hostTools.versions(tools);
+    assert.deepEqual(
+      tools.filter((t) => !versions[t]),
+      [],
+    );
+    assert.match(versions.perl!, /perl 5/);
   });
 });
