@@ -4,15 +4,20 @@
  * -> agent PONG <= 3.5 s): console markers as the host saw them, the kernel's own from its log (read
  * through the agent, placed on the host's clock at /init). Not a test: it prints numbers.
  *
- *   node dist/bench/boot.js [--out out] [--runs 3] [--no-rng] [--append ARGS] [--dmesg FILE]
+ *   node dist/bench/boot.js [--out out] [--runs 3] [--no-rng] [--append ARGS] [--dmesg FILE] [--uncompressed]
  *
  * --no-rng leaves the virtio-rng device out, to see what the kernel's random pool costs without it.
  * --append adds kernel arguments (e.g. initcall_debug); --dmesg saves the last boot's kernel log.
+ * --uncompressed boots the same initramfs decompressed, to show what unpacking its compression costs.
  */
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { AgentClient } from '../build/agent-client/client.js';
+import { COMPRESSORS } from '../build/image/compress.js';
 import { readManifest } from '../build/publish/out-dir.js';
 import { bootVm, freePort } from '../build/qemu/index.js';
 import { testAuth } from '../test/helpers/operator.js';
@@ -26,6 +31,7 @@ const runs = Number(opt('--runs', '1'));
 const rng = !args.includes('--no-rng');
 const extraAppend = opt('--append', '');
 const dmesgFile = opt('--dmesg', '');
+const uncompressed = args.includes('--uncompressed');
 
 /**
  * Markers on the serial console, seen from the host. The kernel's own messages are not among them:
@@ -158,12 +164,30 @@ if (!manifest) throw new Error(`${outDir}/manifest.json is missing: build the qe
 const initramfs = manifest.artifacts.find((a) => a.file.startsWith('initramfs.cpio.'));
 if (!initramfs) throw new Error(`${outDir} has no initramfs`);
 const results: Array<Map<string, number | undefined>> = [];
-const [kernel, initrd] = [join(outDir, 'vmlinuz'), join(outDir, initramfs.file)];
-for (let i = 0; i < runs; i++) results.push(await bootOnce(kernel, initrd, manifest.cmdline));
+const kernel = join(outDir, 'vmlinuz');
+let initrd = join(outDir, initramfs.file);
+const scratch = await mkdtemp(join(tmpdir(), 'zos-bench-initrd-'));
+if (uncompressed) {
+  // Every compressor's CLI decompresses concatenated frames with -dc; the kernel reads plain newc too.
+  const ext = initramfs.file.split('.').pop();
+  const tool = Object.values(COMPRESSORS).find((c) => c.ext === ext)?.tool;
+  if (!tool) throw new Error(`${initramfs.file}: not a compressed initramfs`);
+  const plain = join(scratch, 'initramfs.cpio');
+  await pipeline(
+    spawn(tool, ['-dc', initrd], { stdio: ['ignore', 'pipe', 'inherit'] }).stdout,
+    createWriteStream(plain),
+  );
+  initrd = plain;
+}
+try {
+  for (let i = 0; i < runs; i++) results.push(await bootOnce(kernel, initrd, manifest.cmdline));
+} finally {
+  await rm(scratch, { recursive: true, force: true });
+}
 
 const names = [...CONSOLE_PHASES, ...KERNEL_PHASES].map(([n]) => n).concat('agent PONG');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const image = `${initramfs.file} ${initramfs.size} bytes`;
+const image = uncompressed ? `${initramfs.file} decompressed` : `${initramfs.file} ${initramfs.size} bytes`;
 console.log(`qemu profile, direct kernel boot (TCG), ${image}, virtio-rng ${rng ? 'on' : 'off'}, median of ${runs}`);
 console.log(`${'phase'.padEnd(24)} ${'at s'.padStart(7)} ${'+s'.padStart(7)}`);
 let prev = 0;
