@@ -3,17 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { buildAbort, tailFile } from '../util/exec.js';
 import { CommandError, StepError, ZosError, errorMessage } from '../util/errors.js';
-import agent from './commands/agent.js';
-import build from './commands/build.js';
-import clean from './commands/clean.js';
-import doctor from './commands/doctor.js';
-import fetch from './commands/fetch.js';
-import graph from './commands/graph.js';
-import list from './commands/list.js';
-import release from './commands/release.js';
-import run from './commands/run.js';
-import signNetboot from './commands/sign-netboot.js';
-import verifyRepro from './commands/verify-repro.js';
+import type { CommandModule } from 'yargs';
 
 /** Prints what the user needs to act on: the failing command, its log's tail and the log's path. */
 async function report(err: unknown): Promise<void> {
@@ -50,6 +40,32 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+/** Every command, in --help's order, by the first word of its usage. */
+const COMMANDS: Record<string, () => Promise<{ default: unknown }>> = {
+  build: () => import('./commands/build.js'),
+  fetch: () => import('./commands/fetch.js'),
+  list: () => import('./commands/list.js'),
+  graph: () => import('./commands/graph.js'),
+  clean: () => import('./commands/clean.js'),
+  doctor: () => import('./commands/doctor.js'),
+  release: () => import('./commands/release.js'),
+  'sign-netboot': () => import('./commands/sign-netboot.js'),
+  'verify-repro': () => import('./commands/verify-repro.js'),
+  agent: () => import('./commands/agent.js'),
+  run: () => import('./commands/run.js'),
+};
+
+/**
+ * The modules yargs needs: only the named command's (the others' imports cost a no-op build ~50 ms),
+ * or all of them for --help, no command or an unknown one (yargs then lists them all).
+ */
+async function commandModules(): Promise<CommandModule[]> {
+  const named = process.argv[2] ?? '';
+  const names = Object.hasOwn(COMMANDS, named) && !wantsHelp ? [named] : Object.keys(COMMANDS);
+  // Each module is a CommandModule of its own argument type; yargs takes them as its base type.
+  return (await Promise.all(names.map((n) => COMMANDS[n]!()))).map((m) => m.default as CommandModule);
+}
+
 // yargs renders the command's help after every handler starts, in case it must print it later; our
 // failures never do. Wrapping it to the terminal is half of that work: only when help is asked for.
 const wantsHelp = process.argv.some((a) => a === '--help' || a === '-h');
@@ -58,17 +74,7 @@ try {
   await yargs(hideBin(process.argv))
     .scriptName('zos-build')
     .usage('$0 <command> [options]\n\nBuilds the boot image of a stateless, network-booted Zero-OS node.')
-    .command(build)
-    .command(fetch)
-    .command(list)
-    .command(graph)
-    .command(clean)
-    .command(doctor)
-    .command(release)
-    .command(signNetboot)
-    .command(verifyRepro)
-    .command(agent)
-    .command(run)
+    .command(await commandModules())
     .demandCommand(1, 'Name a command; see --help.')
     .strict()
     .fail((msg, err) => {
