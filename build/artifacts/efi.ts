@@ -5,7 +5,6 @@ import { ZosError } from '../util/errors.js';
 import { exists } from '../util/fs.js';
 import { osRelease } from '../image/os-release.js';
 import { alignUp, fileSize, fixPeTimestamp, writeStamped } from './common.js';
-import { bootArgs } from './scripts.js';
 import { signIfSigning } from './sign-efi.js';
 import type { ArtifactInput, ArtifactWriter } from './types.js';
 
@@ -66,7 +65,7 @@ export async function buildUki(opts: {
 
 /** zos.efi of this build at `out`: the unified kernel image, signed when the build signs. */
 export async function writeZosEfi(input: ArtifactInput, out: string): Promise<void> {
-  await buildUki({ ...input, cmdline: bootArgs(input.cmdline, input.netboot), out });
+  await buildUki({ ...input, out });
   await signIfSigning(input, out);
 }
 

@@ -7,7 +7,7 @@ import { usbNetbootWriter } from './usb-netboot.js';
 import { usbWriter } from './usb.js';
 
 export type { ArtifactInput, ArtifactWriter, NetbootSettings } from './types.js';
-export { bootArgs, renderBootIpxe, renderGrubNetCfg } from './scripts.js';
+export { bootCommandLine, renderBootIpxe, renderGrubNetCfg } from './scripts.js';
 
 export const writers: Record<ArtifactKind, ArtifactWriter> = {
   efi: efiWriter,

@@ -1,6 +1,5 @@
 import { initramfsName } from './common.js';
 import { grubQuote } from './grub.js';
-import { bootArgs } from './scripts.js';
 import type { ArtifactInput } from './types.js';
 
 /** syslinux/isolinux config booting the kernel + initramfs in `dir` at once, with serial output. */
@@ -17,7 +16,7 @@ export function renderSyslinuxCfg(input: ArtifactInput, dir: string, what: strin
     `  SAY zos-build ${input.version}: booting from ${what} (BIOS)`,
     `  LINUX ${dir}/vmlinuz`,
     `  INITRD ${dir}/${initrd}`,
-    `  APPEND ${bootArgs(input.cmdline, input.netboot)}`,
+    `  APPEND ${input.cmdline}`,
     '',
   ].join('\n');
 }
@@ -25,7 +24,7 @@ export function renderSyslinuxCfg(input: ArtifactInput, dir: string, what: strin
 /** grub.cfg booting the kernel + initramfs in `dir` of $root (UEFI side). */
 export function renderGrubDiskCfg(input: ArtifactInput, dir: string, what: string): string {
   const initrd = initramfsName(input.initramfs);
-  const args = bootArgs(input.cmdline, input.netboot).split(/\s+/).map(grubQuote).join(' ');
+  const args = input.cmdline.split(/\s+/).map(grubQuote).join(' ');
   return [
     `# zos-build ${input.version}: UEFI boot config of this ${what} (GRUB).`,
     '# Kernel arguments (runmode, farm id, ...) are on the linux line; edit them here.',

@@ -4,15 +4,21 @@
  */
 import { ZosError } from '../util/errors.js';
 import { grubQuote } from './grub.js';
+import type { Profile } from '../profile/types.js';
 import type { NetbootSettings } from './types.js';
 
-/** The kernel command line of every artifact: the profile's line plus the node settings. */
-export function bootArgs(cmdline: string, netboot: NetbootSettings): string {
-  const parts = [cmdline.trim()];
+/**
+ * The kernel command line of every artifact, composed here only: the profile's line, the initramfs
+ * entry point, then the node settings (run mode, farm, extra arguments) unless the line sets them.
+ */
+export function bootCommandLine(profile: Pick<Profile, 'cmdline' | 'netboot'>): string {
+  const cmdline = `${profile.cmdline.trim()} rdinit=/init`.trim();
+  const { netboot } = profile;
+  const parts = [cmdline];
   if (!/(^|\s)runmode=/.test(cmdline)) parts.push(`runmode=${netboot.runmode}`);
   if (netboot.farmId && !/(^|\s)farmer_id=/.test(cmdline)) parts.push(`farmer_id=${netboot.farmId}`);
   if (netboot.extraArgs.trim()) parts.push(netboot.extraArgs.trim());
-  return parts.filter(Boolean).join(' ');
+  return parts.join(' ');
 }
 
 /** baseUrl with exactly one trailing slash; '' stays '' (= relative to the boot script). */
@@ -51,7 +57,7 @@ function ipxeSafe(what: string, s: string): string {
 export function renderBootIpxe(input: IpxeScriptInput): string {
   let base = ipxeSafe('baseUrl', normalizeBaseUrl(input.netboot.baseUrl));
   if (base === '' && input.emptyBase === 'next-server') base = 'tftp://${next-server}/';
-  const args = ipxeSafe('cmdline', bootArgs(input.cmdline, input.netboot));
+  const args = ipxeSafe('cmdline', input.cmdline);
   const initrd = input.initramfsName;
   const ver = input.version;
   const lines = [
@@ -134,7 +140,7 @@ export function grubBaseUrl(baseUrl: string): string {
 /** grub.cfg of the GRUB network image: DHCP on every NIC (retries), fetch, boot; on failure reboot. */
 export function renderGrubNetCfg(input: IpxeScriptInput): string {
   const base = grubBaseUrl(input.netboot.baseUrl);
-  const args = bootArgs(input.cmdline, input.netboot);
+  const args = input.cmdline;
   const ver = input.version;
   return [
     `# zos-build ${ver}: UEFI network boot through GRUB's network stack. Generated from the profile.`,

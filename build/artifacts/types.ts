@@ -22,7 +22,7 @@ export interface ArtifactInput {
    * does not read it (`reads.initramfs` false) gets its file name only, for the scripts it writes.
    */
   initramfs: string;
-  /** Full kernel command line, e.g. "console=ttyS0 rdinit=/init zos.keys=ed25519:...". */
+  /** Full kernel command line (bootCommandLine()), e.g. "console=ttyS0 rdinit=/init runmode=prod"; used as is. */
   cmdline: string;
   /** Project version, e.g. 0.1.0 or 0.1.0-dev.3+gabc1234. */
   version: string;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { writers } from '../artifacts/index.js';
+import { bootCommandLine, writers } from '../artifacts/index.js';
 import { repoFileHash } from '../graph/inputs.js';
 import type { Step } from '../graph/types.js';
 import { INITRAMFS_STEP } from '../image/step.js';
@@ -13,11 +13,6 @@ import type { EfiSigner } from '../sign/efi-signer.js';
 import type { PlanRoles } from './plan.js';
 
 export const artifactStepId = (kind: ArtifactKind): string => `artifact:${kind}`;
-
-/** The kernel command line every artifact boots with: the profile's, plus the initramfs entry point. */
-export function kernelCmdline(env: BuildEnv): string {
-  return `${env.profile.cmdline} rdinit=/init`.trim();
-}
 
 /** Build options that only artifacts see (outside BuildEnv: editing them must not touch recipe fingerprints). */
 export interface ArtifactOptions {
@@ -52,7 +47,7 @@ export function artifactSteps(env: BuildEnv, roles: PlanRoles, opts: ArtifactOpt
         return {
           kind,
           arch: arch.name,
-          cmdline: kernelCmdline(env),
+          cmdline: bootCommandLine(env.profile),
           version: env.version,
           epoch: env.epoch,
           netboot: env.profile.netboot,
@@ -70,7 +65,7 @@ export function artifactSteps(env: BuildEnv, roles: PlanRoles, opts: ArtifactOpt
           vmlinuz: writer.reads.kernel ? join(ctx.depOutputs.get(kernel)!, 'boot/vmlinuz') : '',
           arch,
           initramfs,
-          cmdline: kernelCmdline(env),
+          cmdline: bootCommandLine(env.profile),
           version: env.version,
           netboot: env.profile.netboot,
           netbootVerify: verify,

@@ -11,7 +11,7 @@ import { createPrivateKey } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
-import { bootArgs } from '../../build/artifacts/scripts.js';
+import { bootCommandLine } from '../../build/artifacts/scripts.js';
 import { generatedFiles } from '../../build/image/generated.js';
 import type { Profile } from '../../build/profile/types.js';
 import generic from '../../config/generic.js';
@@ -67,7 +67,7 @@ describe('no secret in any artifact', () => {
     const files = generatedFiles({ profileName: generic.name, version: '1.0.0', buildId: 'x' });
     const found = files.flatMap((f) => findSecrets(f.path, Buffer.from(f.data)));
     found.push(...findSecrets(CORE0_CONF, Buffer.from(core0Conf(generic as Profile))));
-    found.push(...findSecrets('kernel command line', Buffer.from(bootArgs(generic.cmdline, generic.netboot))));
+    found.push(...findSecrets('kernel command line', Buffer.from(bootCommandLine(generic as Profile))));
     assert.deepEqual(found, []);
   });
 });

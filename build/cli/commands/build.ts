@@ -1,8 +1,8 @@
 import type { CommandModule } from 'yargs';
 import { RemoteStepCache } from '../../cache/remote.js';
 import { closure } from '../../graph/graph.js';
-import { bootArgs } from '../../artifacts/index.js';
-import { artifactSteps, kernelCmdline } from '../../plan/artifact-steps.js';
+import { bootCommandLine } from '../../artifacts/index.js';
+import { artifactSteps } from '../../plan/artifact-steps.js';
 import { planBuild } from '../../plan/plan.js';
 import { outputFingerprint, publish, readManifest } from '../../publish/out-dir.js';
 import { recipeStepId } from '../../recipe/step.js';
@@ -105,7 +105,7 @@ const command: CommandModule<object, BuildArgs> = {
             identity: s.identity,
             fingerprints: fps,
             outputs: result.outputs,
-            cmdline: bootArgs(kernelCmdline(s.env), s.profile.netboot),
+            cmdline: bootCommandLine(s.profile),
             secureBoot: signer && { certSha256: signer.certSha256, subject: signer.subject },
             extras: (dir, m) =>
               writeReport(dir, m, {
