@@ -55,9 +55,16 @@ export function initramfsFileName(compression: Compression): string {
  * Pipes `input` through the compressor into `outFile` (written in place: callers wanting atomicity
  * pass a temp path). Rejects with a ZosError naming the tool if it is missing or fails.
  */
-export async function compressStream(input: Readable, compression: Compression, outFile: string): Promise<void> {
+export async function compressStream(
+  input: Readable,
+  compression: Compression,
+  outFile: string,
+  signal?: AbortSignal,
+): Promise<void> {
   const c = COMPRESSORS[compression];
-  const child = spawn(c.tool, c.args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  // The build's abort (Ctrl-C) kills the compressor: zstd -19 on a 6 MB layer would otherwise hold
+  // the build's exit for many seconds.
+  const child = spawn(c.tool, c.args, { stdio: ['pipe', 'pipe', 'pipe'], signal });
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (s: string) => {
@@ -71,7 +78,9 @@ export async function compressStream(input: Readable, compression: Compression, 
               `compressor ${c.tool} not found on this host`,
               `Install the Debian package ${c.debianPackage} (ci/install-host-deps does).`,
             )
-          : new ZosError(`cannot run compressor ${c.tool}: ${err.message}`),
+          : err.name === 'AbortError'
+            ? new ZosError(`compressor ${c.tool} stopped: the build was interrupted`)
+            : new ZosError(`cannot run compressor ${c.tool}: ${err.message}`),
       );
     });
     child.on('close', (code, signal) => {
@@ -104,6 +113,8 @@ export interface BuildInitramfsOptions {
   epoch: number;
   compression: Compression;
   outFile: string;
+  /** Stops the compressor (the build's abort). */
+  signal?: AbortSignal;
 }
 
 export interface InitramfsResult {
@@ -119,7 +130,7 @@ export async function buildInitramfs(opts: BuildInitramfsOptions): Promise<Initr
   await mkdir(dirname(opts.outFile), { recursive: true });
   const tmp = tempSibling(opts.outFile);
   try {
-    await compressStream(cpioStream(opts.entries, { epoch: opts.epoch }), opts.compression, tmp);
+    await compressStream(cpioStream(opts.entries, { epoch: opts.epoch }), opts.compression, tmp, opts.signal);
     await rename(tmp, opts.outFile);
   } catch (err) {
     await rm(tmp, { force: true });

@@ -36,6 +36,8 @@ export interface PackOptions {
   outFile: string;
   /** Scratch space for the archives packed here. */
   workDir: string;
+  /** Stops the compressors (the build's abort). */
+  signal?: AbortSignal;
 }
 
 export interface PackResult {
@@ -51,8 +53,9 @@ export async function layerSegment(
   epoch: number,
   compression: Compression,
   outFile: string,
+  signal?: AbortSignal,
 ): Promise<boolean> {
-  return writeSegment(select(await collectRootfs([rootfs], [], [])), epoch, compression, outFile);
+  return writeSegment(select(await collectRootfs([rootfs], [], [])), epoch, compression, outFile, signal);
 }
 
 /**
@@ -71,14 +74,14 @@ export async function packImage(o: PackOptions): Promise<PackResult> {
     let file = l.segment;
     if (file === undefined) {
       const own = join(o.workDir, `layer-${i}.cpio.part`);
-      file = (await layerSegment(l.rootfs, o.select, o.epoch, o.compression, own)) ? own : null;
+      file = (await layerSegment(l.rootfs, o.select, o.epoch, o.compression, own, o.signal)) ? own : null;
     }
     if (file !== null) segments.push({ component: l.component, file });
   }
   const last = new Set([...o.generated, ...STANDARD_DEVICES].map((g) => g.path));
   for (const e of await collectRootfs(o.base, [], [])) last.add(e.path);
   const lastFile = join(o.workDir, 'generated.cpio.part');
-  await writeSegment(finalSegmentEntries(merged, last), o.epoch, o.compression, lastFile);
+  await writeSegment(finalSegmentEntries(merged, last), o.epoch, o.compression, lastFile, o.signal);
   segments.push({ component: GENERATED_COMPONENT, file: lastFile });
   return { entries: merged.length, segments: await concatSegments(segments, o.outFile) };
 }

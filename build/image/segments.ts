@@ -39,9 +39,10 @@ export async function writeSegment(
   epoch: number,
   compression: Compression,
   outFile: string,
+  signal?: AbortSignal,
 ): Promise<boolean> {
   if (entries.length === 0) return false;
-  await buildInitramfs({ entries, epoch, compression, outFile });
+  await buildInitramfs({ entries, epoch, compression, outFile, signal });
   return true;
 }
 

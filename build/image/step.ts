@@ -94,7 +94,7 @@ export function layerStep(recipe: string, profile: Profile, epoch: number): Step
     async run(ctx) {
       const rootfs = join(ctx.depOutputs.get(recipeStepId(recipe))!, 'rootfs');
       const file = join(ctx.outDir, SEGMENT_FILE(profile.compression));
-      const written = await layerSegment(rootfs, imageEntries(profile), epoch, profile.compression, file);
+      const written = await layerSegment(rootfs, imageEntries(profile), epoch, profile.compression, file, ctx.signal);
       ctx.log.note(written ? 'packed' : 'no files: no archive');
     },
   };
@@ -147,6 +147,7 @@ export function initramfsStep(opts: InitramfsStepOptions): Step {
         elfTriplet: archFacts(profile.arch).gnuTriplet,
         outFile: join(ctx.outDir, initramfsFileName(profile.compression)),
         workDir: join(ctx.workDir, 'pack'),
+        signal: ctx.signal,
       });
       await mkdir(join(ctx.outDir, STEP_META_DIR), { recursive: true });
       await writeFile(join(ctx.outDir, SEGMENTS_INFO), `${JSON.stringify(res.segments, null, 2)}\n`);

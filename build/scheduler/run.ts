@@ -123,6 +123,11 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
   ): Promise<void> => {
     const step = opts.graph.steps.get(id)!;
     const release = await slots.acquire();
+    // A step that got its slot after Ctrl-C does not start (it would only fail on the aborted signal).
+    if (buildAbort.signal.aborted) {
+      release();
+      throw buildAbort.signal.reason;
+    }
     const log = await StepLog.create(join(opts.logDir, logName(id)));
     let workDir: string | undefined;
     const start = Date.now();
