@@ -100,7 +100,12 @@ describe('qemu node: operator tokens and pinned TLS', { timeout: 20 * 60_000 }, 
     );
     assert.equal(minted, false, 'a token was minted for an unpinned peer');
     await new Promise((r) => setTimeout(r, 2000));
-    assert.deepEqual(gateLines().slice(before), [], 'the node saw an AUTH attempt');
+    // What the gate logs when it reads an AUTH: a refused token or an authentication. (It may log
+    // "dropped before AUTH: connection reset" instead: the client hung up after checking the pin.)
+    const authSeen = gateLines()
+      .slice(before)
+      .filter((l) => /refused token|authenticated/.test(l));
+    assert.deepEqual(authSeen, [], 'the node saw an AUTH attempt');
     assert.match(await agent.ping(), /^PONG /);
   });
 });
