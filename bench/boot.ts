@@ -10,15 +10,12 @@
  * --append adds kernel arguments (e.g. initcall_debug); --dmesg saves the last boot's kernel log.
  * --uncompressed boots the same initramfs decompressed, to show what unpacking its compression costs.
  */
-import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { AgentClient } from '../build/agent-client/client.js';
-import { COMPRESSORS } from '../build/image/compress.js';
 import { readManifest } from '../build/publish/out-dir.js';
+import { decompress, sniff } from '../build/release/compare.js';
 import { bootVm, freePort } from '../build/qemu/index.js';
 import { testAuth } from '../test/helpers/operator.js';
 
@@ -166,23 +163,20 @@ if (!initramfs) throw new Error(`${outDir} has no initramfs`);
 const results: Array<Map<string, number | undefined>> = [];
 const kernel = join(outDir, 'vmlinuz');
 let initrd = join(outDir, initramfs.file);
-const scratch = await mkdtemp(join(tmpdir(), 'zos-bench-initrd-'));
-if (uncompressed) {
-  // Every compressor's CLI decompresses concatenated frames with -dc; the kernel reads plain newc too.
-  const ext = initramfs.file.split('.').pop();
-  const tool = Object.values(COMPRESSORS).find((c) => c.ext === ext)?.tool;
-  if (!tool) throw new Error(`${initramfs.file}: not a compressed initramfs`);
+// --uncompressed: the same archives decompressed into a scratch file (the kernel reads plain newc too).
+const scratch = uncompressed ? await mkdtemp(join(tmpdir(), 'zos-bench-initrd-')) : undefined;
+if (scratch) {
+  const format = sniff((await readFile(initrd)).subarray(0, 16));
+  if (format !== 'xz' && format !== 'zstd' && format !== 'gzip' && format !== 'lz4')
+    throw new Error(`${initramfs.file}: not a compressed initramfs (${format})`);
   const plain = join(scratch, 'initramfs.cpio');
-  await pipeline(
-    spawn(tool, ['-dc', initrd], { stdio: ['ignore', 'pipe', 'inherit'] }).stdout,
-    createWriteStream(plain),
-  );
+  await writeFile(plain, await decompress(initrd, format));
   initrd = plain;
 }
 try {
   for (let i = 0; i < runs; i++) results.push(await bootOnce(kernel, initrd, manifest.cmdline));
 } finally {
-  await rm(scratch, { recursive: true, force: true });
+  if (scratch) await rm(scratch, { recursive: true, force: true });
 }
 
 const names = [...CONSOLE_PHASES, ...KERNEL_PHASES].map(([n]) => n).concat('agent PONG');

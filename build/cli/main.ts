@@ -1,9 +1,8 @@
 #!/usr/bin/env node
-import yargs from 'yargs';
+import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { buildAbort, tailFile } from '../util/exec.js';
 import { CommandError, StepError, ZosError, errorMessage } from '../util/errors.js';
-import type { CommandModule } from 'yargs';
 
 /** Prints what the user needs to act on: the failing command, its log's tail and the log's path. */
 async function report(err: unknown): Promise<void> {
