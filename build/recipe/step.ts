@@ -165,7 +165,11 @@ export function recipeStep(recipe: Recipe, env: BuildEnv, closure: readonly stri
         if (kind === 'archive') {
           ctx.log.note(`extract ${source.file}`);
           const dest = extracted++ === 0 ? srcDir : join(srcDir, 'extra', source.file);
-          await extractArchive(cached, dest, { stripComponents: source.stripComponents ?? 1, name: source.file });
+          await extractArchive(cached, dest, {
+            stripComponents: source.stripComponents ?? 1,
+            name: source.file,
+            signal: ctx.signal,
+          });
         } else if (kind === 'deb') {
           debs.push(cached);
         } else {

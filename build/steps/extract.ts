@@ -167,6 +167,8 @@ export interface ExtractOptions {
   stripComponents?: number;
   /** File name that tells the archive's format when `archive` has none (the download cache names files by sha256). */
   name?: string;
+  /** The build's abort signal: extraction stops (and cleans up) when it fires, with its reason. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -190,7 +192,7 @@ export async function extractArchive(archive: string, destDir: string, opts: Ext
   const tmp = tempSibling(destDir);
   await mkdir(tmp);
   try {
-    await unpackGuarded(archive, tmp, { strip, decompressor, keepMtimes: true });
+    await unpackGuarded(archive, tmp, { strip, decompressor, keepMtimes: true, signal: opts.signal });
     if (existing) await rmdir(destDir);
     await rename(tmp, destDir);
   } catch (err) {
@@ -207,9 +209,15 @@ export async function extractArchive(archive: string, destDir: string, opts: Ext
 export async function unpackGuarded(
   archive: string,
   cwd: string,
-  opts: { strip: number; decompressor: { tool: string; pkg: string } | null; keepMtimes: boolean },
+  opts: {
+    strip: number;
+    decompressor: { tool: string; pkg: string } | null;
+    keepMtimes: boolean;
+    signal?: AbortSignal;
+  },
 ): Promise<void> {
-  const { strip, decompressor } = opts;
+  const { strip, decompressor, signal } = opts;
+  signal?.throwIfAborted();
   // node-tar is loaded when a recipe is actually built, not by every command that plans a build.
   const tar = await import('tar');
   const guard = new EntryGuard(strip);
@@ -283,9 +291,17 @@ export async function unpackGuarded(
   );
   source.pipe(unpack as unknown as NodeJS.WritableStream);
 
+  // An interrupted build stops a long extraction (the kernel's takes minutes) instead of finishing it.
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal!.reason);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => {}); // settled only by the race below
   try {
     // Any one failing is enough; Promise.all rejects on the first.
-    await Promise.all(waits);
+    await Promise.race([Promise.all(waits), aborted]);
     for (const link of guard.deferred) {
       // Parents were checked to be real directories (never symlinks) by the guard.
       await mkdir(join(cwd, posix.dirname(link.path)), { recursive: true });
@@ -295,11 +311,16 @@ export async function unpackGuarded(
     source.unpipe();
     source.destroy();
     child?.kill();
+    // node-tar settles (with an error) once aborted; left alone it may wait for input forever.
+    if (signal?.aborted) unpack.abort(signal.reason as Error);
     // Let the other side settle so no write lands in the temp dir after it is removed. An aborted
     // node-tar may never emit 'close', hence the bound.
     await Promise.race([Promise.allSettled(waits), new Promise((r) => setTimeout(r, 2000).unref())]);
     if (rejected) throw rejected;
+    if (signal?.aborted) throw signal.reason;
     throw toZosError(archive, err);
+  } finally {
+    signal?.removeEventListener('abort', onAbort!);
   }
 }
 

@@ -259,6 +259,34 @@ describe('extractArchive: benign archives', () => {
   });
 });
 
+describe('extractArchive and an interrupted build', () => {
+  it('stops when the build is aborted, throws its reason and leaves nothing behind', async () => {
+    const reason = new ZosError('interrupted by SIGINT');
+    const entries: RawTarEntry[] = [{ path: 'big/', type: '5' }];
+    for (let i = 0; i < 4000; i++) entries.push({ path: `big/f${i}`, type: '0', data: `${i}\n`.repeat(500) });
+    const archive = await writeArchive('big.tar.xz', rawTar(entries));
+
+    // Already aborted: nothing is even created.
+    const before = new AbortController();
+    before.abort(reason);
+    await assert.rejects(extractArchive(archive, join(dir, 'abort-before'), { signal: before.signal }), reason);
+    assert.deepEqual(await leftovers(dir, 'abort-before'), []);
+
+    // Aborted while the files are written: it stops there, not after the whole archive.
+    const during = new AbortController();
+    const dest = join(dir, 'abort-during');
+    let settled = false;
+    const run = extractArchive(archive, dest, { stripComponents: 1, signal: during.signal }).finally(() => {
+      settled = true;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(settled, false, 'the archive must take longer than 100 ms to extract for this test to mean anything');
+    during.abort(reason);
+    await assert.rejects(run, reason);
+    assert.deepEqual(await leftovers(dir, 'abort-during'), []);
+  });
+});
+
 describe('EntryGuard', () => {
   const check = (g: EntryGuard, path: string, type: string, linkpath?: string) => g.check({ path, type, linkpath });
 
