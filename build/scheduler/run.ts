@@ -173,15 +173,19 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
     }
   };
 
+  // Steps started and not yet settled: a failed build returns only once they have cleaned up.
+  const inFlight = new Set<Promise<void>>();
   const tasks: ListrTask[] = order.map((id) => ({
     title: id,
     task: async (_ctx, task) => {
       try {
-        await runOne(
+        const running = runOne(
           id,
           (t) => (task.title = t),
           (line) => (task.output = line),
         );
+        inFlight.add(running);
+        await running.finally(() => inFlight.delete(running));
         resolvers.get(id)!.resolve();
       } catch (err) {
         resolvers.get(id)!.reject(err);
@@ -200,6 +204,15 @@ export async function runSteps(opts: RunOptions): Promise<RunResult> {
     rendererOptions: { collapseErrors: false, outputBar: 1 },
     registerSignalListeners: false,
   } as never);
-  await list.run();
+  try {
+    await list.run();
+  } catch (err) {
+    // One failed step ends the build: the steps still running are stopped (their commands killed),
+    // and this returns only after they have removed their work dirs and released their step locks,
+    // so the caller's out/ lock is released last and a new build never meets a half-stopped one.
+    if (!buildAbort.signal.aborted) buildAbort.abort(err);
+    await Promise.allSettled(inFlight);
+    throw err;
+  }
   return { outcomes, outputs, timings };
 }
