@@ -21,3 +21,39 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+// The length limits and character sets of names, at their edges.
+func TestNameLimits(t *testing.T) {
+	long := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = 'a'
+		}
+		return string(b)
+	}
+	cases := []struct {
+		ok   bool
+		what string
+		got  bool
+	}{
+		{true, "15-byte interface", Interface("n", long(15)) == nil},
+		{false, "16-byte interface", Interface("n", long(16)) == nil},
+		{false, "interface starting with -", Interface("n", "-eth0") == nil},
+		{true, "255-byte label", Label("l", long(255)) == nil},
+		{false, "256-byte label", Label("l", long(256)) == nil},
+		{false, "label with a slash", Label("l", "a/b") == nil},
+		{true, "/dev/vdb", devPath("/dev/vdb")},
+		{true, "/dev/mapper/vg0-data", devPath("/dev/mapper/vg0-data")},
+		{true, "64-byte device name", devPath("/dev/" + long(64))},
+		{false, "65-byte device name", devPath("/dev/" + long(65))},
+		{false, "/dev/", devPath("/dev/")},
+		{false, "/dev/mapper/", devPath("/dev/mapper/")},
+		{false, "/dev/sub/dir", devPath("/dev/sub/dir")},
+		{false, "/devx", devPath("/devx")},
+	}
+	for _, c := range cases {
+		if c.got != c.ok {
+			t.Errorf("%s: accepted=%v, want %v", c.what, c.got, c.ok)
+		}
+	}
+}
