@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
-import { COMPRESSORS } from '../image/compress.js';
 import type { SegmentInfo } from '../image/segments.js';
 import type { Compression } from '../profile/types.js';
 import { ZosError } from '../util/errors.js';
-import { parseNewc } from '../release/compare.js';
+import { decompress, parseNewc } from '../release/compare.js';
 
 const S_IFREG = 0o100000;
 const S_IFLNK = 0o120000;
@@ -34,22 +32,6 @@ export interface ImageSizes {
   archiveBytes: number;
   /** The real initramfs file. */
   compressedBytes: number;
-}
-
-async function decompress(file: string, compression: Compression): Promise<Buffer> {
-  const tool = COMPRESSORS[compression].tool;
-  return new Promise((resolve, reject) => {
-    const child = spawn(tool, ['-d', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const chunks: Buffer[] = [];
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => chunks.push(c));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('error', (e) => reject(new ZosError(`report: cannot run ${tool}: ${e.message}`)));
-    child.on('close', (code) => {
-      if (code === 0) resolve(Buffer.concat(chunks));
-      else reject(new ZosError(`report: ${tool} -d ${file} failed: ${err.trim()}`));
-    });
-  });
 }
 
 /**
