@@ -45,6 +45,12 @@ export interface BootOptions {
   kernel?: string;
   initrd?: string;
   append?: string;
+  /**
+   * A BIOS boot of `kernel` with nothing else to boot from runs qboot (the architecture's
+   * qemuDirectBootFirmware) instead of SeaBIOS, unless this is true. qboot leaves PCI resources to
+   * the kernel, as Linux expects; a kernel that needs the BIOS's (iPXE's ipxe.lkrn) sets this.
+   */
+  seabios?: boolean;
   disk?: DiskSpec;
   /** ISO attached as an IDE CD-ROM. */
   cdrom?: string;
@@ -113,6 +119,9 @@ function qemuArgs(o: BootOptions, varsFile: string | undefined, extraDisks: stri
   a.push('-machine', machine, '-m', String(o.memoryMb ?? 512), '-smp', String(o.cpus ?? 1));
   a.push('-boot', 'menu=off,strict=on');
   if (o.secureBoot) a.push('-global', 'driver=cfi.pflash01,property=secure,value=on');
+  // A direct kernel boot on BIOS needs no BIOS: qboot loads the kernel without SeaBIOS's POST.
+  const directBoot = o.firmware === 'bios' && o.kernel && !o.disk && !o.cdrom && !o.netboot && !o.seabios;
+  if (directBoot) a.push('-bios', archFacts().qemuDirectBootFirmware);
   if (o.firmware === 'uefi') {
     a.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${o.secureBoot ? OVMF_CODE_SECBOOT : OVMF_CODE}`);
     a.push('-drive', `if=pflash,format=raw,unit=1,file=${varsFile}`);

@@ -39,7 +39,7 @@ const command: CommandModule<object, RunArgs> = {
       .option('firmware', {
         choices: ['bios', 'uefi'] as const,
         default: 'bios' as const,
-        describe: 'SeaBIOS or OVMF (efi always uses OVMF)',
+        describe: 'BIOS (qboot for --from kernel, else SeaBIOS) or UEFI (OVMF)',
       })
       .option('secure-boot', {
         type: 'string',
