@@ -4,15 +4,19 @@
  * -> agent PONG <= 3.5 s): console markers as the host saw them, the kernel's own from its log (read
  * through the agent, placed on the host's clock at /init). Not a test: it prints numbers.
  *
- *   node dist/bench/boot.js [--out out] [--runs 3] [--no-rng] [--append ARGS] [--dmesg FILE] [--uncompressed]
+ *   node dist/bench/boot.js [--out out] [--runs 3] [--cpus 1] [--no-rng] [--seabios] [--append ARGS]
+ *                           [--dmesg FILE] [--uncompressed] [--initrd FILE]
  *
+ * --cpus sets the VM's CPU count (default 1, as the boot tests boot).
  * --no-rng leaves the virtio-rng device out, to see what the kernel's random pool costs without it.
+ * --seabios boots through SeaBIOS instead of qboot, to see what the full BIOS costs.
  * --append adds kernel arguments (e.g. initcall_debug); --dmesg saves the last boot's kernel log.
  * --uncompressed boots the same initramfs decompressed, to show what unpacking its compression costs.
+ * --initrd boots FILE instead of the profile's initramfs (e.g. the same cpio under another compressor).
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { AgentClient } from '../build/agent-client/client.js';
 import { readManifest } from '../build/publish/out-dir.js';
 import { decompress, sniff } from '../build/release/compare.js';
@@ -29,6 +33,8 @@ const rng = !args.includes('--no-rng');
 const extraAppend = opt('--append', '');
 const dmesgFile = opt('--dmesg', '');
 const uncompressed = args.includes('--uncompressed');
+const cpus = Number(opt('--cpus', '1'));
+const seabios = args.includes('--seabios');
 
 /**
  * Markers on the serial console, seen from the host. The kernel's own messages are not among them:
@@ -79,31 +85,28 @@ async function tryPing(port: number, connectTimeoutMs: number): Promise<boolean>
 }
 
 /**
- * Seconds from `t0` until the agent answers PING. Polls every 50 ms; a poll made before the node has
- * its address hangs until its timeout, so a second client also starts the moment the console says
- * the agent listens: the first answer counts.
+ * Seconds from `t0` until the agent answers PING: the moment a client could first get an answer.
+ * A fresh connection every 100 ms, each given 3 s, the first answer counts. One client retrying alone
+ * would measure QEMU's user network instead: a connection made before the node has its address waits
+ * for the forwarder's next SYN retransmit (about a second), so it answers late even once the node is up.
  */
-async function pong(
-  port: number,
-  t0: number,
-  deadline: number,
-  listening: Promise<unknown>,
-): Promise<number | undefined> {
-  let answered: number | undefined;
-  const poll = async (connectTimeoutMs: number) => {
-    while (answered === undefined && Date.now() < deadline) {
-      if (await tryPing(port, connectTimeoutMs)) answered ??= (Date.now() - t0) / 1000;
-      else await sleep(50);
-    }
-  };
-  await Promise.race([
-    poll(1000),
-    listening.then(
-      () => poll(5000),
-      () => poll(1000),
-    ),
-  ]);
-  return answered;
+async function pong(port: number, t0: number, deadline: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    let answered = false;
+    const timer = setInterval(() => {
+      if (Date.now() > deadline) {
+        clearInterval(timer);
+        resolve(undefined);
+        return;
+      }
+      void tryPing(port, 3000).then((ok) => {
+        if (!ok || answered) return;
+        answered = true;
+        clearInterval(timer);
+        resolve((Date.now() - t0) / 1000);
+      });
+    }, 100);
+  });
 }
 
 async function bootOnce(kernel: string, initrd: string, cmdline: string): Promise<Map<string, number | undefined>> {
@@ -119,6 +122,8 @@ async function bootOnce(kernel: string, initrd: string, cmdline: string): Promis
     nic: 'virtio-net-pci',
     hostfwd: [{ hostPort: port, guestPort: 6379 }],
     memoryMb: 512,
+    cpus,
+    seabios,
     rng,
     consoleLog: join(dir, 'console.log'),
     lifetimeMs: 180_000,
@@ -131,8 +136,7 @@ async function bootOnce(kernel: string, initrd: string, cmdline: string): Promis
         () => seen.set(name, undefined),
       ),
     );
-    const listening = vm.waitFor(AGENT_LISTENING, 120_000);
-    seen.set('agent PONG', await pong(port, t0, t0 + 120_000, listening));
+    seen.set('agent PONG', await pong(port, t0, t0 + 120_000));
     // Markers still missing once the agent answered are not coming.
     await Promise.race([Promise.all(waits), sleep(500)]);
     const initAt = seen.get('/init banner');
@@ -162,13 +166,15 @@ const initramfs = manifest.artifacts.find((a) => a.file.startsWith('initramfs.cp
 if (!initramfs) throw new Error(`${outDir} has no initramfs`);
 const results: Array<Map<string, number | undefined>> = [];
 const kernel = join(outDir, 'vmlinuz');
-let initrd = join(outDir, initramfs.file);
+const ownInitrd = opt('--initrd', '');
+let initrd = ownInitrd ? resolve(ownInitrd) : join(outDir, initramfs.file);
+const initrdLabel = `${basename(initrd)} ${(await stat(initrd)).size} bytes`;
 // --uncompressed: the same archives decompressed into a scratch file (the kernel reads plain newc too).
 const scratch = uncompressed ? await mkdtemp(join(tmpdir(), 'zos-bench-initrd-')) : undefined;
 if (scratch) {
   const format = sniff((await readFile(initrd)).subarray(0, 16));
   if (format !== 'xz' && format !== 'zstd' && format !== 'gzip' && format !== 'lz4')
-    throw new Error(`${initramfs.file}: not a compressed initramfs (${format})`);
+    throw new Error(`${initrd}: not a compressed initramfs (${format})`);
   const plain = join(scratch, 'initramfs.cpio');
   await writeFile(plain, await decompress(initrd, format));
   initrd = plain;
@@ -181,8 +187,9 @@ try {
 
 const names = [...CONSOLE_PHASES, ...KERNEL_PHASES].map(([n]) => n).concat('agent PONG');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const image = uncompressed ? `${initramfs.file} decompressed` : `${initramfs.file} ${initramfs.size} bytes`;
-console.log(`qemu profile, direct kernel boot (TCG), ${image}, virtio-rng ${rng ? 'on' : 'off'}, median of ${runs}`);
+const image = uncompressed ? `${initrdLabel}, decompressed` : initrdLabel;
+const machine = `${cpus} CPU${cpus > 1 ? 's' : ''}, ${seabios ? 'SeaBIOS' : 'qboot'}, virtio-rng ${rng ? 'on' : 'off'}`;
+console.log(`qemu profile, direct kernel boot (TCG, ${machine}), ${image}, median of ${runs}`);
 console.log(`${'phase'.padEnd(24)} ${'at s'.padStart(7)} ${'+s'.padStart(7)}`);
 let prev = 0;
 const seenAt = (n: string) => results.map((r) => r.get(n)).filter((x): x is number => x !== undefined);

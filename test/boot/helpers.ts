@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { archFacts } from '../../build/arch.js';
 import { writers, type ArtifactInput, type NetbootSettings } from '../../build/artifacts/index.js';
+import { bootCommandLine } from '../../build/artifacts/scripts.js';
 import type { ArtifactKind } from '../../build/profile/types.js';
 import { bootVm, freePort, type BootOptions } from '../../build/qemu/index.js';
 import { makeFat } from '../../build/artifacts/common.js';
@@ -113,12 +114,12 @@ export async function bootNodeVm(o: NodeBootOptions): Promise<{
 }> {
   const port = await freePort();
   const out = o.out ?? OUT;
-  const cmdline = o.out ? manifest(o.out).cmdline : `${qemuProfile.cmdline} rdinit=/init`;
+  const cmdline = manifest(out).cmdline ?? bootCommandLine(qemuProfile);
   const vm = await bootVm({
     firmware: 'bios',
     kernel: join(out, 'vmlinuz'),
     initrd: initramfsPath(out),
-    append: `${cmdline ?? ''} ${o.append ?? ''}`.trim(),
+    append: `${cmdline} ${o.append ?? ''}`.trim(),
     network: true,
     nic: o.nic ?? 'virtio-net-pci',
     secondNic: !o.bare,
@@ -131,9 +132,9 @@ export async function bootNodeVm(o: NodeBootOptions): Promise<{
   return { vm, port };
 }
 
-/** Kernel command line for direct boots: the manifest's, else a serial console + rdinit. */
+/** Kernel command line for direct boots: the manifest's, else the one the qemu profile's artifacts carry. */
 export function directCmdline(): string {
-  return manifest().cmdline ?? 'console=ttyS0 rdinit=/init';
+  return manifest().cmdline ?? bootCommandLine(qemuProfile);
 }
 
 export function artifact(rel: string): string {
