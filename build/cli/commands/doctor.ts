@@ -1,6 +1,8 @@
 import type { CommandModule } from 'yargs';
 import { which } from '../../graph/inputs.js';
 import { archFacts } from '../../arch.js';
+import { OVMF_CODE, OVMF_CODE_SECBOOT, OVMF_VARS } from '../../qemu/index.js';
+import { exists } from '../../util/fs.js';
 
 /** Host commands the build and the tests run, the Debian package of each, and why. */
 export const HOST_TOOLS: ReadonlyArray<{ cmd: string; pkg: string; why: string }> = [
@@ -51,11 +53,20 @@ export const HOST_TOOLS: ReadonlyArray<{ cmd: string; pkg: string; why: string }
   { cmd: 'chromium', pkg: 'chromium', why: 'tests: the build report in a headless browser' },
 ];
 
+/** Files (firmware, the EFI stub) the build and the boot tests read, the Debian package of each, and why. */
+export const HOST_FILES: ReadonlyArray<{ file: string; pkg: string; why: string }> = [
+  { file: archFacts().efiStub, pkg: 'systemd-boot-efi', why: 'zos.efi (the kernel as an EFI program)' },
+  { file: archFacts().qemuDirectBootFirmware, pkg: 'qemu-system-data', why: 'direct kernel boots (tests, run)' },
+  { file: OVMF_CODE, pkg: 'ovmf', why: 'UEFI boots (tests, run --firmware uefi)' },
+  { file: OVMF_VARS, pkg: 'ovmf', why: 'UEFI boots (tests, run --firmware uefi)' },
+  { file: OVMF_CODE_SECBOOT, pkg: 'ovmf', why: 'Secure Boot (tests, run --secure-boot)' },
+];
+
 const command: CommandModule<object, object> = {
   command: 'doctor',
-  describe: 'check the host tools the build needs and print the apt-get line for what is missing',
+  describe: 'check the host tools and files the build needs and print the apt-get line for what is missing',
   async handler() {
-    const missing: (typeof HOST_TOOLS)[number][] = [];
+    const missing: Array<{ pkg: string }> = [];
     for (const t of HOST_TOOLS) {
       const path = await which(t.cmd);
       console.log(
@@ -63,13 +74,18 @@ const command: CommandModule<object, object> = {
       );
       if (!path) missing.push(t);
     }
+    for (const f of HOST_FILES) {
+      const present = await exists(f.file);
+      console.log(`${present ? 'ok     ' : 'MISSING'} ${f.file.padEnd(57)} ${f.why}`);
+      if (!present) missing.push(f);
+    }
     if (missing.length === 0) {
-      console.log('\nall host tools present');
+      console.log('\nall host tools and files present');
       return;
     }
     const pkgs = [...new Set(missing.map((m) => m.pkg))].sort();
     console.log(
-      `\nmissing ${missing.length} tool(s); install them with:\n  apt-get install -y ${pkgs.join(' ')}\n(or run ci/install-host-deps, which installs everything the build and tests use)`,
+      `\nmissing ${missing.length} tool(s) or file(s); install them with:\n  apt-get install -y ${pkgs.join(' ')}\n(or run ci/install-host-deps, which installs everything the build and tests use)`,
     );
     process.exitCode = 1;
   },
