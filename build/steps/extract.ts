@@ -291,17 +291,14 @@ export async function unpackGuarded(
   );
   source.pipe(unpack as unknown as NodeJS.WritableStream);
 
-  // An interrupted build stops a long extraction (the kernel's takes minutes) instead of finishing it.
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal!.reason);
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
-  });
-  aborted.catch(() => {}); // settled only by the race below
+  // An interrupted build stops a long extraction (the kernel's takes minutes) instead of finishing it,
+  // the way a refused entry stops it: node-tar is aborted and fails, which ends the waits below.
+  const onAbort = () => unpack.abort(signal!.reason as Error);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) onAbort();
   try {
     // Any one failing is enough; Promise.all rejects on the first.
-    await Promise.race([Promise.all(waits), aborted]);
+    await Promise.all(waits);
     for (const link of guard.deferred) {
       // Parents were checked to be real directories (never symlinks) by the guard.
       await mkdir(join(cwd, posix.dirname(link.path)), { recursive: true });
@@ -311,8 +308,6 @@ export async function unpackGuarded(
     source.unpipe();
     source.destroy();
     child?.kill();
-    // node-tar settles (with an error) once aborted; left alone it may wait for input forever.
-    if (signal?.aborted) unpack.abort(signal.reason as Error);
     // Let the other side settle so no write lands in the temp dir after it is removed. An aborted
     // node-tar may never emit 'close', hence the bound.
     await Promise.race([Promise.allSettled(waits), new Promise((r) => setTimeout(r, 2000).unref())]);
@@ -320,7 +315,7 @@ export async function unpackGuarded(
     if (signal?.aborted) throw signal.reason;
     throw toZosError(archive, err);
   } finally {
-    signal?.removeEventListener('abort', onAbort!);
+    signal?.removeEventListener('abort', onAbort);
   }
 }
 
