@@ -45,6 +45,7 @@ const ADDRESS_BOUND = /udhcpc: \S+ bound/;
 const CONSOLE_PHASES: ReadonlyArray<[string, RegExp]> = [
   ['firmware output', /\S/],
   ['/init banner', /ZOS-BOOT: zos-build/],
+  ['layers mounted', /mounted \d+ image layers/],
   ['redis-server started', /Redis is starting|Redis version=/],
   ['agent listening', AGENT_LISTENING],
   ['address bound (DHCP)', ADDRESS_BOUND],

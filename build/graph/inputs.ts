@@ -68,6 +68,9 @@ function importsOf(rel: string): Promise<string[]> {
  * spawn, too slow for a no-op build, so answers are remembered on disk per binary (path, size, mtime):
  * upgrading a tool changes its binary and so its entry.
  */
+/** Tools that do not answer `--version` (mksquashfs prints its usage instead). */
+const VERSION_FLAGS: Readonly<Record<string, readonly string[]>> = { go: ['version'], mksquashfs: ['-version'] };
+
 export class HostToolVersions {
   private memo: Record<string, { key: string; version: string }> = {};
   /** Loaded once, even when many steps ask at the same time. */
@@ -110,7 +113,7 @@ export class HostToolVersions {
     const key = `2:${path}:${st.size}:${st.mtimeMs}`;
     const hit = this.memo[tool];
     if (hit?.key === key) return hit.version;
-    const flag = tool === 'go' ? ['version'] : ['--version'];
+    const flag = VERSION_FLAGS[tool] ?? ['--version'];
     const { $ } = await import('zx');
     const res = await $({ quiet: true, nothrow: true, verbose: false })`${path} ${flag}`;
     // The first non-empty line: perl's --version starts with an empty one.

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Compression } from '../profile/types.js';
 import type { CpioEntry } from './cpio.js';
 import { checkImageElves } from './elf.js';
+import { hasImageFiles, mountedEntries, writeLayerImage } from './mounted.js';
 import { type GeneratedFile, type RootfsLayer, STANDARD_DEVICES, collectRootfs } from './rootfs.js';
 import { concatSegments, finalSegmentEntries, type Segment, type SegmentInfo, writeSegment } from './segments.js';
 
@@ -14,6 +15,8 @@ export interface PackLayer {
   /** Who the files belong to (a recipe name, rootfs-overlay): the report's component. */
   component: string;
   rootfs: RootfsLayer;
+  /** Its files reach the node as a squashfs image core0 mounts (see mounted.ts). */
+  mounted?: boolean;
   /**
    * Its archive as `layerSegment` wrote it (a cached step's output), `null` when that layer has no
    * files; absent: packed here.
@@ -46,16 +49,29 @@ export interface PackResult {
   segments: SegmentInfo[];
 }
 
+/** What `layerSegment` packs: one layer, as the image selects its entries. */
+export interface LayerSegmentOptions {
+  rootfs: RootfsLayer;
+  select: PackOptions['select'];
+  epoch: number;
+  compression: Compression;
+  outFile: string;
+  /** Packs the layer as a mounted layer of this component (see mounted.ts). */
+  mountedAs?: string;
+  /** Scratch space (the mounted layer's staging tree and image). */
+  workDir: string;
+  signal?: AbortSignal;
+}
+
 /** One layer's files as the archive `packImage` takes for it; false when the layer has no files. */
-export async function layerSegment(
-  rootfs: RootfsLayer,
-  select: PackOptions['select'],
-  epoch: number,
-  compression: Compression,
-  outFile: string,
-  signal?: AbortSignal,
-): Promise<boolean> {
-  return writeSegment(select(await collectRootfs([rootfs], [], [])), epoch, compression, outFile, signal);
+export async function layerSegment(o: LayerSegmentOptions): Promise<boolean> {
+  let entries = o.select(await collectRootfs([o.rootfs], [], []));
+  if (o.mountedAs !== undefined && hasImageFiles(entries)) {
+    const image = join(o.workDir, `${o.mountedAs}.squashfs`);
+    await writeLayerImage(entries, o.mountedAs, o.epoch, image, o.workDir, o.signal);
+    entries = mountedEntries(entries, o.mountedAs, image);
+  }
+  return writeSegment(entries, o.epoch, o.compression, o.outFile, o.signal);
 }
 
 /**
@@ -74,7 +90,14 @@ export async function packImage(o: PackOptions): Promise<PackResult> {
     let file = l.segment;
     if (file === undefined) {
       const own = join(o.workDir, `layer-${i}.cpio.part`);
-      file = (await layerSegment(l.rootfs, o.select, o.epoch, o.compression, own, o.signal)) ? own : null;
+      const packed = await layerSegment({
+        ...o,
+        rootfs: l.rootfs,
+        outFile: own,
+        mountedAs: l.mounted ? l.component : undefined,
+        workDir: join(o.workDir, `layer-${i}`),
+      });
+      file = packed ? own : null;
     }
     if (file !== null) segments.push({ component: l.component, file });
   }

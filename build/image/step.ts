@@ -11,6 +11,9 @@ import { archFacts } from '../arch.js';
 import { generatedFiles } from './generated.js';
 import { layerSegment, packImage, type PackLayer } from './pack.js';
 import { exists } from '../util/fs.js';
+import type { HostToolVersions } from '../graph/inputs.js';
+import type { Recipe } from '../recipe/types.js';
+import { SQUASHFS_TOOL } from './mounted.js';
 
 export const INITRAMFS_STEP = 'initramfs';
 export const OVERLAY_DIR = 'rootfs-overlay';
@@ -74,28 +77,45 @@ function imageEntries(profile: Profile): (entries: CpioEntry[]) => CpioEntry[] {
 
 /**
  * One recipe's rootfs as a compressed archive of its own, cached with the recipe: an edit elsewhere
- * (overlay, another recipe, the version) reuses it as is.
+ * (overlay, another recipe, the version) reuses it as is. A mounted recipe's archive carries its
+ * squashfs image and the links into it (mounted.ts).
  */
-export function layerStep(recipe: string, profile: Profile, epoch: number): Step {
+export function layerStep(
+  recipe: Pick<Recipe, 'name' | 'mounted'>,
+  profile: Profile,
+  epoch: number,
+  hostTools: HostToolVersions,
+): Step {
   return {
-    id: layerStepId(recipe),
-    deps: [recipeStepId(recipe)],
+    id: layerStepId(recipe.name),
+    deps: [recipeStepId(recipe.name)],
     async inputs() {
       return {
         compression: profile.compression,
         // Only for RELEASE_EXCLUDES: a release image drops headers and docs.
         release: profile.variant === 'release',
         epoch,
+        mounted: recipe.mounted,
+        // The squashfs writer shapes a mounted layer's image.
+        hostTools: recipe.mounted ? await hostTools.versions([SQUASHFS_TOOL.tool]) : {},
         // The code that packs it (cpio writer, compressors' flags, rootfs walk) and only that: editing
         // the generated files or this step's planning does not repack every layer.
         builder: await repoFilesHashes(await importClosure('build/image/pack.ts')),
       };
     },
     async run(ctx) {
-      const rootfs = join(ctx.depOutputs.get(recipeStepId(recipe))!, 'rootfs');
-      const file = join(ctx.outDir, SEGMENT_FILE(profile.compression));
-      const written = await layerSegment(rootfs, imageEntries(profile), epoch, profile.compression, file, ctx.signal);
-      ctx.log.note(written ? 'packed' : 'no files: no archive');
+      const rootfs = join(ctx.depOutputs.get(recipeStepId(recipe.name))!, 'rootfs');
+      const written = await layerSegment({
+        rootfs,
+        select: imageEntries(profile),
+        epoch,
+        compression: profile.compression,
+        outFile: join(ctx.outDir, SEGMENT_FILE(profile.compression)),
+        mountedAs: recipe.mounted ? recipe.name : undefined,
+        workDir: ctx.workDir,
+        signal: ctx.signal,
+      });
+      ctx.log.note(written ? (recipe.mounted ? 'packed (mounted layer)' : 'packed') : 'no files: no archive');
     },
   };
 }

@@ -96,7 +96,9 @@ export function planBuild(
   const steps: Step[] = [...used.values()].map((r) => recipeStep(r, env, dependencyClosure(r.name, recipes)));
   const layers = imageLayers(env.profile, recipes, roles.kernel);
   // A layer's files keep their recipe's timestamp: a new commit repacks only what carries the version.
-  steps.push(...layers.map((r) => layerStep(r, env.profile, stampOf(recipes.get(r)!, env).epoch)));
+  steps.push(
+    ...layers.map((r) => layerStep(recipes.get(r)!, env.profile, stampOf(recipes.get(r)!, env).epoch, env.hostTools)),
+  );
   steps.push(initramfsStep({ profile: env.profile, version: env.version, epoch: env.epoch, layers }));
   const artifacts = artifactSteps(env, roles);
   steps.push(...artifacts);

@@ -118,6 +118,14 @@ export interface RecipeSpec {
    * fails, so a variant change rebuilds exactly the recipes it can change.
    */
   usesVariant?: boolean;
+  /**
+   * Nothing needs this component before the agent runs (command tools and their libraries): its
+   * files reach the node as a read-only squashfs image that core0 mounts at start, read on demand,
+   * instead of files the kernel decompresses into RAM at every boot (build/image/mounted.ts). Files
+   * under etc/ and var/ stay ordinary files. Default: false, unpacked by the kernel (what /init and
+   * core0 use before the mount: busybox, kmod, modules, firmware, core0, redis).
+   */
+  mounted?: boolean;
   /** Host commands whose version changes the output (their `--version` enters the fingerprint). */
   hostTools?: string[];
   /** Inputs chosen by the profile; default: none. */

@@ -34,6 +34,7 @@ const RECIPE_FIELDS: Record<keyof RecipeSpec, true> = {
   provides: true,
   stampsProjectVersion: true,
   usesVariant: true,
+  mounted: true,
   hostTools: true,
   settings: true,
   build: true,
@@ -152,7 +153,8 @@ export function validateRecipe(spec: unknown, file: string): Recipe {
     patches: validatePatches(s.patches, file),
     provides: validateProvides(s.provides, file),
     hostTools: s.hostTools ?? [],
-    stampsProjectVersion: s.stampsProjectVersion ?? false,
+    stampsProjectVersion: validateFlag(s.stampsProjectVersion, 'stampsProjectVersion', file),
+    mounted: validateFlag(s.mounted, 'mounted', file),
     // A build kind says so itself (it strips in release images); a hand-written build declares it.
     usesVariant: s.usesVariant ?? (s.build as { usesVariant?: boolean }).usesVariant === true,
     build: s.build,
@@ -162,6 +164,14 @@ export function validateRecipe(spec: unknown, file: string): Recipe {
       return { files: got.files ?? [], values: got.values ?? {} };
     },
   };
+}
+
+/** A yes/no field: absent is false; anything but a boolean is refused (`mounted: 'yes'` is a typo). */
+function validateFlag(value: unknown, field: string, file: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean')
+    throw new DefinitionError(file, field, `must be true or false, not ${JSON.stringify(value)}`);
+  return value;
 }
 
 /** Rejects duplicate names and unknown dependencies, then cycles (printing the cycle). */

@@ -117,7 +117,8 @@ function componentsTable(d: ReportData): string {
     `<td><svg width="200" height="12"><rect width="${((bytes / max) * 200).toFixed(1)}" height="12" fill="#5b9bd5"/></svg></td>`;
   const rows = img.components.map(
     (c) =>
-      `<tr data-component="${esc(c.component)}"><td>${esc(c.component)}</td>${num(c.files)}${bytesCell(c.bytes)}` +
+      `<tr data-component="${esc(c.component)}"${c.mounted ? ' data-mounted="true"' : ''}>` +
+      `<td>${esc(c.component)}${c.mounted ? ' <small>(mounted)</small>' : ''}</td>${num(c.files)}${bytesCell(c.bytes)}` +
       `${compressedCells(c.compressed)}${bar(c.bytes)}</tr>`,
   );
   const empty = (n: number) => '<td></td>'.repeat(n);
@@ -176,6 +177,9 @@ ${stepsTable(d)}
 ${artifactsTable(d)}
 <h2>Image size by component</h2>
 ${componentsTable(d)}
+<p class="legend">A <em>mounted</em> component's files reach the node as one squashfs image under
+/usr/lib/zos/layers/, already compressed, that core0 mounts at start (links in the root point into it):
+its size is the image's, and its files are read and decompressed on demand.</p>
 <h2>Image size by file</h2>
 ${filesTable(d)}
 </body></html>

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { SegmentInfo } from '../image/segments.js';
 import type { Compression } from '../profile/types.js';
 import { ZosError } from '../util/errors.js';
+import { LAYERS_DIR } from '../image/mounted.js';
 import { decompress, parseNewc } from '../release/compare.js';
 
 const S_IFREG = 0o100000;
@@ -20,6 +21,11 @@ export interface ComponentSize {
   bytes: number;
   /** Its pieces of the initramfs, compressed (exact: the image is one compressed archive per component). */
   compressed: number;
+  /**
+   * A mounted layer (build/image/mounted.ts): its files are one squashfs image, already compressed,
+   * and links into it, so `bytes` counts the image, not the files inside.
+   */
+  mounted: boolean;
 }
 
 export interface ImageSizes {
@@ -66,7 +72,7 @@ export async function imageSizes(
     throw new ZosError(`report: ${initramfs} has ${piece} archives, its step recorded ${segments.length} pieces`);
   const byComponent = new Map<string, ComponentSize>();
   const sizeOf = (component: string): ComponentSize => {
-    const c = byComponent.get(component) ?? { component, files: 0, bytes: 0, compressed: 0 };
+    const c = byComponent.get(component) ?? { component, files: 0, bytes: 0, compressed: 0, mounted: false };
     byComponent.set(component, c);
     return c;
   };
@@ -76,6 +82,7 @@ export async function imageSizes(
     const c = sizeOf(f.component);
     c.files++;
     c.bytes += f.size;
+    if (f.path === `${LAYERS_DIR}/${f.component}.squashfs`) c.mounted = true;
   }
   const components = [...byComponent.values()];
   components.sort((a, b) => b.bytes - a.bytes || (a.component < b.component ? -1 : 1));

@@ -19,6 +19,7 @@ export default defineRecipe({
     'deb/usr/share/doc/libpcre2-8-0/copyright',
   ],
   description: 'glibc loader, libc, libm, libtinfo, libselinux, libpcre2-8 from Debian 12, for its binaries',
+  mounted: true,
   homepage: 'https://www.gnu.org/software/libc/',
   sources: [
     {

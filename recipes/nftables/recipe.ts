@@ -34,6 +34,7 @@ export default defineRecipe({
     'deb/usr/share/doc/libmd0/copyright',
   ],
   description: "nft: the node's firewall and NAT rules (nf_tables), with its libraries, from Debian 12",
+  mounted: true,
   homepage: 'https://netfilter.org/projects/nftables/',
   sources: [
     debianPackage(

@@ -31,6 +31,7 @@ export default defineRecipe({
     'deb/usr/share/doc/libuuid1/copyright',
   ],
   description: 'parted and partprobe: the node partitions its disks, from Debian 12 with their libraries',
+  mounted: true,
   homepage: 'https://www.gnu.org/software/parted/',
   sources: [
     debianPackage(

@@ -25,6 +25,7 @@ export default defineRecipe({
     'deb/usr/share/doc/gcc-12-base/copyright',
   ],
   description: "smartctl: disk health (SMART) for the node's capacity reports, from Debian 12",
+  mounted: true,
   homepage: 'https://www.smartmontools.org/',
   sources: [
     debianPackage(

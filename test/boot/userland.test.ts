@@ -41,6 +41,25 @@ describe('qemu profile: the node userland on real disks and NICs', { timeout: 20
     await vm?.kill();
   });
 
+  it('mounted layers: core0 mounted each squashfs read-only, the links resolve, disk.list leaves them out', async () => {
+    const mounts = await sh('cat /proc/mounts');
+    const layers = [...mounts.matchAll(/^(\/dev\/loop\d+) \/usr\/lib\/zos\/layers\/([\w-]+) squashfs (\S+)/gm)];
+    const names = layers.map((m) => m[2]).sort();
+    for (const n of ['glibc-runtime', 'nftables', 'parted', 'smartmontools'])
+      assert.ok(names.includes(n), `${n} not mounted:\n${mounts}`);
+    for (const m of layers) assert.match(m[3]!, /^ro,/, `${m[2]} must be read-only`);
+    assert.equal((await sh('readlink /usr/sbin/nft')).trim(), '/usr/lib/zos/layers/nftables/usr/sbin/nft');
+    // A dynamically linked tool: its loader and libraries are links into glibc-runtime's layer.
+    assert.match(await sh('nft --version'), /nftables v\d/);
+    const devices = (await agent.callOk<{ blockdevices: { name: string }[] }>('disk.list')).blockdevices;
+    const loops = new Set(layers.map((m) => m[1]!.replace('/dev/', '')));
+    assert.deepEqual(
+      devices.filter((d) => loops.has(d.name)),
+      [],
+      "the image's own layers are not disks",
+    );
+  });
+
   it('lsblk, sfdisk: lists the disks and gives one a GPT with two partitions', async () => {
     const disks = (JSON.parse(await sh('lsblk -J -b -o NAME,SIZE,TYPE')) as { blockdevices: LsblkDevice[] })
       .blockdevices;

@@ -87,7 +87,9 @@ describe('build report (qemu profile, headless chromium)', { skip: chromiumSkipR
     assert.equal((dom.match(/<tr data-file=/g) ?? []).length, files.length);
     assert.match(dom, new RegExp(`<tr id="image-total">.*?data-bytes="${total}"`, 's'));
     const components = [
-      ...dom.matchAll(/<tr data-component="([^"]+)">.*?data-bytes="(\d+)".*?data-compressed="(\d+)"/gs),
+      ...dom.matchAll(
+        /<tr data-component="([^"]+)"(?: data-mounted="true")?>.*?data-bytes="(\d+)".*?data-compressed="(\d+)"/gs,
+      ),
     ];
     assert.equal(
       components.reduce((n, m) => n + Number(m[2]), 0),
@@ -100,6 +102,10 @@ describe('build report (qemu profile, headless chromium)', { skip: chromiumSkipR
     assert.equal(attr(dom, 'data-file', 'usr/bin/redis-server', 'data-bytes') !== undefined, true);
     assert.match(dom, /<tr data-file="usr\/bin\/redis-server"><td>\/usr\/bin\/redis-server<\/td><td>redis<\/td>/);
     for (const m of components) assert.ok(Number(m[3]) > 0, `compressed size of ${m[1]}`);
+    // A mounted layer is marked, and its size is its squashfs image's (plus the links into it).
+    assert.match(dom, /<tr data-component="nftables" data-mounted="true">/);
+    assert.match(dom, /<tr data-component="busybox">/);
+    assert.match(dom, /<tr data-file="usr\/lib\/zos\/layers\/nftables.squashfs"><td>[^<]*<\/td><td>nftables<\/td>/);
     // Exact: the initramfs is the components' compressed archives end to end.
     const initramfs = manifest.artifacts.find((a) => a.file.startsWith('initramfs.cpio'))!;
     assert.equal(

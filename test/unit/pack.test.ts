@@ -107,7 +107,8 @@ describe('packImage: one archive per layer, concatenated', () => {
         outFile: join(dir, '1'),
         workDir: join(dir, 'w1'),
       });
-      assert.ok(await layerSegment(a, (e) => e, EPOCH, 'xz', join(dir, 'a.cpio.xz')));
+      const segment = { rootfs: a, select: opts.select, epoch: EPOCH, compression: 'xz' as const };
+      assert.ok(await layerSegment({ ...segment, outFile: join(dir, 'a.cpio.xz'), workDir: join(dir, 'wa') }));
       await packImage({
         ...opts,
         layers: [{ component: 'a', rootfs: a, segment: join(dir, 'a.cpio.xz') }],
@@ -118,6 +119,67 @@ describe('packImage: one archive per layer, concatenated', () => {
       // xz -d reads the concatenated streams whole, as the kernel does.
       const cpio = execFileSync('xz', ['-d', '-c', join(dir, '2')]);
       assert.equal(unpackLikeTheKernel(cpio).get('bin/x')!.data.length, 10000);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('mounted layers: a squashfs image and links into its mount', () => {
+  it('unpacks links, etc/ as files and the image; the image holds the files with their modes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'zos-mounted-'));
+    try {
+      const tools = join(dir, 'tools');
+      const later = join(dir, 'later');
+      await mkdir(join(tools, 'usr/sbin'), { recursive: true });
+      await mkdir(join(tools, 'usr/lib'), { recursive: true });
+      await mkdir(join(tools, 'etc'), { recursive: true });
+      await writeFile(join(tools, 'usr/sbin/mkfs.x'), 'mkfs'.repeat(5000));
+      await chmod(join(tools, 'usr/sbin/mkfs.x'), 0o4755);
+      await writeFile(join(tools, 'usr/lib/libx.so.1.0'), 'lib');
+      await symlink('libx.so.1.0', join(tools, 'usr/lib/libx.so.1'));
+      await writeFile(join(tools, 'usr/sbin/replaced'), 'from the image');
+      await writeFile(join(tools, 'etc/x.conf'), 'writable config');
+      await mkdir(join(later, 'usr/sbin'), { recursive: true });
+      await writeFile(join(later, 'usr/sbin/replaced'), 'a later layer wins');
+      const pack = (n: string) =>
+        packImage({
+          base: [],
+          generated: [],
+          select: (e) => e,
+          epoch: EPOCH,
+          compression: 'zstd',
+          layers: [
+            { component: 'tools', rootfs: tools, mounted: true },
+            { component: 'later', rootfs: later },
+          ],
+          outFile: join(dir, n),
+          workDir: join(dir, `w-${n}`),
+        });
+      await pack('1');
+      await pack('2');
+      const image = await readFile(join(dir, '1'));
+      assert.ok(image.equals(await readFile(join(dir, '2'))), 'same inputs, same bytes (squashfs included)');
+
+      const tree = unpackLikeTheKernel(execFileSync('zstd', ['-d', '-c', join(dir, '1')], { maxBuffer: 1 << 26 }));
+      const link = tree.get('usr/sbin/mkfs.x')!;
+      assert.equal(link.mode & 0o170000, TYPE.symlink);
+      assert.equal(link.data, '/usr/lib/zos/layers/tools/usr/sbin/mkfs.x');
+      assert.equal(tree.get('usr/lib/libx.so.1')!.data, 'libx.so.1.0', "the layer's own symlinks stay as they are");
+      assert.equal(tree.get('etc/x.conf')!.data, 'writable config', 'etc/ stays an ordinary file');
+      assert.equal(tree.get('etc/x.conf')!.mode & 0o170000, TYPE.file);
+      assert.equal(tree.get('usr/sbin/replaced')!.data, 'a later layer wins');
+      assert.equal(tree.get('usr/lib/zos/layers/tools')!.mode & 0o170000, TYPE.dir, 'the mount point');
+
+      // An independent reader (squashfs-tools' unsquashfs) finds the files, modes and owners.
+      const sq = join(dir, 'tools.squashfs');
+      await writeFile(sq, Buffer.from(tree.get('usr/lib/zos/layers/tools.squashfs')!.data, 'latin1'));
+      const listing = execFileSync('unsquashfs', ['-lln', '-d', '', sq], { encoding: 'utf8' });
+      assert.match(listing, /-rwsr-xr-x 0\/0 +20000 \S+ \S+ \/usr\/sbin\/mkfs\.x\n/);
+      assert.match(listing, /lrwxrwxrwx 0\/0 .* \/usr\/lib\/libx\.so\.1 -> libx\.so\.1\.0\n/);
+      assert.doesNotMatch(listing, /x\.conf/, 'etc/ is not in the image');
+      execFileSync('unsquashfs', ['-q', '-n', '-d', join(dir, 'out'), sq]);
+      assert.equal(await readFile(join(dir, 'out/usr/sbin/mkfs.x'), 'utf8'), 'mkfs'.repeat(5000));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

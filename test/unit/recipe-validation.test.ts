@@ -137,6 +137,13 @@ describe('recipe validation: hostile or sloppy fields (issue 12)', () => {
     rejects(spec, 'sources[0].stripComponent', /unknown field/);
   });
 
+  it('takes yes/no fields as booleans only (mounted, stampsProjectVersion)', () => {
+    assert.equal(validateRecipe(good(), FILE).mounted, false, 'unpacked by the kernel unless said');
+    assert.equal(validateRecipe({ ...good(), mounted: true }, FILE).mounted, true);
+    rejects({ ...good(), mounted: 'yes' }, 'mounted', /must be true or false, not "yes"/);
+    rejects({ ...good(), stampsProjectVersion: 1 }, 'stampsProjectVersion', /must be true or false/);
+  });
+
   it('refuses a stripComponents that is not a small non-negative integer', () => {
     for (const bad of [-1, 1.5, 1000, '1']) {
       const spec = good();

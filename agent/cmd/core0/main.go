@@ -125,6 +125,19 @@ func run(pid1 bool, f flags) {
 			clog.Infof("hostname %s", host)
 		}
 		network = &sysinit.Network{Reaper: r, ScriptPath: "/run/udhcpc.script", Hostname: host}
+	}
+	// bringUp mounts the image's layers, then starts DHCP (its script runs ip, a mounted layer's
+	// tool). Called once redis is starting: redis' own start-up is the longest wait before the
+	// node answers, and this work overlaps it. Every path below calls it before it waits.
+	broughtUp := false
+	bringUp := func() {
+		if !pid1 || broughtUp {
+			return
+		}
+		broughtUp = true
+		if n := sysinit.MountLayers(); n > 0 {
+			clog.Infof("mounted %d image layers", n)
+		}
 		if err := network.Start(); err != nil {
 			clog.Errorf("network: %v", err)
 		}
@@ -136,6 +149,7 @@ func run(pid1 bool, f flags) {
 
 	if st.Outbound.URL != "" {
 		// Outbound mode: no local redis, no listening port (outbound.go).
+		bringUp()
 		runOutbound(pid1, f, st, host, r, network, sigs, halt)
 		return
 	}
@@ -148,6 +162,7 @@ func run(pid1 bool, f flags) {
 		if !pid1 {
 			os.Exit(2)
 		}
+		bringUp()
 		waitHalt(pid1, sigs, halt, nil, nil, network)
 		return
 	}
@@ -161,10 +176,12 @@ func run(pid1 bool, f flags) {
 		if !pid1 {
 			os.Exit(1)
 		}
+		bringUp()
 		waitHalt(pid1, sigs, halt, nil, nil, network)
 		return
 	}
 	clog.Go("redis supervisor", sup.Run)
+	bringUp()
 	for {
 		err := sup.WaitReady(30 * time.Second)
 		if err == nil {

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"zos-build/agent/internal/sysinit"
 )
 
 // SysRoot prefixes /sys and /proc paths (tests).
@@ -69,7 +71,7 @@ func unescape(s string) string {
 }
 
 // List returns every block device with its partitions, skipping ram and
-// zram devices and loop devices without a backing file.
+// zram devices, loop devices without a backing file and the image's own layers.
 func List() []Device {
 	mounts := Mounts()
 	ents, _ := os.ReadDir(SysRoot + "/sys/block")
@@ -82,7 +84,8 @@ func List() []Device {
 		base := "/sys/block/" + name
 		typ := "disk"
 		if strings.HasPrefix(name, "loop") {
-			if readSys(base+"/loop/backing_file") == "" {
+			// Unbound loop devices, and the image's own layers (mounted at boot, not disks).
+			if backing := readSys(base + "/loop/backing_file"); backing == "" || sysinit.IsLayerImage(backing) {
 				continue
 			}
 			typ = "loop"

@@ -30,6 +30,8 @@ export const HOST_TOOLS: ReadonlyArray<{ cmd: string; pkg: string; why: string }
   { cmd: 'zstd', pkg: 'zstd', why: "zstd initramfs, the qemu profile's kernel" },
   { cmd: 'lz4', pkg: 'lz4', why: 'lz4 initramfs' },
   { cmd: 'gzip', pkg: 'gzip', why: 'gzip initramfs, sources' },
+  { cmd: 'mksquashfs', pkg: 'squashfs-tools', why: 'mounted layers of the image' },
+  { cmd: 'unsquashfs', pkg: 'squashfs-tools', why: 'tests: reading mounted layers back' },
   { cmd: 'dpkg-deb', pkg: 'dpkg', why: 'unpacking Debian packages (ipxe, firmware)' },
   { cmd: 'cpio', pkg: 'cpio', why: 'tests: reading the initramfs back' },
   { cmd: 'bsdtar', pkg: 'libarchive-tools', why: 'tests: reading the initramfs back' },

@@ -1,0 +1,131 @@
+package sysinit
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"unsafe"
+
+	"zos-build/agent/internal/clog"
+)
+
+// LayersDir holds the image's mounted layers (build/image/mounted.ts): NAME.squashfs is mounted
+// read-only on NAME/, and the root's links for that component's files point into it.
+var LayersDir = "/usr/lib/zos/layers"
+
+// IsLayerImage reports whether a loop device's backing file is one of the image's own layers (not
+// a disk an operator attached): disk.list leaves those out.
+func IsLayerImage(backingFile string) bool {
+	return strings.HasPrefix(backingFile, LayersDir+"/") && strings.HasSuffix(backingFile, ".squashfs")
+}
+
+// MountLayers mounts every NAME.squashfs of LayersDir on NAME/ through a loop device of its own,
+// read-only. It runs before anything can exec a layer's tools. A layer that fails is logged and
+// skipped: its tools are missing, the rest of the node works. Returns how many it mounted.
+func MountLayers() int {
+	images, _ := filepath.Glob(filepath.Join(LayersDir, "*.squashfs"))
+	n := 0
+	for _, img := range images {
+		dir := strings.TrimSuffix(img, ".squashfs")
+		if IsMountPoint(dir) {
+			n++
+			continue
+		}
+		if err := mountLayer(img, dir); err != nil {
+			clog.Errorf("layer %s: %v", filepath.Base(dir), err)
+			continue
+		}
+		n++
+	}
+	return n
+}
+
+func mountLayer(img, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	dev, closeDev, err := attachLoop(img)
+	if err != nil {
+		return err
+	}
+	// The mount holds the device from here on; closing ours leaves it to the mount (auto-clear
+	// releases the device when the layer is unmounted, or now if the mount failed).
+	defer closeDev()
+	if err := syscall.Mount(dev, dir, "squashfs", syscall.MS_RDONLY|syscall.MS_NODEV, ""); err != nil {
+		return fmt.Errorf("mount %s on %s: %v", dev, dir, err)
+	}
+	return nil
+}
+
+// Linux's loop ioctls (include/uapi/linux/loop.h).
+const (
+	loopCtlGetFree   = 0x4C82
+	loopConfigure    = 0x4C0A
+	loFlagsReadOnly  = 1
+	loFlagsAutoclear = 4
+)
+
+// loopInfo64 is struct loop_info64 (232 bytes).
+type loopInfo64 struct {
+	Device, Inode, Rdevice, Offset, SizeLimit  uint64
+	Number, EncryptType, EncryptKeySize, Flags uint32
+	FileName                                   [64]byte
+	CryptName                                  [64]byte
+	EncryptKey                                 [32]byte
+	Init                                       [2]uint64
+}
+
+// loopConfig is struct loop_config (LOOP_CONFIGURE, Linux 5.8+): the backing file and its
+// settings in one call.
+type loopConfig struct {
+	Fd, BlockSize uint32
+	Info          loopInfo64
+	Reserved      [8]uint64
+}
+
+func ioctl(fd uintptr, req, arg uintptr) syscall.Errno {
+	_, _, errno := syscall.Syscall(syscall.SYS_IOCTL, fd, req, arg)
+	return errno
+}
+
+// attachLoop binds img read-only to a free loop device and returns its path, with a function
+// that closes the device (with auto-clear, the last close of an unused device detaches it).
+func attachLoop(img string) (string, func(), error) {
+	backing, err := os.Open(img)
+	if err != nil {
+		return "", nil, err
+	}
+	defer backing.Close() // the loop device keeps its own reference
+	ctl, err := os.OpenFile("/dev/loop-control", os.O_RDWR, 0)
+	if err != nil {
+		return "", nil, err
+	}
+	defer ctl.Close()
+	// Another process can take the free device between the two calls: ask again.
+	for attempt := 0; attempt < 8; attempt++ {
+		num, _, errno := syscall.Syscall(syscall.SYS_IOCTL, ctl.Fd(), loopCtlGetFree, 0)
+		if errno != 0 {
+			return "", nil, fmt.Errorf("no free loop device: %v", errno)
+		}
+		dev := fmt.Sprintf("/dev/loop%d", num)
+		f, err := os.OpenFile(dev, os.O_RDONLY, 0)
+		if err != nil {
+			return "", nil, err
+		}
+		cfg := loopConfig{Fd: uint32(backing.Fd())}
+		cfg.Info.Flags = loFlagsReadOnly | loFlagsAutoclear
+		copy(cfg.Info.FileName[:len(cfg.Info.FileName)-1], img)
+		switch errno := ioctl(f.Fd(), loopConfigure, uintptr(unsafe.Pointer(&cfg))); errno {
+		case 0:
+			return dev, func() { f.Close() }, nil
+		case syscall.EBUSY:
+			f.Close()
+		default:
+			f.Close()
+			return "", nil, fmt.Errorf("%s: LOOP_CONFIGURE: %v", dev, errno)
+		}
+	}
+	return "", nil, fmt.Errorf("no loop device stayed free")
+}

@@ -1,0 +1,126 @@
+import { execFile } from 'node:child_process';
+import { chmod, copyFile, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ZosError } from '../util/errors.js';
+import type { CpioEntry } from './cpio.js';
+
+/**
+ * A mounted layer: a component nothing needs before the agent runs (command tools and their
+ * libraries) reaches the node as a read-only squashfs image that core0 mounts at start, instead of
+ * files the kernel decompresses into RAM at every boot. The kernel unpacks only the image file
+ * (already compressed, stored as is) and a link in place of each of the layer's files, pointing into
+ * the mount; a file is decompressed when something reads it, and its pages can be dropped again.
+ *
+ *   /usr/lib/zos/layers/btrfs-progs.squashfs    the image
+ *   /usr/lib/zos/layers/btrfs-progs/            where core0 mounts it
+ *   /usr/bin/mkfs.btrfs -> /usr/lib/zos/layers/btrfs-progs/usr/bin/mkfs.btrfs
+ *
+ * The layer's directories and symlinks are unpacked as they are (the image holds them too, so paths
+ * resolved from inside the mount agree), and so are its files under etc/ and var/: configuration
+ * stays writable. A later layer replaces a link the way it would replace the file.
+ */
+
+/** Where mounted layers' images and mount points live (agent/internal/sysinit/layers.go reads it). */
+export const LAYERS_DIR = 'usr/lib/zos/layers';
+
+/** Files that stay ordinary files in the initramfs: configuration and state stay writable. */
+const UNPACKED = /^(etc|var)(\/|$)/;
+
+/** The squashfs writer. Pinned flags: the bytes depend only on the tree and `epoch`. */
+export const SQUASHFS_TOOL = { tool: 'mksquashfs', debianPackage: 'squashfs-tools' } as const;
+const squashfsArgs = (epoch: number): string[] => [
+  '-noappend',
+  // zstd, fast to decompress on demand, in squashfs's default 128 KiB blocks: reading one page
+  // decompresses its block, and a mount allocates caches of a few blocks. 1 MiB blocks were 5 %
+  // smaller but cost 20 ms more per mount under TCG (bench/boot.js).
+  ...['-comp', 'zstd', '-Xcompression-level', '19', '-b', '128K'],
+  // Owners, times and xattrs of the staging tree are the build host's: none of them reach the image.
+  ...['-all-root', '-no-xattrs', '-mkfs-time', String(epoch), '-all-time', String(epoch)],
+  // Nothing exports a node's tools over NFS; without the table the image is smaller.
+  '-no-exports',
+  // mksquashfs's default, stated: the output does not depend on thread count or timing.
+  '-reproducible',
+  ...['-quiet', '-no-progress'],
+];
+
+const isImageFile = (e: CpioEntry): boolean => e.type === 'file' && !UNPACKED.test(e.path);
+
+/** Whether a mounted layer with these entries has anything to put in an image. */
+export const hasImageFiles = (entries: readonly CpioEntry[]): boolean => entries.some(isImageFile);
+
+/** What the initramfs carries for a mounted layer: its image's files become links into the mount. */
+export function mountedEntries(entries: readonly CpioEntry[], component: string, image: string): CpioEntry[] {
+  const mountPoint = `${LAYERS_DIR}/${component}`;
+  const out: CpioEntry[] = entries.map((e) =>
+    isImageFile(e) ? { path: e.path, type: 'symlink', mode: 0o777, target: `/${mountPoint}/${e.path}` } : e,
+  );
+  const have = new Set(entries.map((e) => e.path));
+  const parts = mountPoint.split('/');
+  for (let i = 1; i <= parts.length; i++) {
+    const dir = parts.slice(0, i).join('/');
+    if (!have.has(dir)) out.push({ path: dir, type: 'dir', mode: 0o755 });
+  }
+  out.push({ path: `${LAYERS_DIR}/${component}.squashfs`, type: 'file', mode: 0o644, data: { file: image } });
+  return out;
+}
+
+/**
+ * Writes the layer's tree (every entry but the files that stay unpacked) as a squashfs image at
+ * `image`, through a staging copy in `workDir` that carries exactly the entries' modes.
+ */
+export async function writeLayerImage(
+  entries: readonly CpioEntry[],
+  component: string,
+  epoch: number,
+  image: string,
+  workDir: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  const root = join(workDir, 'squashfs-root');
+  await rm(root, { recursive: true, force: true });
+  await mkdir(root, { recursive: true, mode: 0o755 });
+  const dirs: CpioEntry[] = [];
+  for (const e of entries) {
+    const at = join(root, e.path);
+    if (e.type === 'dir') {
+      await mkdir(at, { recursive: true });
+      dirs.push(e);
+    } else if (e.type === 'symlink') {
+      await symlink(e.target!, at);
+    } else if (isImageFile(e)) {
+      const data = e.data;
+      if (data === undefined || Buffer.isBuffer(data)) await writeFile(at, data ?? Buffer.alloc(0));
+      else await copyFile(data.file, at);
+      await chmod(at, e.mode);
+    } else if (e.type !== 'file') {
+      throw new ZosError(
+        `mounted layer ${component}: ${e.path} is a device node; a mounted layer holds files, directories and symlinks`,
+      );
+    }
+  }
+  // Modes last, deepest first: a read-only directory does not stop the copies into it.
+  for (const d of dirs.reverse()) await chmod(join(root, d.path), d.mode);
+  await chmod(root, 0o755);
+  await rm(image, { force: true });
+  try {
+    await promisify(execFile)(SQUASHFS_TOOL.tool, [root, image, ...squashfsArgs(epoch)], {
+      signal,
+      maxBuffer: 1 << 20,
+    });
+  } catch (err) {
+    await rm(image, { force: true });
+    const e = err as NodeJS.ErrnoException & { stderr?: string };
+    if (e.code === 'ENOENT')
+      throw new ZosError(
+        `${SQUASHFS_TOOL.tool} not found on this host (mounted layer ${component})`,
+        `Install the Debian package ${SQUASHFS_TOOL.debianPackage} (ci/install-host-deps does).`,
+      );
+    if (e.name === 'AbortError') throw new ZosError(`${SQUASHFS_TOOL.tool} stopped: the build was interrupted`);
+    throw new ZosError(
+      `${SQUASHFS_TOOL.tool} failed for mounted layer ${component}: ${(e.stderr ?? e.message).trim()}`,
+    );
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
