@@ -12,9 +12,9 @@ import type { CpioEntry } from './cpio.js';
  * (already compressed, stored as is) and a link in place of each of the layer's files, pointing into
  * the mount; a file is decompressed when something reads it, and its pages can be dropped again.
  *
- *   /usr/lib/zos/layers/btrfs-progs.squashfs    the image
- *   /usr/lib/zos/layers/btrfs-progs/            where core0 mounts it
- *   /usr/bin/mkfs.btrfs -> /usr/lib/zos/layers/btrfs-progs/usr/bin/mkfs.btrfs
+ *   /usr/lib/zos/layers/nftables.squashfs    the image
+ *   /usr/lib/zos/layers/nftables/            where core0 mounts it
+ *   /usr/sbin/nft -> /usr/lib/zos/layers/nftables/usr/sbin/nft
  *
  * The layer's directories and symlinks are unpacked as they are (the image holds them too, so paths
  * resolved from inside the mount agree), and so are its files under etc/ and var/: configuration
