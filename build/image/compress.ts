@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Compression } from '../profile/types.js';
-import { ZosError, errorMessage } from '../util/errors.js';
+import { ZosError, errorMessage, hostToolError } from '../util/errors.js';
 import { tempSibling } from '../util/fs.js';
 import { cpioStream, type CpioEntry } from './cpio.js';
 
@@ -73,14 +73,8 @@ export async function compressStream(
   const exited = new Promise<void>((resolve, reject) => {
     child.on('error', (err: NodeJS.ErrnoException) => {
       reject(
-        err.code === 'ENOENT'
-          ? new ZosError(
-              `compressor ${c.tool} not found on this host`,
-              `Install the Debian package ${c.debianPackage} (ci/install-host-deps does).`,
-            )
-          : err.name === 'AbortError'
-            ? new ZosError(`compressor ${c.tool} stopped: the build was interrupted`)
-            : new ZosError(`cannot run compressor ${c.tool}: ${err.message}`),
+        hostToolError(`compressor ${c.tool}`, c.debianPackage, err) ??
+          new ZosError(`cannot run compressor ${c.tool}: ${err.message}`),
       );
     });
     child.on('close', (code, signal) => {

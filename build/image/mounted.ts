@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { chmod, copyFile, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ZosError } from '../util/errors.js';
+import { ZosError, hostToolError } from '../util/errors.js';
 import type { CpioEntry } from './cpio.js';
 
 /**
@@ -67,7 +67,8 @@ export function mountedEntries(entries: readonly CpioEntry[], component: string,
 
 /**
  * Writes the layer's tree (every entry but the files that stay unpacked) as a squashfs image at
- * `image`, through a staging copy in `workDir` that carries exactly the entries' modes.
+ * `image`, through a staging copy in `workDir` that carries exactly the entries' modes. A layer holds
+ * only files, directories and symlinks (collectRootfs refuses anything else in a staging tree).
  */
 export async function writeLayerImage(
   entries: readonly CpioEntry[],
@@ -93,10 +94,6 @@ export async function writeLayerImage(
       if (data === undefined || Buffer.isBuffer(data)) await writeFile(at, data ?? Buffer.alloc(0));
       else await copyFile(data.file, at);
       await chmod(at, e.mode);
-    } else if (e.type !== 'file') {
-      throw new ZosError(
-        `mounted layer ${component}: ${e.path} is a device node; a mounted layer holds files, directories and symlinks`,
-      );
     }
   }
   // Modes last, deepest first: a read-only directory does not stop the copies into it.
@@ -111,14 +108,9 @@ export async function writeLayerImage(
   } catch (err) {
     await rm(image, { force: true });
     const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT')
-      throw new ZosError(
-        `${SQUASHFS_TOOL.tool} not found on this host (mounted layer ${component})`,
-        `Install the Debian package ${SQUASHFS_TOOL.debianPackage} (ci/install-host-deps does).`,
-      );
-    if (e.name === 'AbortError') throw new ZosError(`${SQUASHFS_TOOL.tool} stopped: the build was interrupted`);
-    throw new ZosError(
-      `${SQUASHFS_TOOL.tool} failed for mounted layer ${component}: ${(e.stderr ?? e.message).trim()}`,
+    throw (
+      hostToolError(`${SQUASHFS_TOOL.tool} (mounted layer ${component})`, SQUASHFS_TOOL.debianPackage, e) ??
+      new ZosError(`${SQUASHFS_TOOL.tool} failed for mounted layer ${component}: ${(e.stderr ?? e.message).trim()}`)
     );
   } finally {
     await rm(root, { recursive: true, force: true });

@@ -64,6 +64,20 @@ export class StepError extends ZosError {
   }
 }
 
+/**
+ * Why a host tool did not run when the host is at fault: it is not installed (the Debian package
+ * that provides it is the hint) or the build's abort stopped it. Undefined for any other failure.
+ */
+export function hostToolError(what: string, debianPackage: string, err: NodeJS.ErrnoException): ZosError | undefined {
+  if (err.code === 'ENOENT')
+    return new ZosError(
+      `${what} not found on this host`,
+      `Install the Debian package ${debianPackage} (ci/install-host-deps does).`,
+    );
+  if (err.name === 'AbortError') return new ZosError(`${what} stopped: the build was interrupted`);
+  return undefined;
+}
+
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

@@ -128,13 +128,11 @@ func run(pid1 bool, f flags) {
 	}
 	// bringUp mounts the image's layers, then starts DHCP (its script runs ip, a mounted layer's
 	// tool). Called once redis is starting: redis' own start-up is the longest wait before the
-	// node answers, and this work overlaps it. Every path below calls it before it waits.
-	broughtUp := false
+	// node answers, and this work overlaps it. Each path below calls it once, before it waits.
 	bringUp := func() {
-		if !pid1 || broughtUp {
+		if !pid1 {
 			return
 		}
-		broughtUp = true
 		if n := sysinit.MountLayers(); n > 0 {
 			clog.Infof("mounted %d image layers", n)
 		}

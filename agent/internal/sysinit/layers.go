@@ -29,13 +29,11 @@ func MountLayers() int {
 	n := 0
 	for _, img := range images {
 		dir := strings.TrimSuffix(img, ".squashfs")
-		if IsMountPoint(dir) {
-			n++
-			continue
-		}
-		if err := mountLayer(img, dir); err != nil {
-			clog.Errorf("layer %s: %v", filepath.Base(dir), err)
-			continue
+		if !IsMountPoint(dir) {
+			if err := mountLayer(img, dir); err != nil {
+				clog.Errorf("layer %s: %v", filepath.Base(dir), err)
+				continue
+			}
 		}
 		n++
 	}
@@ -85,9 +83,9 @@ type loopConfig struct {
 	Reserved      [8]uint64
 }
 
-func ioctl(fd uintptr, req, arg uintptr) syscall.Errno {
-	_, _, errno := syscall.Syscall(syscall.SYS_IOCTL, fd, req, arg)
-	return errno
+func ioctl(fd, req, arg uintptr) (uintptr, syscall.Errno) {
+	r, _, errno := syscall.Syscall(syscall.SYS_IOCTL, fd, req, arg)
+	return r, errno
 }
 
 // attachLoop binds img read-only to a free loop device and returns its path, with a function
@@ -105,7 +103,7 @@ func attachLoop(img string) (string, func(), error) {
 	defer ctl.Close()
 	// Another process can take the free device between the two calls: ask again.
 	for attempt := 0; attempt < 8; attempt++ {
-		num, _, errno := syscall.Syscall(syscall.SYS_IOCTL, ctl.Fd(), loopCtlGetFree, 0)
+		num, errno := ioctl(ctl.Fd(), loopCtlGetFree, 0)
 		if errno != 0 {
 			return "", nil, fmt.Errorf("no free loop device: %v", errno)
 		}
@@ -117,7 +115,7 @@ func attachLoop(img string) (string, func(), error) {
 		cfg := loopConfig{Fd: uint32(backing.Fd())}
 		cfg.Info.Flags = loFlagsReadOnly | loFlagsAutoclear
 		copy(cfg.Info.FileName[:len(cfg.Info.FileName)-1], img)
-		switch errno := ioctl(f.Fd(), loopConfigure, uintptr(unsafe.Pointer(&cfg))); errno {
+		switch _, errno := ioctl(f.Fd(), loopConfigure, uintptr(unsafe.Pointer(&cfg))); errno {
 		case 0:
 			return dev, func() { f.Close() }, nil
 		case syscall.EBUSY:
