@@ -10,6 +10,8 @@ export default defineRecipe({
   description: 'Linux kernel: boot image with EFI stub, modules when the profile builds them',
   homepage: 'https://www.kernel.org/',
   sources: LINUX_SOURCES,
+  // initmem_poison=0 skips the poison fill of freed init memory: 0.44 s of every TCG boot (qemu profile).
+  patches: ['0001-initmem-poison-parameter.patch'],
   provides: ['kernel'],
   hostTools: ['gcc', 'ld', 'make', 'bison', 'flex', 'perl', 'bc'],
   settings: (profile) => ({
