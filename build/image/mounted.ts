@@ -21,7 +21,7 @@ import type { CpioEntry } from './cpio.js';
  * stays writable. A later layer replaces a link the way it would replace the file.
  */
 
-/** Where mounted layers' images and mount points live (agent/internal/sysinit/layers.go reads it). */
+/** Where mounted layers' images and mount points live (agent/internal/layers/layers.go reads it). */
 export const LAYERS_DIR = 'usr/lib/zos/layers';
 
 /** Files that stay ordinary files in the initramfs: configuration and state stay writable. */

@@ -18,6 +18,7 @@ import (
 	"zos-build/agent/internal/clog"
 	"zos-build/agent/internal/container"
 	"zos-build/agent/internal/jobs"
+	"zos-build/agent/internal/layers"
 	"zos-build/agent/internal/reaper"
 	"zos-build/agent/internal/redisd"
 	"zos-build/agent/internal/resp"
@@ -126,19 +127,19 @@ func run(pid1 bool, f flags) {
 		}
 		network = &sysinit.Network{Reaper: r, ScriptPath: "/run/udhcpc.script", Hostname: host}
 	}
-	// bringUp mounts the image's layers, then starts DHCP (its script runs ip, a mounted layer's
-	// tool). Called once redis is starting: redis' own start-up is the longest wait before the
-	// node answers, and this work overlaps it. Each path below calls it once, before it waits.
+	// bringUp starts DHCP, then mounts the image's layers in the background (nothing DHCP, redis
+	// or the management port runs is in a layer; a command's programs are looked up once they are
+	// mounted, see jobs.LookPath). Called once redis is starting: redis' own start-up is the
+	// longest wait before the node answers, and this work overlaps it. Each path below calls it
+	// once, before it waits.
 	bringUp := func() {
 		if !pid1 {
 			return
 		}
-		if n := sysinit.MountLayers(); n > 0 {
-			clog.Infof("mounted %d image layers", n)
-		}
 		if err := network.Start(); err != nil {
 			clog.Errorf("network: %v", err)
 		}
+		layers.MountInBackground()
 	}
 
 	sigs := make(chan os.Signal, 4)

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"syscall"
 
-	"zos-build/agent/internal/sysinit"
+	"zos-build/agent/internal/layers"
 )
 
 // SysRoot prefixes /sys and /proc paths (tests).
@@ -85,7 +85,7 @@ func List() []Device {
 		typ := "disk"
 		if strings.HasPrefix(name, "loop") {
 			// Unbound loop devices, and the image's own layers (mounted at boot, not disks).
-			if backing := readSys(base + "/loop/backing_file"); backing == "" || sysinit.IsLayerImage(backing) {
+			if backing := readSys(base + "/loop/backing_file"); backing == "" || layers.IsImage(backing) {
 				continue
 			}
 			typ = "loop"

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"zos-build/agent/internal/layers"
 	"zos-build/agent/internal/protocol"
 )
 
@@ -31,11 +32,13 @@ type ProcessSpec struct {
 const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 // LookPath finds name in path like a shell would. A name containing a slash
-// is used as is.
+// is used as is. It first waits for the image's layers to be mounted: until
+// then the links to their programs dangle.
 func LookPath(name, path string) (string, error) {
 	if name == "" {
 		return "", errors.New("empty program name")
 	}
+	layers.Wait()
 	check := func(p string) error {
 		st, err := os.Stat(p)
 		if err != nil {

@@ -1,35 +1,71 @@
-package sysinit
+// Package layers mounts the image's layers: components the image carries as squashfs images
+// (build/image/mounted.ts), whose files are links into the image's mount point. Until a layer is
+// mounted its links dangle, so everything that runs a tool for a command waits for Wait.
+package layers
 
 import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
 	"zos-build/agent/internal/clog"
+	"zos-build/agent/internal/sysinit"
 )
 
-// LayersDir holds the image's mounted layers (build/image/mounted.ts): NAME.squashfs is mounted
-// read-only on NAME/, and the root's links for that component's files point into it.
-var LayersDir = "/usr/lib/zos/layers"
+// Dir holds the image's mounted layers: NAME.squashfs is mounted read-only on NAME/, and the
+// root's links for that component's files point into it.
+var Dir = "/usr/lib/zos/layers"
 
-// IsLayerImage reports whether a loop device's backing file is one of the image's own layers (not
-// a disk an operator attached): disk.list leaves those out.
-func IsLayerImage(backingFile string) bool {
-	return strings.HasPrefix(backingFile, LayersDir+"/") && strings.HasSuffix(backingFile, ".squashfs")
+// IsImage reports whether a loop device's backing file is one of the image's own layers (not a
+// disk an operator attached): disk.list leaves those out.
+func IsImage(backingFile string) bool {
+	return strings.HasPrefix(backingFile, Dir+"/") && strings.HasSuffix(backingFile, ".squashfs")
 }
 
-// MountLayers mounts every NAME.squashfs of LayersDir on NAME/ through a loop device of its own,
-// read-only. It runs before anything can exec a layer's tools. A layer that fails is logged and
-// skipped: its tools are missing, the rest of the node works. Returns how many it mounted.
-func MountLayers() int {
-	images, _ := filepath.Glob(filepath.Join(LayersDir, "*.squashfs"))
+// pending is closed when the mounts MountInBackground started are done; nil if none were started.
+var pending atomic.Pointer[chan struct{}]
+
+// MountInBackground mounts the layers on a thread of its own at the lowest CPU priority (nice 19)
+// and returns at once. Nothing the node needs to answer its first command (redis, DHCP, the
+// management port) is in a layer, and on a slow CPU the mounts (about 30 ms each under QEMU's TCG)
+// would otherwise delay it: they take the CPU when the start-up work leaves it idle.
+func MountInBackground() {
+	done := make(chan struct{})
+	pending.Store(&done)
+	go func() {
+		defer close(done)
+		// Never unlocked: the thread ends with this goroutine, and its priority with it.
+		runtime.LockOSThread()
+		if err := syscall.Setpriority(syscall.PRIO_PROCESS, syscall.Gettid(), 19); err != nil {
+			clog.Warnf("layers: lower priority: %v", err)
+		}
+		if n := Mount(); n > 0 {
+			clog.Infof("mounted %d image layers", n)
+		}
+	}()
+}
+
+// Wait blocks until the mounts MountInBackground started are done (at once if it never ran).
+func Wait() {
+	if ch := pending.Load(); ch != nil {
+		<-*ch
+	}
+}
+
+// Mount mounts every NAME.squashfs of Dir on NAME/ through a loop device of its own, read-only.
+// A layer that fails is logged and skipped: its tools are missing, the rest of the node works.
+// Returns how many are mounted.
+func Mount() int {
+	images, _ := filepath.Glob(filepath.Join(Dir, "*.squashfs"))
 	n := 0
 	for _, img := range images {
 		dir := strings.TrimSuffix(img, ".squashfs")
-		if !IsMountPoint(dir) {
+		if !sysinit.IsMountPoint(dir) {
 			if err := mountLayer(img, dir); err != nil {
 				clog.Errorf("layer %s: %v", filepath.Base(dir), err)
 				continue

@@ -1,4 +1,4 @@
-package sysinit
+package layers
 
 import (
 	"os"
@@ -8,9 +8,9 @@ import (
 	"testing"
 )
 
-// The real thing on the host: mksquashfs writes a layer, MountLayers attaches it to a loop device
+// The real thing on the host: mksquashfs writes a layer, MountInBackground attaches it to a loop device
 // and mounts it, the file reads back, and unmounting releases the device (auto-clear).
-func TestMountLayers(t *testing.T) {
+func TestMount(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Skip("mounting needs root")
 	}
@@ -24,21 +24,22 @@ func TestMountLayers(t *testing.T) {
 	src := filepath.Join(tmp, "src")
 	os.MkdirAll(filepath.Join(src, "usr/bin"), 0o755)
 	os.WriteFile(filepath.Join(src, "usr/bin/tool"), []byte("from the layer\n"), 0o755)
-	old := LayersDir
-	LayersDir = filepath.Join(tmp, "layers")
-	defer func() { LayersDir = old }()
-	os.MkdirAll(LayersDir, 0o755)
-	img := filepath.Join(LayersDir, "tools.squashfs")
+	old := Dir
+	Dir = filepath.Join(tmp, "layers")
+	defer func() { Dir = old }()
+	os.MkdirAll(Dir, 0o755)
+	img := filepath.Join(Dir, "tools.squashfs")
 	if out, err := exec.Command("mksquashfs", src, img, "-comp", "zstd", "-quiet", "-no-progress").CombinedOutput(); err != nil {
 		t.Fatalf("mksquashfs: %v: %s", err, out)
 	}
 	// A broken image is logged and skipped; the good one still mounts.
-	os.WriteFile(filepath.Join(LayersDir, "broken.squashfs"), []byte("not a squashfs image"), 0o644)
+	os.WriteFile(filepath.Join(Dir, "broken.squashfs"), []byte("not a squashfs image"), 0o644)
 
-	if n := MountLayers(); n != 1 {
-		t.Fatalf("MountLayers mounted %d layers, want 1", n)
-	}
-	mnt := filepath.Join(LayersDir, "tools")
+	// As core0 does at boot: in the background, and Wait (what jobs.LookPath calls) returns once
+	// the layer is there.
+	MountInBackground()
+	Wait()
+	mnt := filepath.Join(Dir, "tools")
 	defer syscall.Unmount(mnt, 0)
 	got, err := os.ReadFile(filepath.Join(mnt, "usr/bin/tool"))
 	if err != nil || string(got) != "from the layer\n" {
@@ -47,11 +48,11 @@ func TestMountLayers(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(mnt, "usr/bin/new"), nil, 0o644); err == nil {
 		t.Fatal("a layer must be read-only")
 	}
-	if n := MountLayers(); n != 1 {
+	if n := Mount(); n != 1 {
 		t.Fatalf("a second call mounted again: %d", n)
 	}
-	if !IsLayerImage(img) || IsLayerImage(filepath.Join(tmp, "disk.img")) {
-		t.Fatal("IsLayerImage")
+	if !IsImage(img) || IsImage(filepath.Join(tmp, "disk.img")) {
+		t.Fatal("IsImage")
 	}
 	dev := loopOf(t, img)
 	if err := syscall.Unmount(mnt, 0); err != nil {
