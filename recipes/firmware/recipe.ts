@@ -8,7 +8,7 @@ const deb = (pkg: string) => `${pkg}_\${version}_all.deb`;
 /**
  * Only the firmware the generic kernel's drivers load (linux-firmware is hundreds of MB): Realtek
  * r8169 NICs, Broadcom tg3, and the DDP package of Intel ice (which otherwise runs in safe mode).
- * Taken from Debian's non-free-firmware packages; the drivers are modules loaded by /init's coldplug
+ * Taken from Debian's non-free-firmware packages; the drivers are modules loaded by core0's coldplug
  * pass, and find their firmware in /lib/firmware of the image.
  */
 const KEEP = ['lib/firmware/rtl_nic', 'lib/firmware/tigon', 'lib/firmware/intel/ice/ddp'];

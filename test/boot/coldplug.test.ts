@@ -1,7 +1,7 @@
 /**
  * Drivers built as modules are loaded at boot by hardware detection. The qemu kernel has its Intel NIC
  * drivers (e1000, e1000e) as modules, like the generic profile's server drivers: a node booted with an
- * e1000e as its only NIC answers over it only if /init's coldplug pass found the device's modalias in
+ * e1000e as its only NIC answers over it only if core0's coldplug pass found the device's modalias in
  * sysfs and modprobe resolved it through modules.alias. (The artifact boot tests on QEMU's default
  * e1000 NIC depend on the same pass.)
  */

@@ -3,7 +3,7 @@ import type { AgentClient } from '../../build/agent-client/client.js';
 
 /**
  * The checks that a module-built NIC driver was loaded by hardware detection, asked of a booted node
- * whose only NIC is an e1000e: /init's coldplug pass loaded at least one module, e1000e is in
+ * whose only NIC is an e1000e: core0's coldplug pass loaded at least one module, e1000e is in
  * /proc/modules while e1000 (no such device on the machine) is not, and the kernel bound e1000e to eth0.
  * The agent answering at all already proves the NIC works: it is the node's only way in.
  */
@@ -11,7 +11,7 @@ export async function assertE1000eByColdplug(
   vm: { waitFor(re: RegExp, ms: number): Promise<RegExpMatchArray>; tail(n: number): string },
   agent: AgentClient,
 ): Promise<void> {
-  const m = await vm.waitFor(/ZOS-BOOT: coldplug: (\d+) modules loaded/, 5_000);
+  const m = await vm.waitFor(/coldplug: (\d+) modules loaded/, 5_000);
   assert.ok(Number(m[1]) >= 1, `coldplug loaded no module:\n${vm.tail(40)}`);
   const r = await agent.system('cat', ['/proc/modules']);
   const loaded = r.streams[0]!.split('\n').map((l) => l.split(' ')[0]);

@@ -8,11 +8,11 @@ import { repoCopy, zosBuild } from '../helpers/cli.js';
 import { TEST_PUBLIC_KEY } from '../helpers/operator.js';
 
 // Not in `npm test` (it compiles the generic profile's defconfig kernel, which CI's 90 minutes cannot
-// hold beside the qemu build): `npm run test:slow`. test/boot/coldplug.test.ts proves the same /init
+// hold beside the qemu build): `npm run test:slow`. test/boot/coldplug.test.ts proves the same core0
 // pass in `npm test` on the qemu kernel. Here: the generic profile itself (server drivers as modules,
 // firmware), its kernel and initramfs booted on an e1000e as the only NIC, with the test operator key
 // given on the command line as an operator would (the generic profile enrolls none): the agent must
-// answer over that NIC, whose driver only /init's coldplug pass (modalias -> modules.alias -> modprobe)
+// answer over that NIC, whose driver only core0's coldplug pass (modalias -> modules.alias -> modprobe)
 // can have loaded.
 const PROFILE = `import generic from './generic.js';
 export default { ...generic, name: 'generic-modules', artifacts: [] };

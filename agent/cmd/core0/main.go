@@ -117,6 +117,12 @@ func run(pid1 bool, f flags) {
 	var network *sysinit.Network
 	host := st.Hostname
 	if pid1 {
+		// Before anything looks at the NICs (the default hostname is the first one's MAC).
+		if n, err := sysinit.Coldplug(r); err != nil {
+			clog.Errorf("coldplug: %v (%d modules loaded)", err, n)
+		} else {
+			clog.Infof("coldplug: %d modules loaded", n)
+		}
 		if host == "" {
 			host = sysinit.DefaultHostname(sysinit.NICs())
 		}
