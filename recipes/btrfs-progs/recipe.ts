@@ -11,6 +11,7 @@ export default defineRecipe({
   license: 'GPL-2.0-only AND LGPL-2.1-or-later',
   licenseFiles: ['COPYING', 'libbtrfsutil/COPYING'],
   description: "btrfs and mkfs.btrfs: the node's storage pools are btrfs",
+  mounted: true,
   homepage: 'https://btrfs.readthedocs.io/',
   sources: [
     {

@@ -10,6 +10,7 @@ export default defineRecipe({
   license: 'GPL-2.0-only AND LGPL-2.0-only AND BSD-3-Clause AND MIT',
   licenseFiles: ['NOTICE'],
   description: 'ext2/3/4 tools: mkfs.ext4, e2fsck, tune2fs, resize2fs',
+  mounted: true,
   homepage: 'https://e2fsprogs.sourceforge.net/',
   sources: [
     {
