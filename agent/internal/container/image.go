@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -57,20 +56,13 @@ func Image(ctx context.Context, dir, rawURL, sum string) (string, error) {
 	defer tmp.Close()
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
-	if err != nil {
-		return "", err
-	}
-	resp, err := http.DefaultClient.Do(req)
+	body, err := get(ctx, rawURL)
 	if err != nil {
 		return "", fmt.Errorf("download %s: %w", rawURL, err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("download %s: HTTP %s", rawURL, resp.Status)
-	}
+	defer body.Close()
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(resp.Body, MaxImage+1))
+	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(body, MaxImage+1))
 	if err != nil {
 		return "", fmt.Errorf("download %s: %w", rawURL, err)
 	}
