@@ -5,7 +5,7 @@
 package sysinit
 
 import (
-	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"zos-build/agent/internal/clog"
 	"zos-build/agent/internal/reaper"
@@ -125,19 +126,23 @@ func SetHostname(name string) error {
 const UdhcpcScript = `#!/bin/sh
 # written by core0: udhcpc event handler
 RESOLV=/etc/resolv.conf
+# Every ip costs a process (tens of milliseconds on an emulated CPU), and bound comes right after
+# deconfig, which left the interface (set up by core0) without addresses or routes: bound only
+# adds; renew first clears what the previous lease set.
 case "$1" in
 deconfig)
 	ip -4 addr flush dev "$interface"
-	ip link set dev "$interface" up
 	;;
 renew|bound)
-	ip -4 addr flush dev "$interface"
-	ip -4 addr add "$ip/${mask:-24}" ${broadcast:+broadcast "$broadcast"} dev "$interface"
+	if [ "$1" = renew ]; then
+		ip -4 addr flush dev "$interface"
+		while ip -4 route del default dev "$interface" 2>/dev/null; do :; done
+	fi
+	ip -4 addr replace "$ip/${mask:-24}" ${broadcast:+broadcast "$broadcast"} dev "$interface"
 	[ -n "$mtu" ] && ip link set dev "$interface" mtu "$mtu"
-	while ip -4 route del default dev "$interface" 2>/dev/null; do :; done
 	metric=0
 	for r in $router; do
-		ip -4 route add default via "$r" dev "$interface" metric "$metric"
+		ip -4 route replace default via "$r" dev "$interface" metric "$metric"
 		metric=$((metric + 1))
 	done
 	if [ -n "$dns" ]; then
@@ -190,7 +195,9 @@ func (n *Network) Start() error {
 	if _, err := os.Stat("/etc/resolv.conf"); os.IsNotExist(err) {
 		os.WriteFile("/etc/resolv.conf", nil, 0o644)
 	}
-	n.ip("link", "set", "lo", "up")
+	if err := LinkUp("lo"); err != nil {
+		clog.Warnf("network: lo: %v", err)
+	}
 	clog.Go("network", func() { clog.Forever("network", 5*time.Second, n.loop) })
 	return nil
 }
@@ -206,13 +213,31 @@ func (n *Network) Stop() {
 	}
 }
 
-func (n *Network) ip(args ...string) error {
-	ex, err := n.Reaper.Run(tool("ip"), append([]string{"ip"}, args...), []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, os.Stdout, os.Stdout)
+// LinkUp sets a network interface up (`ip link set NAME up`) with two ioctls, not a process: at
+// boot, on an emulated CPU, each process costs tens of milliseconds.
+func LinkUp(name string) error {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return err
 	}
-	if ex.Code() != 0 {
-		return errors.New("ip " + strings.Join(args, " ") + ": failed")
+	defer syscall.Close(fd)
+	// struct ifreq: the name, then a union whose first member here is the flags.
+	var ifr struct {
+		Name  [syscall.IFNAMSIZ]byte
+		Flags uint16
+		_     [22]byte
+	}
+	if len(name) >= len(ifr.Name) {
+		return fmt.Errorf("interface name %q too long", name)
+	}
+	copy(ifr.Name[:], name)
+	for _, req := range []uintptr{syscall.SIOCGIFFLAGS, syscall.SIOCSIFFLAGS} {
+		if req == syscall.SIOCSIFFLAGS {
+			ifr.Flags |= syscall.IFF_UP
+		}
+		if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, uintptr(fd), req, uintptr(unsafe.Pointer(&ifr))); errno != 0 {
+			return errno
+		}
 	}
 	return nil
 }
@@ -229,8 +254,8 @@ func (n *Network) loop() {
 			if running[name] || time.Now().Before(backoff[name]) {
 				continue
 			}
-			if err := n.ip("link", "set", name, "up"); err != nil {
-				clog.Warnf("network: %v", err)
+			if err := LinkUp(name); err != nil {
+				clog.Warnf("network: %s: %v", name, err)
 			}
 			argv := []string{"udhcpc", "-f", "-i", name, "-s", n.ScriptPath, "-t", "5", "-T", "3", "-A", "10"}
 			if n.Hostname != "" {
