@@ -78,6 +78,7 @@ export default defineRecipe({
     'Documentation/licenses/COPYING.BSD-3-Clause',
   ],
   description: 'libuuid, libblkid, libmount, libsmartcols, libfdisk; lsblk, blkid, sfdisk, mount, findmnt, wipefs, ...',
+  mounted: true,
   homepage: 'https://github.com/util-linux/util-linux',
   sources: [
     {

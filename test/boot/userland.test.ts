@@ -45,7 +45,7 @@ describe('qemu profile: the node userland on real disks and NICs', { timeout: 20
     const mounts = await sh('cat /proc/mounts');
     const layers = [...mounts.matchAll(/^(\/dev\/loop\d+) \/usr\/lib\/zos\/layers\/([\w-]+) squashfs (\S+)/gm)];
     const names = layers.map((m) => m[2]).sort();
-    for (const n of ['btrfs-progs', 'e2fsprogs', 'glibc-runtime', 'nftables', 'parted', 'smartmontools'])
+    for (const n of ['btrfs-progs', 'e2fsprogs', 'glibc-runtime', 'nftables', 'parted', 'smartmontools', 'util-linux'])
       assert.ok(names.includes(n), `${n} not mounted:\n${mounts}`);
     for (const m of layers) assert.match(m[3]!, /^ro,/, `${m[2]} must be read-only`);
     assert.equal((await sh('readlink /usr/sbin/nft')).trim(), '/usr/lib/zos/layers/nftables/usr/sbin/nft');
