@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, utimes, writeFile, chmod } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, utimes, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fingerprintGraph } from '../../build/graph/fingerprint.js';
 import { closure, makeGraph, toDot } from '../../build/graph/graph.js';
 import type { Step } from '../../build/graph/types.js';
 import { sha256Tree } from '../../build/util/hash.js';
+import { imageTmpDir } from '../helpers/image-tools.js';
 
 const step = (id: string, deps: string[], inputs: unknown): Step => ({
   id,
@@ -78,16 +78,18 @@ describe('tree hashes (what file inputs contribute)', () => {
     return root;
   };
 
-  it('ignore where the tree is and its timestamps', async () => {
-    const base = await mkdtemp(join(tmpdir(), 'zos-hash-'));
+  it('ignore where the tree is and its timestamps', async (t) => {
+    const { dir: base, cleanup } = await imageTmpDir('hash');
+    t.after(cleanup);
     const one = await makeTree(join(base, 'one'), 'x');
     const two = await makeTree(join(base, 'elsewhere/two'), 'x');
     await utimes(join(two, 'sub/a.txt'), 1, 1);
     assert.equal(await sha256Tree(one), await sha256Tree(two));
   });
 
-  it('see content, names and the exec bit', async () => {
-    const base = await mkdtemp(join(tmpdir(), 'zos-hash-'));
+  it('see content, names and the exec bit', async (t) => {
+    const { dir: base, cleanup } = await imageTmpDir('hash');
+    t.after(cleanup);
     const ref = await sha256Tree(await makeTree(join(base, 'ref'), 'x'));
     assert.notEqual(await sha256Tree(await makeTree(join(base, 'content'), 'y')), ref);
     const mode = await makeTree(join(base, 'mode'), 'x');

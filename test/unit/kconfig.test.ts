@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { applyFragments, droppedOptions, parseKconfig, verifyKconfig } from '../../build/steps/kconfig.js';
+import { imageTmpDir } from '../helpers/image-tools.js';
 
 describe('kconfig fragments', () => {
   it('parses set and unset options and rejects junk naming the line', () => {
@@ -37,8 +37,9 @@ describe('kconfig fragments', () => {
     );
   });
 
-  it('verifyKconfig fails listing every dropped option', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'zos-kconfig-'));
+  it('verifyKconfig fails listing every dropped option', async (t) => {
+    const { dir, cleanup } = await imageTmpDir('kconfig');
+    t.after(cleanup);
     await writeFile(join(dir, 'frag.config'), 'CONFIG_NET=y\nCONFIG_NOPE=y\nCONFIG_ALSO_NOPE=m\n');
     await writeFile(join(dir, '.config'), 'CONFIG_NET=y\n');
     await assert.rejects(verifyKconfig('linux', [join(dir, 'frag.config')], join(dir, '.config')), (err: Error) => {
@@ -49,8 +50,9 @@ describe('kconfig fragments', () => {
     });
   });
 
-  it('applyFragments overrides in place and appends new options', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'zos-kconfig-'));
+  it('applyFragments overrides in place and appends new options', async (t) => {
+    const { dir, cleanup } = await imageTmpDir('kconfig');
+    t.after(cleanup);
     await writeFile(join(dir, '.config'), 'CONFIG_A=y\n# CONFIG_B is not set\n');
     await writeFile(join(dir, 'f'), '# CONFIG_A is not set\nCONFIG_B=y\nCONFIG_C=y\n');
     await applyFragments(join(dir, '.config'), [join(dir, 'f')]);

@@ -5,16 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { connect, createServer, type ConnectionOptions } from 'node:tls';
-import { mkdtemp } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { aclSetUser, checkNodeId, parseMgmtUrl } from '../../build/agent-client/mgmt.js';
 import { parsePin, pinTls } from '../../build/agent-client/tls-pin.js';
 import { ZosError } from '../../build/util/errors.js';
 import { selfSignedCert } from '../helpers/tls-cert.js';
+import { imageTmpDir } from '../helpers/image-tools.js';
 
 describe('outbound mode: management URL, node id, admission ACL', () => {
   it('accepts rediss://HOST[:PORT] only', () => {
@@ -72,8 +70,9 @@ function fetchHello(port: number, opts: ConnectionOptions): Promise<string> {
 }
 
 describe('pinned TLS', () => {
-  it('connects to the pinned certificate and refuses any other', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'zos-pin-'));
+  it('connects to the pinned certificate and refuses any other', async (t) => {
+    const { dir, cleanup } = await imageTmpDir('pin');
+    t.after(cleanup);
     const [a, b] = [await selfSigned(dir, 'a'), await selfSigned(dir, 'b')];
     const sa = await tlsServer(a);
     const sb = await tlsServer(b);

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { collectRootfs } from '../../build/image/rootfs.js';
+import { imageTmpDir } from '../helpers/image-tools.js';
 
 // A checkout made under umask 027 has 0750/0640 files; the image must not depend on that.
 describe('rootfs layer modes from a git checkout', () => {
-  it('take only the exec bit, as git records it', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'zos-gitmode-'));
+  it('take only the exec bit, as git records it', async (t) => {
+    const { dir, cleanup } = await imageTmpDir('gitmode');
+    t.after(cleanup);
     await mkdir(join(dir, 'etc'));
     await writeFile(join(dir, 'init'), '#!/bin/sh\n');
     await writeFile(join(dir, 'etc/motd'), 'hi\n');
