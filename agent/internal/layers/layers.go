@@ -119,11 +119,6 @@ type loopConfig struct {
 	Reserved      [8]uint64
 }
 
-func ioctl(fd, req, arg uintptr) (uintptr, syscall.Errno) {
-	r, _, errno := syscall.Syscall(syscall.SYS_IOCTL, fd, req, arg)
-	return r, errno
-}
-
 // attachLoop binds img read-only to a free loop device and returns its path, with a function
 // that closes the device (with auto-clear, the last close of an unused device detaches it).
 func attachLoop(img string) (string, func(), error) {
@@ -139,7 +134,7 @@ func attachLoop(img string) (string, func(), error) {
 	defer ctl.Close()
 	// Another process can take the free device between the two calls: ask again.
 	for attempt := 0; attempt < 8; attempt++ {
-		num, errno := ioctl(ctl.Fd(), loopCtlGetFree, 0)
+		num, errno := sysinit.Ioctl(ctl.Fd(), loopCtlGetFree, 0)
 		if errno != 0 {
 			return "", nil, fmt.Errorf("no free loop device: %v", errno)
 		}
@@ -151,7 +146,7 @@ func attachLoop(img string) (string, func(), error) {
 		cfg := loopConfig{Fd: uint32(backing.Fd())}
 		cfg.Info.Flags = loFlagsReadOnly | loFlagsAutoclear
 		copy(cfg.Info.FileName[:len(cfg.Info.FileName)-1], img)
-		switch _, errno := ioctl(f.Fd(), loopConfigure, uintptr(unsafe.Pointer(&cfg))); errno {
+		switch _, errno := sysinit.Ioctl(f.Fd(), loopConfigure, uintptr(unsafe.Pointer(&cfg))); errno {
 		case 0:
 			return dev, func() { f.Close() }, nil
 		case syscall.EBUSY:

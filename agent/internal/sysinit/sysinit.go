@@ -213,6 +213,12 @@ func (n *Network) Stop() {
 	}
 }
 
+// Ioctl is ioctl(2): its result, and the errno (0 on success).
+func Ioctl(fd, req, arg uintptr) (uintptr, syscall.Errno) {
+	r, _, errno := syscall.Syscall(syscall.SYS_IOCTL, fd, req, arg)
+	return r, errno
+}
+
 // LinkUp sets a network interface up (`ip link set NAME up`) with two ioctls, not a process: at
 // boot, on an emulated CPU, each process costs tens of milliseconds.
 func LinkUp(name string) error {
@@ -235,7 +241,7 @@ func LinkUp(name string) error {
 		if req == syscall.SIOCSIFFLAGS {
 			ifr.Flags |= syscall.IFF_UP
 		}
-		if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, uintptr(fd), req, uintptr(unsafe.Pointer(&ifr))); errno != 0 {
+		if _, errno := Ioctl(uintptr(fd), req, uintptr(unsafe.Pointer(&ifr))); errno != 0 {
 			return errno
 		}
 	}
