@@ -3,13 +3,18 @@
  * on the same tree, for each compression and for none: median times, their ratio against the 1.1x
  * target, and sizes (ours must not be larger). Not a test: it prints numbers.
  *
+ * Both sides are the same bytes on every run: the sample tree's mtimes are fixed, and cpio runs with
+ * --reproducible (inodes renumbered, device numbers 0). Without that, the inode numbers the file
+ * system hands out change each run, and xz's output of the same tree moved by +-0.15 %, more than
+ * the size difference being measured.
+ *
  *   node dist/bench/cpio.js [DIR] [--only xz,gzip] [--runs 3] [--keep]
  *
  * Without DIR it generates a sample tree (about 3000 files, 30 MB: text, binaries, symlinks);
  * --keep leaves it (and the archives) in place and prints where.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { lutimes, mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { COMPRESSORS, buildInitramfs } from '../build/image/compress.js';
@@ -69,6 +74,7 @@ async function makeSampleTree(root: string): Promise<void> {
   await mkdir(join(root, 'bin'), { recursive: true });
   await writeFile(join(root, 'bin/busybox'), binary(1_000_000), { mode: 0o755 });
   for (let i = 0; i < 300; i++) await symlink('busybox', join(root, `bin/applet${i}`));
+  for (const p of ['', ...(await readdir(root, { recursive: true }))]) await lutimes(join(root, p), EPOCH, EPOCH);
   process.stderr.write(`sample tree: ${root} (~${Math.round(total / 1e6)} MB)\n`);
 }
 
@@ -161,7 +167,7 @@ async function main(): Promise<void> {
         entries = await collect();
         await pipeline(cpioStream(entries, { epoch: EPOCH }), createWriteStream(ourRaw));
       },
-      `find . | LC_ALL=C sort | cpio -o -H newc --quiet > ${theirRaw}`,
+      `find . | LC_ALL=C sort | cpio -o -H newc --quiet --reproducible > ${theirRaw}`,
       ourRaw,
       theirRaw,
     );
@@ -175,7 +181,7 @@ async function main(): Promise<void> {
       await row(
         c,
         ourRun,
-        `find . | LC_ALL=C sort | cpio -o -H newc --quiet | ${tool} ${flags.join(' ')} > ${theirs}`,
+        `find . | LC_ALL=C sort | cpio -o -H newc --quiet --reproducible | ${tool} ${flags.join(' ')} > ${theirs}`,
         ours,
         theirs,
       );

@@ -7,8 +7,14 @@ import { ZosError, errorMessage } from '../util/errors.js';
  * initramfs from (Documentation/driver-api/early-userspace/buffer-format.rst).
  *
  * Nothing about the build host leaks into the bytes: owners are 0, every mtime is the caller's
- * SOURCE_DATE_EPOCH, inodes are numbered in sorted order, and entries are sorted bytewise, so the
+ * SOURCE_DATE_EPOCH, inode numbers follow the sorted order, and entries are sorted bytewise, so the
  * same tree gives the same archive whatever order it was listed in and whoever builds it.
+ *
+ * Inode numbers: directories are numbered 1, 2, 3... and every other entry has 0. The kernel's
+ * unpacker (init/initramfs.c), cpio(1) and libarchive read one only to join the hard links of a
+ * regular file with nlink >= 2, which this writer never makes. Zeros compress better than a count;
+ * zeros on directories too made one input worse (bench/cpio.js's tree: xz 1.7 % larger), this
+ * scheme made every compressor's output smaller there and on the qemu image (by 0.01-0.15 %).
  */
 
 export type CpioEntryType = 'file' | 'dir' | 'symlink' | 'char' | 'block';
@@ -289,9 +295,8 @@ export async function* cpioChunks(entries: readonly CpioEntry[], opts: CpioOptio
   }
 
   const w = new ChunkWriter();
-  let ino = 0;
+  let dirs = 0;
   for (const e of sorted) {
-    ino += 1;
     let body: Buffer | undefined;
     let filesize = 0;
     if (e.type === 'symlink') {
@@ -307,7 +312,7 @@ export async function* cpioChunks(entries: readonly CpioEntry[], opts: CpioOptio
       }
     }
     w.header({
-      ino,
+      ino: e.type === 'dir' ? ++dirs : 0,
       mode: TYPE_BITS[e.type] | e.mode,
       // Directories count "." and their entry in the parent; nothing else is ever hard-linked.
       nlink: e.type === 'dir' ? 2 : 1,
