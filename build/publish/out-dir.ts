@@ -1,3 +1,4 @@
+import { cpeName } from '../recipe/cpe.js';
 import { copyFile, mkdir, readFile, rename, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { join } from 'node:path';
@@ -19,11 +20,14 @@ export interface Manifest {
   cmdline: string;
   /** Hash of the fingerprints of everything below: equal means out/<profile>/ is up to date. */
   fingerprint: string;
-  kernel: { version: string; release: string; configSha256: string };
+  /** `recipe`: the recipe that provides the kernel role. */
+  kernel: { recipe: string; version: string; release: string; configSha256: string };
   recipes: Array<{
     name: string;
     version: string;
     license: string;
+    /** CPE 2.3 name, for recipes that state theirs (build/recipe/cpe.ts). */
+    cpe?: string;
     sources: Array<{ file: string; sha256: string; urls: string[] }>;
   }>;
   artifacts: Array<{ file: string; size: number; sha256: string }>;
@@ -32,7 +36,7 @@ export interface Manifest {
 }
 
 /** Bump when what publish writes changes, so existing out dirs are rewritten. */
-const PUBLISH_FORMAT = 3;
+const PUBLISH_FORMAT = 4;
 
 /** The commit is in: manifest.json names it, so a new commit (even with a pinned version) republishes. */
 export function outputFingerprint(plan: Plan, fingerprints: ReadonlyMap<string, string>, commit: string): string {
@@ -110,6 +114,7 @@ export async function publish(input: PublishInput): Promise<Manifest> {
       cmdline: input.cmdline,
       fingerprint: outputFingerprint(input.plan, input.fingerprints, input.identity.commit),
       kernel: {
+        recipe: kernel.name,
         version: kernel.version,
         release: (await readFile(join(kernelOut, 'export/kernel.release'), 'utf8')).trim(),
         configSha256: await sha256File(join(kernelOut, 'export/kernel.config')),
@@ -120,6 +125,7 @@ export async function publish(input: PublishInput): Promise<Manifest> {
           name: r.name,
           version: r.version,
           license: r.license,
+          ...(r.cpe ? { cpe: cpeName(r) } : {}),
           sources: r.sources.map((s) => ({ file: s.file, sha256: s.sha256, urls: s.locations })),
         })),
       artifacts,

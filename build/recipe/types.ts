@@ -1,3 +1,4 @@
+import type { RecipeCpe } from './cpe.js';
 import type { StepLog } from '../util/exec.js';
 import type { ArchFacts } from '../arch.js';
 import type { Profile } from '../profile/types.js';
@@ -96,6 +97,8 @@ export interface RecipeSpec {
   licenseFiles?: string[];
   description: string;
   homepage?: string;
+  /** Its name in the NVD's CPE dictionary, for the release SBOM (build/recipe/cpe.ts). */
+  cpe?: RecipeCpe;
   sources?: Source[];
   /** Recipes this one builds against; their sysroot exports are visible to the build. */
   dependencies?: string[];
@@ -133,8 +136,9 @@ export interface RecipeSpec {
   build: BuildFn;
 }
 
-export interface Recipe extends Required<Omit<RecipeSpec, 'homepage' | 'settings'>> {
+export interface Recipe extends Required<Omit<RecipeSpec, 'homepage' | 'cpe' | 'settings'>> {
   homepage?: string;
+  cpe?: RecipeCpe;
   settings: (profile: Profile) => RecipeSettings;
   /** The recipe's own file, absolute; its bytes enter the fingerprint. */
   file: string;

@@ -2,6 +2,7 @@ import { DefinitionError } from '../util/errors.js';
 import { SHA256_RE } from '../util/hash.js';
 import { isPlainRelative } from '../util/safe-paths.js';
 import { rejectUnknownFields, requireObject } from '../util/fields.js';
+import { validateCpe } from './cpe.js';
 import { spdxProblem } from './license.js';
 import { validatePatches } from './patches.js';
 import { validateProvides } from './roles.js';
@@ -28,6 +29,7 @@ const RECIPE_FIELDS: Record<keyof RecipeSpec, true> = {
   licenseFiles: true,
   description: true,
   homepage: true,
+  cpe: true,
   sources: true,
   dependencies: true,
   patches: true,
@@ -148,6 +150,7 @@ export function validateRecipe(spec: unknown, file: string): Recipe {
     licenseFiles,
     description: s.description!,
     homepage: s.homepage,
+    cpe: validateCpe(s.cpe, version, file),
     sources,
     dependencies,
     patches: validatePatches(s.patches, file),

@@ -90,14 +90,6 @@ export const DEFAULT_NAMESPACE_BASE = 'https://zos-build.invalid/spdx';
 
 const NOASSERTION = 'NOASSERTION';
 
-/** CPE 2.3 names of components that vulnerability databases track under a known vendor/product. */
-const CPE_PRODUCTS: Readonly<Record<string, { part: 'a' | 'o'; vendor: string; product: string }>> = {
-  linux: { part: 'o', vendor: 'linux', product: 'linux_kernel' },
-  busybox: { part: 'a', vendor: 'busybox', product: 'busybox' },
-  redis: { part: 'a', vendor: 'redis', product: 'redis' },
-  ipxe: { part: 'a', vendor: 'ipxe', product: 'ipxe' },
-};
-
 /** `SPDXRef-` ids allow letters, digits, `.` and `-` only. */
 export function spdxId(kind: string, name: string): string {
   return `SPDXRef-${kind}-${name.replace(/[^A-Za-z0-9.-]+/g, '-')}`;
@@ -121,14 +113,6 @@ export function genericPurl(name: string, version: string, qualifiers: Record<st
     .map(([k, v]) => `${k}=${purlEncode(v)}`)
     .join('&');
   return `pkg:generic/${purlEncode(name)}@${purlEncode(version)}${q ? `?${q}` : ''}`;
-}
-
-function cpe(name: string, version: string): string | undefined {
-  const p = CPE_PRODUCTS[name];
-  if (!p) return undefined;
-  // CPE 2.3 formatted string: characters other than alphanumerics, `_`, `-` and `.` are escaped.
-  const v = version.replace(/[^A-Za-z0-9._-]/g, (c) => `\\${c}`);
-  return `cpe:2.3:${p.part}:${p.vendor}:${p.product}:${v}:*:*:*:*:*:*:*`;
 }
 
 function artifactPurpose(file: string): string {
@@ -189,8 +173,7 @@ export function spdxSbom(manifest: Manifest, opts: SbomOptions = {}): SpdxDocume
         }),
       },
     ];
-    const cpeName = cpe(r.name, r.version);
-    if (cpeName) refs.push({ referenceCategory: 'SECURITY', referenceType: 'cpe23Type', referenceLocator: cpeName });
+    if (r.cpe) refs.push({ referenceCategory: 'SECURITY', referenceType: 'cpe23Type', referenceLocator: r.cpe });
     const sourceLines = r.sources.map(
       (s) =>
         `${s.file} sha256:${s.sha256} from ${s.urls.map((u) => resolveLocation(u, opts.debianArchive)).join(' or ')}`,
@@ -213,11 +196,11 @@ export function spdxSbom(manifest: Manifest, opts: SbomOptions = {}): SpdxDocume
       licenseDeclared: r.license || NOASSERTION,
       copyrightText: NOASSERTION,
       ...(details?.description ? { summary: details.description } : {}),
-      ...(r.name === 'linux'
+      ...(r.name === manifest.kernel.recipe
         ? { comment: `kernel release ${manifest.kernel.release}; kernel config sha256 ${manifest.kernel.configSha256}` }
         : {}),
       externalRefs: refs,
-      primaryPackagePurpose: r.name === 'linux' ? 'OPERATING_SYSTEM' : 'APPLICATION',
+      primaryPackagePurpose: r.name === manifest.kernel.recipe ? 'OPERATING_SYSTEM' : 'APPLICATION',
     };
     return pkg;
   });

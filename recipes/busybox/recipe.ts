@@ -4,6 +4,7 @@ import { kconfigMake } from '../../build/steps/kconfig-make.js';
 export default defineRecipe({
   name: 'busybox',
   version: '1.35.0',
+  cpe: { vendor: 'busybox', product: 'busybox' },
   license: 'GPL-2.0-only',
   licenseFiles: ['LICENSE'],
   description: 'Static busybox (musl): the shell and tools the agent and boot scripts use',

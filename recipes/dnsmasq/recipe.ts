@@ -6,6 +6,7 @@ import { makeKind } from '../../build/steps/make-kind.js';
 export default defineRecipe({
   name: 'dnsmasq',
   version: '2.90',
+  cpe: { vendor: 'thekelleys', product: 'dnsmasq' },
   license: 'GPL-2.0-only OR GPL-3.0-only',
   licenseFiles: ['COPYING', 'COPYING-v3'],
   description: 'dnsmasq: DHCP and DNS for the networks the node sets up for its workloads',

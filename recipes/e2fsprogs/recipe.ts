@@ -7,6 +7,7 @@ import { autotools } from '../../build/steps/autotools.js';
 export default defineRecipe({
   name: 'e2fsprogs',
   version: '1.47.0',
+  cpe: { vendor: 'e2fsprogs_project', product: 'e2fsprogs' },
   license: 'GPL-2.0-only AND LGPL-2.0-only AND BSD-3-Clause AND MIT',
   licenseFiles: ['NOTICE'],
   description: 'ext2/3/4 tools: mkfs.ext4, e2fsck, tune2fs, resize2fs',

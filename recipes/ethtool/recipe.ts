@@ -9,6 +9,7 @@ import { autotools } from '../../build/steps/autotools.js';
 export default defineRecipe({
   name: 'ethtool',
   version: '6.1',
+  cpe: { vendor: 'kernel', product: 'ethtool' },
   license: 'GPL-2.0-only',
   licenseFiles: ['COPYING', 'LICENSE'],
   description: 'ethtool: NIC link settings, driver info and statistics',

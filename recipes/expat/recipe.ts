@@ -6,6 +6,7 @@ import { autotools } from '../../build/steps/autotools.js';
 export default defineRecipe({
   name: 'expat',
   version: '2.5.0',
+  cpe: { vendor: 'libexpat_project', product: 'libexpat' },
   license: 'MIT',
   licenseFiles: ['expat/COPYING'],
   description: 'Expat XML parser: libexpat in the sysroot, xmlwf in the image',

@@ -11,6 +11,7 @@ import { debInstall } from '../../build/steps/deb.js';
 export default defineRecipe({
   name: 'glibc-runtime',
   version: '2.36-9+deb12u14',
+  cpe: { vendor: 'gnu', product: 'glibc', version: '2.36' },
   license: 'LGPL-2.1-or-later AND X11 AND LicenseRef-selinux-public-domain AND BSD-3-Clause',
   licenseFiles: [
     'deb/usr/share/doc/libc6/copyright',

@@ -8,6 +8,7 @@ import { makeKind } from '../../build/steps/make-kind.js';
 export default defineRecipe({
   name: 'iproute2',
   version: '6.1.0',
+  cpe: { vendor: 'iproute2_project', product: 'iproute2' },
   license: 'GPL-2.0-or-later',
   licenseFiles: ['COPYING'],
   description: 'ip (with `ip -j` JSON output) and bridge: the agent configures links, addresses, routes',

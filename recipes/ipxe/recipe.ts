@@ -11,6 +11,7 @@ import { defineRecipe } from '../../build/recipe/define.js';
 export default defineRecipe({
   name: 'ipxe',
   version: '1.0.0+git-20190125.36a4c85-5.1',
+  cpe: { vendor: 'ipxe', product: 'ipxe', version: '1.0.0+git-20190125.36a4c85' },
   license: 'GPL-2.0-or-later',
   licenseFiles: ['deb/usr/share/doc/ipxe/copyright'],
   description: 'iPXE network boot firmware (prebuilt by Debian): ipxe.efi, ipxe.lkrn, undionly.kpxe, snponly.efi',

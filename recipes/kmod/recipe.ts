@@ -32,6 +32,7 @@ const TOOLS = ['depmod', 'insmod', 'lsmod', 'modinfo', 'modprobe', 'rmmod'];
 export default defineRecipe({
   name: 'kmod',
   version: '30+20221128',
+  cpe: { vendor: 'kernel', product: 'kmod', version: '30' },
   license: 'LGPL-2.1-or-later AND GPL-2.0-or-later',
   licenseFiles: ['libkmod/COPYING', 'tools/COPYING'],
   description: 'kmod: modprobe, depmod, lsmod with zstd/xz/gzip-compressed module support',

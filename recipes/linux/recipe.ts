@@ -5,6 +5,7 @@ import { LINUX_SOURCES, LINUX_VERSION } from './source.js';
 export default defineRecipe({
   name: 'linux',
   version: LINUX_VERSION,
+  cpe: { vendor: 'linux', product: 'linux_kernel' },
   license: 'GPL-2.0-only',
   licenseFiles: ['COPYING', 'LICENSES/preferred/GPL-2.0'],
   description: 'Linux kernel: boot image with EFI stub, modules when the profile builds them',

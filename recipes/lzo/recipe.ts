@@ -5,6 +5,7 @@ import { autotools } from '../../build/steps/autotools.js';
 export default defineRecipe({
   name: 'lzo',
   version: '2.10',
+  cpe: { vendor: 'lzo_project', product: 'lzo' },
   license: 'GPL-2.0-or-later',
   licenseFiles: ['COPYING'],
   description: 'LZO compression library (static, for btrfs-progs)',

@@ -20,6 +20,7 @@ import { debInstall } from '../../build/steps/deb.js';
 export default defineRecipe({
   name: 'parted',
   version: '3.5-3+deb12u1',
+  cpe: { vendor: 'parted_project', product: 'parted', version: '3.5' },
   license: 'GPL-3.0-or-later AND GPL-2.0-or-later AND LGPL-2.1-or-later AND BSD-2-Clause',
   licenseFiles: [
     // parted's doc dir is a symlink to libparted2's (the same copyright).

@@ -8,6 +8,7 @@ import { stripIfRelease } from '../../build/steps/strip.js';
 export default defineRecipe({
   name: 'redis',
   version: '7.0.15',
+  cpe: { vendor: 'redis', product: 'redis' },
   license: 'BSD-3-Clause',
   licenseFiles: ['COPYING'],
   description: "Static redis-server (musl, libc malloc): the agent's command queue",

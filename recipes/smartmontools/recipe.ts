@@ -18,6 +18,7 @@ import { debInstall } from '../../build/steps/deb.js';
 export default defineRecipe({
   name: 'smartmontools',
   version: '7.3-1+b1',
+  cpe: { vendor: 'smartmontools', product: 'smartmontools', version: '7.3' },
   license: 'GPL-2.0-or-later AND GPL-3.0-or-later WITH GCC-exception-3.1',
   licenseFiles: [
     'deb/usr/share/doc/smartmontools/copyright',

@@ -69,6 +69,7 @@ const UNWANTED = [
 export default defineRecipe({
   name: 'util-linux',
   version: '2.38.1',
+  cpe: { vendor: 'kernel', product: 'util-linux' },
   // Programs GPL-2.0-or-later; libblkid, libmount, libfdisk, libsmartcols LGPL-2.1-or-later; libuuid BSD-3-Clause.
   license: 'GPL-2.0-or-later AND LGPL-2.1-or-later AND BSD-3-Clause',
   licenseFiles: [

@@ -6,6 +6,7 @@ import { autotools } from '../../build/steps/autotools.js';
 export default defineRecipe({
   name: 'xz',
   version: '5.4.1',
+  cpe: { vendor: 'tukaani', product: 'xz' },
   license: 'LicenseRef-xz-public-domain',
   licenseFiles: ['COPYING'],
   description: 'liblzma (static, for kmod to load .ko.xz modules)',

@@ -5,6 +5,7 @@ import { makeKind } from '../../build/steps/make-kind.js';
 export default defineRecipe({
   name: 'zlib',
   version: '1.2.13',
+  cpe: { vendor: 'zlib', product: 'zlib' },
   license: 'Zlib',
   licenseFiles: ['LICENSE'],
   description: 'zlib compression library (static, for the userland that links it)',

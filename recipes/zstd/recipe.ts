@@ -7,6 +7,7 @@ import { makeKind } from '../../build/steps/make-kind.js';
 export default defineRecipe({
   name: 'zstd',
   version: '1.5.4',
+  cpe: { vendor: 'facebook', product: 'zstandard' },
   license: 'BSD-3-Clause OR GPL-2.0-only',
   licenseFiles: ['LICENSE', 'COPYING'],
   description: 'Zstandard compression library (static, for btrfs-progs and kmod)',

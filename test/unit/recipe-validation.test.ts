@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { cpeName } from '../../build/recipe/cpe.js';
 import { validateRecipe, validateRecipeSet } from '../../build/recipe/validate.js';
 import type { Recipe } from '../../build/recipe/types.js';
 import { DefinitionError } from '../../build/util/errors.js';
@@ -50,6 +51,26 @@ describe('recipe validation', () => {
       spec.sources[0]!.sha256 = bad;
       rejects(spec, 'sources[0].sha256', /64 lowercase hex/);
     }
+  });
+
+  it("checks the CPE name: the NVD's lowercase names, a version that starts the recipe's", () => {
+    const ok = validateRecipe({ ...good(), cpe: { vendor: 'demo_project', product: 'demo', version: '1.2' } }, FILE);
+    assert.equal(cpeName(ok), 'cpe:2.3:a:demo_project:demo:1.2:*:*:*:*:*:*:*');
+    const kernel = validateRecipe(
+      { ...good(), version: '6.1.1+z', provides: ['kernel'], cpe: { vendor: 'linux', product: 'linux_kernel' } },
+      FILE,
+    );
+    assert.equal(cpeName(kernel), 'cpe:2.3:o:linux:linux_kernel:6.1.1\\+z:*:*:*:*:*:*:*');
+    assert.equal(cpeName(validateRecipe(good(), FILE)), undefined);
+    rejects({ ...good(), cpe: 'busybox' }, 'cpe', /must be an object/);
+    rejects({ ...good(), cpe: { vendor: 'Demo', product: 'demo' } }, 'cpe.vendor', /NVD's name/);
+    rejects({ ...good(), cpe: { vendor: 'demo' } }, 'cpe.product', /NVD's name/);
+    rejects({ ...good(), cpe: { vendor: 'demo', product: 'demo', vendr: 'x' } }, 'cpe.vendr', /unknown field/);
+    rejects(
+      { ...good(), cpe: { vendor: 'demo', product: 'demo', version: '1.3' } },
+      'cpe.version',
+      /start of version "1.2.3"/,
+    );
   });
 
   it('rejects a bad version string', () => {

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { repoDir } from '../../build/paths.js';
+import { cpeName } from '../../build/recipe/cpe.js';
+import { loadRecipes } from '../../build/recipe/load.js';
 import { genericPurl, sbomJson, spdxDate, spdxSbom } from '../../build/release/sbom.js';
 import { sampleManifest } from '../fixtures/spdx/sample-manifest.js';
 
@@ -121,4 +123,32 @@ test('purls encode versions and sort qualifiers', () => {
     genericPurl('zos', '1.0.0-dev.3+gabc', { z: 'x y', a: undefined, b: '1' }),
     'pkg:generic/zos@1.0.0-dev.3%2Bgabc?b=1&z=x%20y',
   );
+});
+
+test("the kernel is the manifest's kernel recipe, whatever its name", () => {
+  const m = sampleManifest();
+  for (const r of m.recipes) if (r.name === 'linux') r.name = 'linux-lts';
+  m.kernel.recipe = 'linux-lts';
+  const byName = new Map(spdxSbom(m).packages.map((p) => [p.name, p]));
+  assert.equal(byName.get('linux-lts')!.primaryPackagePurpose, 'OPERATING_SYSTEM');
+  assert.match(byName.get('linux-lts')!.comment!, /kernel release 6\.1\.100-zos-1\.2\.3/);
+  assert.equal(byName.get('busybox')!.primaryPackagePurpose, 'APPLICATION');
+});
+
+test('every CPE name the recipes state is a well-formed CPE 2.3 name of the upstream version', async () => {
+  const recipes = await loadRecipes();
+  const named = [...recipes.values()].filter((r) => r.cpe);
+  assert.ok(named.length >= 15, `only ${named.length} recipes state a CPE name`);
+  for (const r of named) {
+    const name = cpeName(r)!;
+    const [, , part, vendor, product, version, ...rest] = name.split(/(?<!\\):/);
+    assert.equal(part, r.provides.includes('kernel') ? 'o' : 'a', name);
+    assert.deepEqual([vendor, product], [r.cpe!.vendor, r.cpe!.product], name);
+    assert.deepEqual(rest, ['*', '*', '*', '*', '*', '*', '*'], name);
+    // A Debian package version names its upstream release, without the Debian revision
+    // (`-9+deb12u14`, `-1+b1`, `-5.1`), which no vulnerability database lists.
+    const upstream = version!.replace(/\\/g, '');
+    assert.ok(r.version.startsWith(upstream), `${r.name}: ${name}`);
+    assert.doesNotMatch(upstream, /-\d+(\.\d+)?(\+(deb\d+u\d+|b\d+))?$/, `${r.name}: ${name}`);
+  }
 });
