@@ -27,14 +27,21 @@ export interface ArchFacts {
   grubEfiTarget: string;
   /** systemd's EFI stub of this architecture, the base of the UKI (zos.efi). */
   efiStub: string;
-  /** QEMU system emulator for this architecture. */
+  /** QEMU system emulator for this architecture, and the Debian package that has it. */
   qemu: string;
+  qemuPackage: string;
   /**
    * QEMU firmware for a BIOS direct kernel boot (-kernel/-initrd): qboot, which only sets up the machine
    * (memory map, ACPI and SMBIOS tables from QEMU) and jumps to the kernel. SeaBIOS's POST before it
    * costs about 0.4 s of every boot under TCG (bench/boot.js --seabios).
    */
   qemuDirectBootFirmware: string;
+  /**
+   * QEMU's UEFI firmware (Debian's package): the code, an empty variable store, the Secure Boot build
+   * (needs q35 with SMM and a secure flash, so a guest cannot rewrite db) and Debian's test variable
+   * store with its "snakeoil" certificate in PK, KEK and db, Secure Boot on.
+   */
+  uefi: { code: string; vars: string; secureBootCode: string; snakeoilVars: string; package: string };
   /** Debian's architecture name (binary packages, `dpkg --print-architecture`). */
   debianArch: string;
 }
@@ -55,7 +62,15 @@ export const ARCHES: Readonly<Record<string, ArchFacts>> = {
     grubEfiTarget: 'x86_64-efi',
     efiStub: '/usr/lib/systemd/boot/efi/linuxx64.efi.stub',
     qemu: 'qemu-system-x86_64',
+    qemuPackage: 'qemu-system-x86',
     qemuDirectBootFirmware: '/usr/share/qemu/qboot.rom',
+    uefi: {
+      code: '/usr/share/OVMF/OVMF_CODE_4M.fd',
+      vars: '/usr/share/OVMF/OVMF_VARS_4M.fd',
+      secureBootCode: '/usr/share/OVMF/OVMF_CODE_4M.secboot.fd',
+      snakeoilVars: '/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd',
+      package: 'ovmf',
+    },
     debianArch: 'amd64',
   },
 };

@@ -11,13 +11,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
-export const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
-/** OVMF built for Secure Boot: needs q35 with SMM and a secure flash (so a guest cannot rewrite db). */
-export const OVMF_CODE_SECBOOT = '/usr/share/OVMF/OVMF_CODE_4M.secboot.fd';
-/** Debian's test variable store: its "snakeoil" certificate in PK, KEK and db, Secure Boot on. */
-export const OVMF_VARS_SNAKEOIL = '/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd';
-
 export type Firmware = 'bios' | 'uefi';
 
 export interface DiskSpec {
@@ -39,7 +32,7 @@ export interface BootOptions {
   firmware: Firmware;
   /**
    * UEFI with Secure Boot enforced: OVMF's secboot build on a q35 machine with SMM, its variable
-   * store copied from `vars` (a template with PK/KEK/db enrolled, e.g. OVMF_VARS_SNAKEOIL).
+   * store copied from `vars` (a template with PK/KEK/db enrolled, e.g. ArchFacts.uefi.snakeoilVars).
    */
   secureBoot?: { vars: string };
   kernel?: string;
@@ -123,7 +116,10 @@ function qemuArgs(o: BootOptions, varsFile: string | undefined, extraDisks: stri
   const directBoot = o.firmware === 'bios' && o.kernel && !o.disk && !o.cdrom && !o.netboot && !o.seabios;
   if (directBoot) a.push('-bios', archFacts().qemuDirectBootFirmware);
   if (o.firmware === 'uefi') {
-    a.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${o.secureBoot ? OVMF_CODE_SECBOOT : OVMF_CODE}`);
+    a.push(
+      '-drive',
+      `if=pflash,format=raw,unit=0,readonly=on,file=${o.secureBoot ? archFacts().uefi.secureBootCode : archFacts().uefi.code}`,
+    );
     a.push('-drive', `if=pflash,format=raw,unit=1,file=${varsFile}`);
   }
   if (o.kernel) a.push('-kernel', o.kernel);
@@ -174,7 +170,7 @@ export async function bootVm(o: BootOptions): Promise<Vm> {
   if (o.secureBoot && o.firmware !== 'uefi') throw new Error('bootVm: secureBoot needs firmware "uefi"');
   if (o.firmware === 'uefi') {
     varsFile = join(tmp, 'OVMF_VARS.fd');
-    await copyFile(o.secureBoot?.vars ?? OVMF_VARS, varsFile);
+    await copyFile(o.secureBoot?.vars ?? archFacts().uefi.vars, varsFile);
   }
   const extraDisks: string[] = [];
   for (const [i, d] of (o.extraDisks ?? []).entries()) {

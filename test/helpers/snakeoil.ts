@@ -6,12 +6,12 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OVMF_VARS_SNAKEOIL } from '../../build/qemu/index.js';
+import { archFacts } from '../../build/arch.js';
 
 export const SNAKEOIL_KEY = '/usr/share/ovmf/PkKek-1-snakeoil.key';
 export const SNAKEOIL_CERT = '/usr/share/ovmf/PkKek-1-snakeoil.pem';
 /** The harness' secureBoot option: the VARS with the snakeoil certificate enrolled. */
-export const SECURE = { vars: OVMF_VARS_SNAKEOIL };
+export const SECURE = { vars: archFacts().uefi.snakeoilVars };
 
 /** The snakeoil key without its passphrase (the build refuses keys it would have to prompt for), in `dir`. */
 export async function decryptedSnakeoilKey(dir: string): Promise<string> {

@@ -1,7 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { which } from '../../graph/inputs.js';
 import { archFacts } from '../../arch.js';
-import { OVMF_CODE, OVMF_CODE_SECBOOT, OVMF_VARS } from '../../qemu/index.js';
 import { exists } from '../../util/fs.js';
 
 /** Host commands the build and the tests run, the Debian package of each, and why. */
@@ -35,7 +34,7 @@ export const HOST_TOOLS: ReadonlyArray<{ cmd: string; pkg: string; why: string }
   { cmd: 'dpkg-deb', pkg: 'dpkg', why: 'unpacking Debian packages (ipxe, firmware)' },
   { cmd: 'cpio', pkg: 'cpio', why: 'tests: reading the initramfs back' },
   { cmd: 'bsdtar', pkg: 'libarchive-tools', why: 'tests: reading the initramfs back' },
-  { cmd: archFacts().qemu, pkg: 'qemu-system-x86', why: 'boot tests, zos-build run' },
+  { cmd: archFacts().qemu, pkg: archFacts().qemuPackage, why: 'boot tests, zos-build run' },
   { cmd: 'redis-server', pkg: 'redis-server', why: 'tests: agent on the host' },
   { cmd: 'openssl', pkg: 'openssl', why: 'tests: outbound mode (management Redis certificate)' },
   { cmd: 'xorriso', pkg: 'xorriso', why: 'zos.iso' },
@@ -59,9 +58,13 @@ export const HOST_TOOLS: ReadonlyArray<{ cmd: string; pkg: string; why: string }
 export const HOST_FILES: ReadonlyArray<{ file: string; pkg: string; why: string }> = [
   { file: archFacts().efiStub, pkg: 'systemd-boot-efi', why: 'zos.efi (the kernel as an EFI program)' },
   { file: archFacts().qemuDirectBootFirmware, pkg: 'qemu-system-data', why: 'direct kernel boots (tests, run)' },
-  { file: OVMF_CODE, pkg: 'ovmf', why: 'UEFI boots (tests, run --firmware uefi)' },
-  { file: OVMF_VARS, pkg: 'ovmf', why: 'UEFI boots (tests, run --firmware uefi)' },
-  { file: OVMF_CODE_SECBOOT, pkg: 'ovmf', why: 'Secure Boot (tests, run --secure-boot)' },
+  { file: archFacts().uefi.code, pkg: archFacts().uefi.package, why: 'UEFI boots (tests, run --firmware uefi)' },
+  { file: archFacts().uefi.vars, pkg: archFacts().uefi.package, why: 'UEFI boots (tests, run --firmware uefi)' },
+  {
+    file: archFacts().uefi.secureBootCode,
+    pkg: archFacts().uefi.package,
+    why: 'Secure Boot (tests, run --secure-boot)',
+  },
 ];
 
 const command: CommandModule<object, object> = {

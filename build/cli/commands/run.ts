@@ -1,7 +1,8 @@
 import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { readManifest } from '../../publish/out-dir.js';
-import { OVMF_VARS_SNAKEOIL, bootVm, type BootOptions } from '../../qemu/index.js';
+import { archFacts } from '../../arch.js';
+import { bootVm, type BootOptions } from '../../qemu/index.js';
 import { buildAbort } from '../../util/exec.js';
 import { ZosError } from '../../util/errors.js';
 import { exists } from '../../util/fs.js';
@@ -45,7 +46,7 @@ const command: CommandModule<object, RunArgs> = {
         type: 'string',
         describe:
           'UEFI Secure Boot on, with this OVMF variable store template (keys enrolled), e.g. ' +
-          `${OVMF_VARS_SNAKEOIL} for a build signed with Debian's snakeoil key (docs/secure-boot.md)`,
+          `${archFacts().uefi.snakeoilVars} for a build signed with Debian's snakeoil key (docs/secure-boot.md)`,
       })
       .option('port', {
         type: 'number',
@@ -68,7 +69,7 @@ const command: CommandModule<object, RunArgs> = {
       if (!(await exists(argv.secureBoot)))
         throw new ZosError(
           `--secure-boot ${argv.secureBoot}: no such file`,
-          `Debian's test store: ${OVMF_VARS_SNAKEOIL}`,
+          `Debian's test store: ${archFacts().uefi.snakeoilVars}`,
         );
     }
     const dir = join(resolve(argv.out), argv.profile);
