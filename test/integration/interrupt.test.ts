@@ -78,15 +78,16 @@ describe('interrupted and concurrent builds', { timeout: 20 * 60_000 }, () => {
     await rm(out, { recursive: true, force: true });
   });
 
-  it('builds share a cache: the same step waits and is reused, another step builds meanwhile', async () => {
+  it('builds share a cache: the same step waits and is reused, another profile builds meanwhile', async () => {
     const first = await startRedisBuild(cache, out);
     const out2 = await mkdtemp(join(tmpdir(), 'zos-int-out2-'));
     const out3 = await mkdtemp(join(tmpdir(), 'zos-int-out3-'));
     try {
       // Same step (redis) from a second build: waits for the first, then takes its output.
       const second = zosBuild(['build', 'redis', '--profile', 'qemu', '--cache-dir', cache, '--out', out2]);
-      // Another step (core0) on the same cache: builds while redis is still compiling.
-      const third = await zosBuild(['build', 'core0', '--profile', 'qemu', '--cache-dir', cache, '--out', out3]);
+      // Another profile on the same cache: its core0 (other agent settings, so another step) builds
+      // while the qemu build's redis is still compiling.
+      const third = await zosBuild(['build', 'core0', '--profile', 'generic', '--cache-dir', cache, '--out', out3]);
       assert.equal(third.code, 0, third.stderr);
       assert.match(third.stdout, /built: .*recipe:core0/);
       assert.equal(first.child.exitCode, null, 'core0 was built while the first build was still running');
