@@ -1,10 +1,10 @@
-import { cpeName } from '../recipe/cpe.js';
 import { copyFile, mkdir, readFile, rename, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { join } from 'node:path';
 import { STEP_META_DIR } from '../graph/types.js';
 import type { Plan } from '../plan/plan.js';
 import type { Profile } from '../profile/types.js';
+import { cpeName } from '../recipe/cpe.js';
 import { recipeStepId } from '../recipe/step.js';
 import { exists, listFiles, rmrf, tempSibling, writeFileAtomic } from '../util/fs.js';
 import { sha256File, sha256Json } from '../util/hash.js';
