@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -53,20 +53,22 @@ describe('qemu profile: node management through the agent', { timeout: 30 * 60_0
   let agent: AgentClient;
   let files: FileServer;
   let rootUrl = '';
+  let dir = '';
 
   before(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'zos-node-'));
+    dir = await mkdtemp(join(tmpdir(), 'zos-node-'));
     const tar = await busyboxRootfs();
     await writeFile(join(dir, 'rootfs.tar'), tar);
     files = await serveDir(dir);
     rootUrl = `http://10.0.2.2:${files.port}/rootfs.tar#sha256=${createHash('sha256').update(tar).digest('hex')}`;
-    ({ vm, agent } = await bootNode({ dir, append: 'hostname=node1', lifetimeMs: 28 * 60_000 }));
+    ({ vm, agent } = await bootNode({ name: 'agent-node', append: 'hostname=node1', lifetimeMs: 28 * 60_000 }));
   });
 
   after(async () => {
     await agent?.close();
     await vm?.kill();
     await files?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('speaks 0-core: job flag, list stream with levels, bash, job and process control, info', async () => {

@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AgentClient } from '../../build/agent-client/client.js';
 import { bootVm, freePort, type Vm } from '../../build/qemu/index.js';
 import { readManifest, type Manifest } from '../../build/publish/out-dir.js';
 import qemuProfile from '../../config/qemu.js';
 import { FINGERPRINT_RE, testAuth } from '../helpers/operator.js';
-import { OUT, artifact, initramfsPath } from './helpers.js';
+import { OUT, artifact, consoleLogPath, initramfsPath } from './helpers.js';
 
 // The qemu profile's image, booted straight from vmlinuz + initramfs (TCG), driven from the host
 // through the agent's Redis on a forwarded port: the node as an operator sees it.
@@ -34,7 +31,7 @@ describe('qemu profile: the agent in a booted node', { timeout: 20 * 60_000 }, (
       nic: 'virtio-net-pci',
       hostfwd: [{ hostPort: port, guestPort: 6379 }],
       memoryMb: 512,
-      consoleLog: join(await mkdtemp(join(tmpdir(), 'zos-smoke-')), 'console.log'),
+      consoleLog: consoleLogPath('agent-smoke'),
       lifetimeMs: 18 * 60_000,
     });
     const banner = await vm.waitFor(/ZOS-BOOT: zos-build (\S+) \(build (\w+)\)/, 180_000);

@@ -6,9 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createClient } from 'redis';
 import { AgentClient } from '../../build/agent-client/client.js';
@@ -32,8 +29,7 @@ describe('qemu node: operator tokens and pinned TLS', { timeout: 20 * 60_000 }, 
       .filter((l) => /gate: /.test(l));
 
   before(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'zos-auth-'));
-    ({ vm, agent, port } = await bootNode({ dir, append: `hostname=${NODE}`, lifetimeMs: 18 * 60_000 }));
+    ({ vm, agent, port } = await bootNode({ name: 'auth', append: `hostname=${NODE}`, lifetimeMs: 18 * 60_000 }));
     pin = FINGERPRINT_RE.exec(vm.tail(400))![1]!;
   });
 

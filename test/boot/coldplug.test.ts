@@ -5,22 +5,18 @@
  * sysfs and modprobe resolved it through modules.alias. (The artifact boot tests on QEMU's default
  * e1000 NIC depend on the same pass.)
  */
-import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { assertE1000eByColdplug } from '../helpers/coldplug.js';
-import { bootNode, tempDir } from './helpers.js';
+import { bootNode } from './helpers.js';
 
 describe('coldplug: a module-built NIC driver loaded by modalias', { timeout: 600_000 }, () => {
-  let dir = '';
   let node: Awaited<ReturnType<typeof bootNode>> | undefined;
   before(async () => {
-    dir = await tempDir('coldplug');
-    node = await bootNode({ dir, nic: 'e1000e', bare: true, lifetimeMs: 540_000 });
+    node = await bootNode({ name: 'coldplug', nic: 'e1000e', bare: true, lifetimeMs: 540_000 });
   });
   after(async () => {
     await node?.agent.close().catch(() => {});
     await node?.vm.kill();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('the agent answers over the e1000e NIC, whose driver coldplug loaded', async () => {

@@ -72,7 +72,8 @@ export async function initramfsCpio(dir = OUT): Promise<Buffer> {
 }
 
 export interface NodeBootOptions {
-  dir: string;
+  /** Names the console log: consoleLogPath(name), overwritten by the next run. */
+  name: string;
   append?: string;
   lifetimeMs: number;
   /** The NIC the agent is reached over (default virtio-net, built into the qemu kernel). */
@@ -126,7 +127,7 @@ export async function bootNodeVm(o: NodeBootOptions): Promise<{
     hostfwd: [{ hostPort: port, guestPort: 6379 }],
     extraDisks: o.bare ? [] : [{ sizeMb: 300 }, { sizeMb: 300 }, { sizeMb: 300 }],
     memoryMb: 768,
-    consoleLog: join(o.dir, 'console.log'),
+    consoleLog: consoleLogPath(o.name),
     lifetimeMs: o.lifetimeMs,
   });
   return { vm, port };

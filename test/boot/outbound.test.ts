@@ -102,7 +102,7 @@ describe('qemu profile: outbound mode (no listening port, driven through a manag
       }
     }
     const booted = await bootNodeVm({
-      dir,
+      name: 'outbound',
       append: `zos.mgmt=rediss://10.0.2.2:${port} zos.mgmt-pin=${pin}`,
       lifetimeMs: 12 * 60_000,
     });
@@ -114,8 +114,7 @@ describe('qemu profile: outbound mode (no listening port, driven through a manag
     admin?.destroy();
     await vm?.kill();
     redis?.kill('SIGKILL');
-    // The console log stays in `dir` for diagnostics; the throwaway private key does not.
-    if (dir) await rm(join(dir, 'key.pem'), { force: true });
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('prints its identity and waits for admission, having reached the pinned server', async () => {

@@ -4,9 +4,6 @@
  * the agent's `bash` command like an operator's script would.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AgentClient } from '../../build/agent-client/client.js';
 import type { Vm } from '../../build/qemu/index.js';
@@ -32,8 +29,7 @@ describe('qemu profile: the node userland on real disks and NICs', { timeout: 20
   };
 
   before(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'zos-userland-'));
-    ({ vm, agent } = await bootNode({ dir, lifetimeMs: 18 * 60_000 }));
+    ({ vm, agent } = await bootNode({ name: 'userland', lifetimeMs: 18 * 60_000 }));
   });
 
   after(async () => {

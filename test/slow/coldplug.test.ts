@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { bootNode, tempDir } from '../boot/helpers.js';
+import { bootNode } from '../boot/helpers.js';
 import { assertE1000eByColdplug } from '../helpers/coldplug.js';
 import { repoCopy, zosBuild } from '../helpers/cli.js';
 import { TEST_PUBLIC_KEY } from '../helpers/operator.js';
@@ -20,17 +20,15 @@ export default { ...generic, name: 'generic-modules', artifacts: [] };
 
 describe('generic profile: coldplug of its module-built NIC driver (built + booted)', { timeout: 120 * 60_000 }, () => {
   let repo = '';
-  let dir = '';
   let node: Awaited<ReturnType<typeof bootNode>> | undefined;
   before(async () => {
     repo = await repoCopy();
-    dir = await tempDir('slow-coldplug');
     await writeFile(join(repo, 'config/generic-modules.ts'), PROFILE);
     await writeFile(join(repo, 'dist/config/generic-modules.js'), PROFILE);
     const r = await zosBuild(['build', '--profile', 'generic-modules'], { repo, timeoutMs: 110 * 60_000 });
     assert.equal(r.code, 0, `build failed:\n${r.stdout}\n${r.stderr}`);
     node = await bootNode({
-      dir,
+      name: 'slow-coldplug',
       out: join(repo, 'out/generic-modules'),
       nic: 'e1000e',
       bare: true,
@@ -41,7 +39,6 @@ describe('generic profile: coldplug of its module-built NIC driver (built + boot
   after(async () => {
     await node?.agent.close().catch(() => {});
     await node?.vm.kill();
-    if (dir) await rm(dir, { recursive: true, force: true });
     if (repo) await rm(repo, { recursive: true, force: true });
   });
 
