@@ -3,9 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { AgentClient } from '../../build/agent-client/client.js';
 import { bootVm, freePort, type Vm } from '../../build/qemu/index.js';
 import { readManifest, type Manifest } from '../../build/publish/out-dir.js';
-import qemuProfile from '../../config/qemu.js';
 import { FINGERPRINT_RE, testAuth } from '../helpers/operator.js';
-import { OUT, artifact, consoleLogPath, initramfsPath } from './helpers.js';
+import { OUT, artifact, consoleLogPath, directCmdline, initramfsPath } from './helpers.js';
 
 // The qemu profile's image, booted straight from vmlinuz + initramfs (TCG), driven from the host
 // through the agent's Redis on a forwarded port: the node as an operator sees it.
@@ -26,7 +25,7 @@ describe('qemu profile: the agent in a booted node', { timeout: 20 * 60_000 }, (
       firmware: 'bios',
       kernel: artifact('vmlinuz'),
       initrd: initramfsPath(),
-      append: `${qemuProfile.cmdline} rdinit=/init hostname=smoke1`,
+      append: `${directCmdline()} hostname=smoke1`,
       network: true,
       nic: 'virtio-net-pci',
       hostfwd: [{ hostPort: port, guestPort: 6379 }],
