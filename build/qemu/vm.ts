@@ -116,10 +116,8 @@ function qemuArgs(o: BootOptions, varsFile: string | undefined, extraDisks: stri
   const directBoot = o.firmware === 'bios' && o.kernel && !o.disk && !o.cdrom && !o.netboot && !o.seabios;
   if (directBoot) a.push('-bios', archFacts().qemuDirectBootFirmware);
   if (o.firmware === 'uefi') {
-    a.push(
-      '-drive',
-      `if=pflash,format=raw,unit=0,readonly=on,file=${o.secureBoot ? archFacts().uefi.secureBootCode : archFacts().uefi.code}`,
-    );
+    const { uefi } = archFacts();
+    a.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${o.secureBoot ? uefi.secureBootCode : uefi.code}`);
     a.push('-drive', `if=pflash,format=raw,unit=1,file=${varsFile}`);
   }
   if (o.kernel) a.push('-kernel', o.kernel);

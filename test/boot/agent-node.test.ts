@@ -10,15 +10,14 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AgentClient, StreamLine } from '../../build/agent-client/client.js';
 import type { Vm } from '../../build/qemu/index.js';
 import { readNewcImage } from '../helpers/newc-read.js';
 import { rawTar, type RawTarEntry } from '../helpers/tar-raw.js';
-import { bootNode, initramfsCpio, serveDir, type FileServer } from './helpers.js';
+import { bootNode, initramfsCpio, serveDir, tempDir, type FileServer } from './helpers.js';
 
 interface BlockDevice {
   name: string;
@@ -56,7 +55,7 @@ describe('qemu profile: node management through the agent', { timeout: 30 * 60_0
   let dir = '';
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'zos-node-'));
+    dir = await tempDir('node');
     const tar = await busyboxRootfs();
     await writeFile(join(dir, 'rootfs.tar'), tar);
     files = await serveDir(dir);

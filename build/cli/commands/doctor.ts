@@ -3,6 +3,8 @@ import { which } from '../../graph/inputs.js';
 import { archFacts } from '../../arch.js';
 import { exists } from '../../util/fs.js';
 
+const arch = archFacts();
+
 /** Host commands the build and the tests run, the Debian package of each, and why. */
 export const HOST_TOOLS: ReadonlyArray<{ cmd: string; pkg: string; why: string }> = [
   { cmd: 'make', pkg: 'make', why: 'kernel, busybox, redis' },
@@ -34,7 +36,7 @@ export const HOST_TOOLS: ReadonlyArray<{ cmd: string; pkg: string; why: string }
   { cmd: 'dpkg-deb', pkg: 'dpkg', why: 'unpacking Debian packages (ipxe, firmware)' },
   { cmd: 'cpio', pkg: 'cpio', why: 'tests: reading the initramfs back' },
   { cmd: 'bsdtar', pkg: 'libarchive-tools', why: 'tests: reading the initramfs back' },
-  { cmd: archFacts().qemu, pkg: archFacts().qemuPackage, why: 'boot tests, zos-build run' },
+  { cmd: arch.qemu, pkg: arch.qemuPackage, why: 'boot tests, zos-build run' },
   { cmd: 'redis-server', pkg: 'redis-server', why: 'tests: agent on the host' },
   { cmd: 'openssl', pkg: 'openssl', why: 'tests: outbound mode (management Redis certificate)' },
   { cmd: 'xorriso', pkg: 'xorriso', why: 'zos.iso' },
@@ -56,13 +58,13 @@ export const HOST_TOOLS: ReadonlyArray<{ cmd: string; pkg: string; why: string }
 
 /** Files (firmware, the EFI stub) the build and the boot tests read, the Debian package of each, and why. */
 export const HOST_FILES: ReadonlyArray<{ file: string; pkg: string; why: string }> = [
-  { file: archFacts().efiStub, pkg: 'systemd-boot-efi', why: 'zos.efi (the kernel as an EFI program)' },
-  { file: archFacts().qemuDirectBootFirmware, pkg: 'qemu-system-data', why: 'direct kernel boots (tests, run)' },
-  { file: archFacts().uefi.code, pkg: archFacts().uefi.package, why: 'UEFI boots (tests, run --firmware uefi)' },
-  { file: archFacts().uefi.vars, pkg: archFacts().uefi.package, why: 'UEFI boots (tests, run --firmware uefi)' },
+  { file: arch.efiStub, pkg: 'systemd-boot-efi', why: 'zos.efi (the kernel as an EFI program)' },
+  { file: arch.qemuDirectBootFirmware, pkg: 'qemu-system-data', why: 'direct kernel boots (tests, run)' },
+  { file: arch.uefi.code, pkg: arch.uefi.package, why: 'UEFI boots (tests, run --firmware uefi)' },
+  { file: arch.uefi.vars, pkg: arch.uefi.package, why: 'UEFI boots (tests, run --firmware uefi)' },
   {
-    file: archFacts().uefi.secureBootCode,
-    pkg: archFacts().uefi.package,
+    file: arch.uefi.secureBootCode,
+    pkg: arch.uefi.package,
     why: 'Secure Boot (tests, run --secure-boot)',
   },
 ];
